@@ -1,0 +1,3 @@
+from kubedrift.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,38 @@
+"""The `kubedrift` command. Each subcommand lives with the code it runs; this
+module only parses arguments and dispatches."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from kubedrift import __version__
+
+CHART_CRDS = Path("charts/kubedrift/crds")
+
+
+def _crds(args: argparse.Namespace) -> int:
+    from kubedrift.models.crd import crd_manifests
+
+    out: Path = args.output
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in crd_manifests().items():
+        (out / name).write_text(text)
+        print(out / name)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kubedrift", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"kubedrift {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    crds = commands.add_parser("crds", help="write the CRD manifests generated from the models")
+    crds.add_argument("-o", "--output", type=Path, default=CHART_CRDS, help="folder (default: %(default)s)")
+    crds.set_defaults(run=_crds)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.run(args))

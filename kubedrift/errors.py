@@ -1,0 +1,64 @@
+"""The errors kubedrift reports, each mapped once to an exit code and a reason.
+
+    KubedriftError
+     ├── ConfigError        bad config or spec; retrying cannot help     exit 2
+     ├── DataError
+     │    ├── DataNotFound   a reference/current/train/test URI is empty  exit 3
+     │    └── DataUnreadable corrupt Parquet, wrong column, wrong type    exit 4
+     ├── TrainingError      the estimator failed to fit with these params exit 5
+     └── TransientError     storage unreachable, timeouts; worth a retry  exit 75
+
+Exit 1 is left to Python itself (an unexpected traceback). The operator maps
+the permanent codes (2-5) to podFailurePolicy FailIndex and lets 75 retry.
+"""
+
+from __future__ import annotations
+
+
+class KubedriftError(Exception):
+    exit_code = 1
+    reason = "Error"
+    permanent = True
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(KubedriftError):
+    exit_code = 2
+    reason = "InvalidConfig"
+
+
+class DataError(KubedriftError):
+    exit_code = 4
+    reason = "DataUnreadable"
+
+
+class DataNotFound(DataError):
+    exit_code = 3
+    reason = "DataNotFound"
+
+
+class DataUnreadable(DataError):
+    exit_code = 4
+    reason = "DataUnreadable"
+
+
+class TrainingError(KubedriftError):
+    exit_code = 5
+    reason = "TrainingFailed"
+
+
+class TransientError(KubedriftError):
+    exit_code = 75  # EX_TEMPFAIL
+    reason = "Transient"
+    permanent = False
+
+
+PERMANENT_EXIT_CODES = (
+    ConfigError.exit_code,
+    DataNotFound.exit_code,
+    DataUnreadable.exit_code,
+    TrainingError.exit_code,
+)

@@ -1,0 +1,352 @@
+"""The DriftCheck resource: what to compare, how, and what to do about drift.
+
+This module is the one home of the DriftCheck's shape. The CRD schema
+(`kubedrift.models.crd`), the job configs and the local `kubedrift run` are all
+derived from these classes; nothing re-declares them by hand. Every field has a
+description because it becomes the text of `kubectl explain`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import Field, JsonValue, field_validator, model_validator
+
+from kubedrift.models.base import Model
+from kubedrift.models.rules import Rule, cel_matches, cel_rules
+
+# A URI is a Parquet file, a directory/prefix or a glob: s3://, file:// or a plain path.
+URI_PATTERN = r"^(s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?|file:///.*|/.*|\.{1,2}/.*|[A-Za-z0-9_][^:]*)$"
+URI_DESCRIPTION = (
+    "A Parquet file, a directory or prefix (partitioned datasets included) or a glob; "
+    "s3://bucket/key, file:///path or a plain path."
+)
+
+StatTestName = Literal[
+    "ks",
+    "chisquare",
+    "z",
+    "wasserstein",
+    "jensenshannon",
+    "psi",
+    "kl_div",
+    "hellinger",
+    "energy_distance",
+    "anderson",
+    "cramer_von_mises",
+    "mannwhitney",
+    "t_test",
+]
+
+EstimatorName = Literal[
+    "RandomForestClassifier",
+    "RandomForestRegressor",
+    "ExtraTreesClassifier",
+    "ExtraTreesRegressor",
+    "GradientBoostingClassifier",
+    "GradientBoostingRegressor",
+    "HistGradientBoostingClassifier",
+    "HistGradientBoostingRegressor",
+    "LogisticRegression",
+    "Ridge",
+]
+
+MetricName = Literal["avg_prec", "roc_auc", "accuracy", "f1", "log_loss", "rmse", "mae", "r2"]
+
+# A grid value or fixed param: what a scikit-learn constructor takes from YAML.
+ParamValue = JsonValue
+
+
+URI_RULE = Rule(
+    cel=cel_matches("self.uri", URI_PATTERN),
+    message="uri must be s3://bucket/key, file:///path or a path",
+    field_path=".uri",
+)
+
+
+class DataSource(Model):
+    """Where a dataset lives."""
+
+    model_config = cel_rules(URI_RULE)
+
+    uri: str = Field(min_length=1, max_length=2048, description=URI_DESCRIPTION)
+
+    @field_validator("uri")
+    @classmethod
+    def _uri_scheme(cls, uri: str) -> str:
+        return URI_RULE.check(re.match(URI_PATTERN, uri) is not None, uri)
+
+
+class Columns(Model):
+    """Which columns play which role. Columns not named are inferred from their types."""
+
+    target: str | None = Field(default=None, description="The column the model predicts.")
+    prediction: str | None = Field(
+        default=None, description="The column that holds the production model's predictions."
+    )
+    numerical: list[str] | None = Field(
+        default=None, description="Columns to treat as numerical; inferred when absent."
+    )
+    categorical: list[str] | None = Field(
+        default=None, description="Columns to treat as categorical; inferred when absent."
+    )
+    exclude: list[str] = Field(
+        default_factory=list, description="Columns that are neither checked nor used for training."
+    )
+
+
+class MethodOverride(Model):
+    """A stat test and/or threshold that replaces the default choice."""
+
+    method: StatTestName | None = Field(
+        default=None, description="The stat test to use instead of the size-based default."
+    )
+    threshold: float | None = Field(
+        default=None,
+        ge=0,
+        description="p-value tests: drift when p is below it; distances: drift when the distance reaches it.",
+    )
+
+
+Correction = Literal["none", "bonferroni", "benjamini-hochberg"]
+
+
+class DriftSettings(Model):
+    """How drift is decided. The defaults reproduce Evidently 0.7's."""
+
+    dataset_drift_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="The dataset drifted when at least this share of the checked columns drifted.",
+    )
+    numerical: MethodOverride | None = Field(
+        default=None, description="Method and threshold for every numerical column."
+    )
+    categorical: MethodOverride | None = Field(
+        default=None, description="Method and threshold for every categorical column."
+    )
+    per_column: dict[str, MethodOverride] = Field(
+        default_factory=dict, description="Method and threshold for single columns, by name."
+    )
+    correction: Correction = Field(
+        default="none",
+        description="Multiple-testing correction applied to p-value tests.",
+    )
+
+
+class SecretRef(Model):
+    """A Secret in the DriftCheck's namespace that holds object-storage credentials."""
+
+    name: str = Field(min_length=1, max_length=253, description="The Secret's name.")
+    access_key_id_key: str = Field(
+        default="AWS_ACCESS_KEY_ID", description="The Secret key that holds the access key id."
+    )
+    secret_access_key_key: str = Field(
+        default="AWS_SECRET_ACCESS_KEY",
+        description="The Secret key that holds the secret access key.",
+    )
+
+
+REPORTS_URI_RULE = Rule(
+    cel=cel_matches("self.reportsUri", URI_PATTERN),
+    message="reportsUri must be s3://bucket/prefix, file:///path or a path",
+    field_path=".reportsUri",
+)
+
+
+class Storage(Model):
+    """Object storage: where data is read from and reports and models are written to."""
+
+    model_config = cel_rules(REPORTS_URI_RULE)
+
+    reports_uri: str = Field(
+        min_length=1,
+        max_length=2048,
+        description="Where reports, model artifacts and metrics are written, one folder per check.",
+    )
+    endpoint: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/]+(/.*)?$",
+        description="The S3 endpoint URL, for S3-compatible stores; the AWS default when absent.",
+    )
+    region: str | None = Field(default=None, description="The S3 region.")
+
+    @field_validator("reports_uri")
+    @classmethod
+    def _reports_uri_scheme(cls, uri: str) -> str:
+        return REPORTS_URI_RULE.check(re.match(URI_PATTERN, uri) is not None, uri)
+
+    secret_ref: SecretRef | None = Field(
+        default=None,
+        description="Credentials come only from this Secret, never from the spec. "
+        "Absent: the job pods' ambient credentials (e.g. workload identity) are used.",
+    )
+
+
+class ModelSpec(Model):
+    """The estimator every trial fits, and its fixed params."""
+
+    estimator: EstimatorName = Field(description="An allow-listed scikit-learn estimator.")
+    params: dict[str, ParamValue] = Field(
+        default_factory=dict, description="Constructor params shared by every trial."
+    )
+
+
+Goal = Literal["maximize", "minimize"]
+
+
+class Objective(Model):
+    """The metric that ranks trials."""
+
+    metric: MetricName = Field(description="The metric to rank trials by.")
+    goal: Goal = Field(default="maximize", description="maximize or minimize.")
+
+
+class ResourceRequirements(Model):
+    """Compute resources of each training pod, as in a container spec."""
+
+    requests: dict[str, str | int] = Field(
+        default_factory=dict, description="Minimum resources, e.g. cpu: 500m, memory: 1Gi."
+    )
+    limits: dict[str, str | int] = Field(default_factory=dict, description="Maximum resources.")
+
+
+Trigger = Literal["OnDrift", "Always", "Manual"]
+
+
+CLASSIFICATION_METRICS = ("avg_prec", "roc_auc", "accuracy", "f1", "log_loss")
+REGRESSION_METRICS = ("rmse", "mae", "r2")
+
+GRID_RULE = Rule(
+    cel="self.grid.all(k, size(self.grid[k]) > 0)",
+    message="every grid param needs at least one value",
+    field_path=".grid",
+)
+_REGRESSION_ESTIMATOR = "(self.model.estimator.endsWith('Regressor') || self.model.estimator == 'Ridge')"
+OBJECTIVE_RULE = Rule(
+    cel=(
+        f"{_REGRESSION_ESTIMATOR} ? "
+        f"([self.objective.metric] + self.metrics).all(m, m in {list(REGRESSION_METRICS)}) : "
+        f"([self.objective.metric] + self.metrics).all(m, m in {list(CLASSIFICATION_METRICS)})"
+    ),
+    message="metrics must fit the estimator: rmse, mae, r2 for regressors (and Ridge); "
+    "avg_prec, roc_auc, accuracy, f1, log_loss for classifiers",
+    field_path=".objective.metric",
+)
+
+
+class Retrain(Model):
+    """How models are retrained: one Indexed Job, one index per combination of the grid."""
+
+    model_config = cel_rules(GRID_RULE, OBJECTIVE_RULE)
+
+    trigger: Trigger = Field(
+        default="OnDrift",
+        description="OnDrift: after a check finds dataset drift; Always: after every check; "
+        "Manual: only on the retrain annotation.",
+    )
+    train: DataSource = Field(description="The training data.")
+    test: DataSource = Field(description="The evaluation data.")
+    model: ModelSpec = Field(description="The estimator and its fixed params.")
+    grid: dict[str, list[ParamValue]] = Field(
+        default_factory=dict,
+        description="Param name to the list of values to try; every combination is one trial.",
+    )
+    metrics: list[MetricName] = Field(
+        default_factory=list,
+        description="Metrics computed for every trial; the objective's metric is always included.",
+    )
+    objective: Objective = Field(description="The metric that picks the best trial.")
+    random_seed: int = Field(default=0, ge=0, description="The seed every trial fits with.")
+    parallelism: int = Field(default=2, ge=1, le=1000, description="Trials that run at once.")
+    backoff_limit_per_index: int = Field(
+        default=1, ge=0, le=10, description="Retries of one trial after a transient failure."
+    )
+    max_failed_indexes: int | None = Field(
+        default=None, ge=0, description="Stop the whole run once more trials than this failed."
+    )
+    resources: ResourceRequirements = Field(
+        default_factory=ResourceRequirements, description="Resources of each training pod."
+    )
+
+    @field_validator("grid")
+    @classmethod
+    def _grid_lists_not_empty(cls, grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        return GRID_RULE.check(all(grid.values()), grid)
+
+    @model_validator(mode="after")
+    def _metric_fits_estimator(self) -> Retrain:
+        regression = self.model.estimator.endswith("Regressor") or self.model.estimator == "Ridge"
+        wanted = {self.objective.metric, *self.metrics}
+        fits = wanted <= set(REGRESSION_METRICS if regression else CLASSIFICATION_METRICS)
+        OBJECTIVE_RULE.check(fits, self)
+        return self
+
+
+PromotionPolicy = Literal["Auto", "Manual"]
+
+
+class Promotion(Model):
+    """How the best trial becomes the production model."""
+
+    policy: PromotionPolicy = Field(
+        default="Manual",
+        description="Auto: promote the best trial when it beats production; "
+        "Manual: wait for the promote annotation on an Experiment.",
+    )
+    uri: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="Where the promoted model is copied; <reportsUri>/<check>/production/ when absent.",
+    )
+    min_improvement: float = Field(
+        default=0.0,
+        ge=0,
+        description="How much the objective must improve on production to promote automatically.",
+    )
+
+
+CRON_PATTERN = r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|\s*\S+(\s+\S+){4}\s*)$"
+SCHEDULE_RULE = Rule(
+    cel=cel_matches("self.schedule", CRON_PATTERN),
+    message="schedule must be a cron expression with five fields "
+    "(minute hour day-of-month month day-of-week), or @hourly, @daily, @weekly, @monthly, @yearly",
+    field_path=".schedule",
+)
+
+
+class DriftCheckSpec(Model):
+    """What to compare, when, and what to do about drift."""
+
+    model_config = cel_rules(SCHEDULE_RULE)
+
+    schedule: str = Field(
+        default="0 * * * *",
+        min_length=1,
+        description="When the check runs, in cron format (five fields, or @hourly and friends).",
+    )
+    time_zone: str | None = Field(
+        default=None, description="The IANA time zone of the schedule, e.g. Europe/Berlin."
+    )
+    suspend: bool = Field(default=False, description="Stop scheduling checks; running ones finish.")
+    reference: DataSource = Field(description="The data the model was trained on.")
+    current: DataSource = Field(description="The production data to compare with it.")
+    columns: Columns = Field(default_factory=Columns, description="Column roles.")
+    drift: DriftSettings = Field(default_factory=DriftSettings, description="How drift is decided.")
+    storage: Storage = Field(description="Object storage access and where results go.")
+    retrain: Retrain | None = Field(default=None, description="Retraining when drift is found.")
+    promotion: Promotion = Field(default_factory=Promotion, description="Promotion of the best trial.")
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule_has_five_fields(cls, schedule: str) -> str:
+        return SCHEDULE_RULE.check(re.match(CRON_PATTERN, schedule) is not None, schedule)
+
+    @model_validator(mode="after")
+    def _target_not_excluded(self) -> DriftCheckSpec:
+        target = self.columns.target
+        if target is not None and target in self.columns.exclude:
+            raise ValueError(f"columns.target {target!r} must not also be in columns.exclude")
+        return self

@@ -1,0 +1,80 @@
+"""What the jobs hand back: data fingerprints and the compact summaries that
+the check and training jobs write to their termination message.
+
+The operator never reads data; these summaries, read from pod status, are all
+it learns from a job. They must stay small (< 4 KiB) and always valid JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from kubedrift.models.base import Model
+from kubedrift.models.driftcheck import ParamValue
+
+# The kubelet truncates termination messages at 4096 bytes; we stay below it.
+TERMINATION_MESSAGE_LIMIT = 4096
+
+
+class DataFingerprint(Model):
+    """Identifies the exact bytes a job read: the data version, like a .dvc file."""
+
+    uri: str = Field(description="What was read (file, directory or glob).")
+    files: int = Field(ge=0, description="How many Parquet files matched.")
+    size: int = Field(ge=0, description="Total bytes of those files.")
+    rows: int = Field(ge=0, description="Total rows.")
+    content_hash: str = Field(
+        description="Hash over each file's path, size and etag (or content hash where no etag)."
+    )
+    schema_hash: str = Field(description="Hash of the Arrow schema.")
+
+    @property
+    def version(self) -> str:
+        """A short data version for tables and names."""
+        return self.content_hash[:8]
+
+
+class JobFailure(Model):
+    """The one-line reason a job wrote before exiting non-zero."""
+
+    reason: str = Field(description="A CamelCase reason, e.g. DataNotFound.")
+    message: str = Field(description="What went wrong, for people.")
+
+
+class CheckSummary(Model):
+    """The drift check job's compact result."""
+
+    finished_at: datetime = Field(description="When the check finished.")
+    dataset_drift: bool = Field(description="Whether the dataset drifted.")
+    drift_share: float = Field(ge=0, le=1, description="Share of checked columns that drifted.")
+    columns_checked: int = Field(ge=0, description="Columns that were tested.")
+    columns_drifted: int = Field(ge=0, description="Columns that drifted.")
+    drifted_columns: list[str] = Field(
+        default_factory=list, description="Names of drifted columns (may be truncated)."
+    )
+    target_drift: bool | None = Field(
+        default=None, description="Whether the target drifted; absent without a target."
+    )
+    report_uri: str = Field(description="Where the full JSON and HTML reports are.")
+    reference: DataFingerprint | None = Field(default=None, description="Reference data version.")
+    current: DataFingerprint | None = Field(default=None, description="Current data version.")
+    truncated: bool = Field(default=False, description="Whether lists were cut to fit 4 KiB.")
+
+
+class TrialSummary(Model):
+    """The training job's compact result for one grid index."""
+
+    index: int = Field(ge=0, description="The completion index.")
+    trial_id: str = Field(description="Stable id of estimator + params + data version.")
+    params: dict[str, ParamValue] = Field(description="The full params the model was fitted with.")
+    metrics: dict[str, float] = Field(description="The metrics that are defined on the test data.")
+    undefined_metrics: dict[str, str] = Field(
+        default_factory=dict, description="Metric name to why it is undefined on this data."
+    )
+    objective: float | None = Field(default=None, description="The objective metric's value.")
+    model_uri: str = Field(description="Where the model artifact was written.")
+    data_version: str = Field(description="Short version of the train and test data.")
+    fit_seconds: float = Field(ge=0, description="Time spent fitting.")
+    total_seconds: float = Field(ge=0, description="Time from start to finish.")

@@ -1,0 +1,50 @@
+"""Validation rules that hold in two places: the apiserver (as CEL) and Python.
+
+A rule is declared once, with the CEL expression the CRD carries and the
+message both sides give, so `kubectl apply` and `kubedrift run` reject the same
+manifest with the same words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import ConfigDict
+
+from kubedrift.models.base import Model
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Rule:
+    cel: str
+    message: str
+    field_path: str | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        rule: dict[str, Any] = {"rule": self.cel, "message": self.message}
+        if self.field_path:
+            rule["fieldPath"] = self.field_path
+        return rule
+
+    def check(self, holds: bool, value: T) -> T:
+        """Pass `value` through when the rule holds; raise its message when not."""
+        if not holds:
+            raise ValueError(self.message)
+        return value
+
+
+def cel_matches(field: str, pattern: str) -> str:
+    """A CEL expression that holds when `field` matches the Python/RE2 `pattern`."""
+    literal = pattern.replace("\\", "\\\\").replace("'", "\\'")
+    return f"{field}.matches('{literal}')"
+
+
+def cel_rules(*rules: Rule) -> ConfigDict:
+    """A model config that carries `rules` into the CRD schema as x-kubernetes-validations."""
+    return ConfigDict(
+        **Model.model_config,
+        json_schema_extra={"x-kubernetes-validations": [r.to_wire() for r in rules]},
+    )

@@ -1,0 +1,146 @@
+"""The status shapes of DriftCheck and Experiment: what the operator records.
+
+Lists are capped (see HISTORY_LIMIT) so that a status never grows without bound.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from kubedrift.models.base import Model
+from kubedrift.models.conditions import Condition
+from kubedrift.models.driftcheck import ParamValue
+from kubedrift.models.results import DataFingerprint
+
+HISTORY_LIMIT = 10
+
+
+class LastCheck(Model):
+    """The most recent drift check."""
+
+    time: datetime = Field(description="When the check finished.")
+    job: str = Field(description="The Job that ran it.")
+    succeeded: bool = Field(description="Whether the check ran to the end.")
+    reason: str | None = Field(default=None, description="Why it failed, when it failed.")
+    message: str | None = Field(default=None, description="What went wrong, when it failed.")
+    dataset_drift: bool | None = Field(default=None, description="Whether the dataset drifted.")
+    drift_share: float | None = Field(default=None, description="Share of columns that drifted.")
+    drifted_columns: list[str] = Field(default_factory=list, description="Columns that drifted.")
+    target_drift: bool | None = Field(default=None, description="Whether the target drifted.")
+    report_uri: str | None = Field(default=None, description="Where the full report is.")
+    reference: DataFingerprint | None = Field(default=None, description="Reference data version.")
+    current: DataFingerprint | None = Field(default=None, description="Current data version.")
+
+
+class CheckRecord(Model):
+    """One past check, for the bounded history."""
+
+    time: datetime = Field(description="When the check finished.")
+    job: str = Field(description="The Job that ran it.")
+    succeeded: bool = Field(description="Whether the check ran to the end.")
+    dataset_drift: bool | None = Field(default=None, description="Whether the dataset drifted.")
+    drift_share: float | None = Field(default=None, description="Share of columns that drifted.")
+
+
+RunPhase = Literal["Running", "Succeeded", "Failed"]
+
+
+class RunStatus(Model):
+    """The latest retrain run."""
+
+    name: str = Field(description="The run's id, used in Job and Experiment names.")
+    job: str = Field(description="The Indexed Job of the run.")
+    reason: str = Field(description="What started it: Drift, Always or Manual.")
+    phase: RunPhase = Field(description="Running, Succeeded or Failed.")
+    started_at: datetime = Field(description="When the run was created.")
+    finished_at: datetime | None = Field(default=None, description="When its Job ended.")
+    trials_total: int = Field(ge=0, description="Combinations in the grid.")
+    trials_succeeded: int = Field(default=0, ge=0, description="Trials that finished.")
+    trials_failed: int = Field(default=0, ge=0, description="Trials that failed.")
+    trials_running: int = Field(default=0, ge=0, description="Trials not yet ended.")
+    best_experiment: str | None = Field(default=None, description="The best Experiment so far.")
+    best_objective: float | None = Field(default=None, description="Its objective value.")
+
+
+class ProductionModel(Model):
+    """The model currently promoted."""
+
+    experiment: str = Field(description="The Experiment it came from.")
+    objective: float | None = Field(default=None, description="Its objective value.")
+    uri: str = Field(description="Where the promoted artifact is.")
+    promoted_at: datetime = Field(description="When it was promoted.")
+
+
+class PromotionRecord(Model):
+    """One past promotion, for the bounded history."""
+
+    experiment: str = Field(description="The promoted Experiment.")
+    objective: float | None = Field(default=None, description="Its objective value.")
+    promoted_at: datetime = Field(description="When it was promoted.")
+
+
+class DriftCheckStatus(Model):
+    """What the operator observed and did."""
+
+    observed_generation: int | None = Field(
+        default=None, description="The spec generation the operator last acted on."
+    )
+    conditions: list[Condition] = Field(
+        default_factory=list, description="Ready, Drifted, Retraining, Promoted, Reconciling, Stalled."
+    )
+    last_check: LastCheck | None = Field(default=None, description="The most recent check.")
+    history: list[CheckRecord] = Field(
+        default_factory=list, description=f"The last {HISTORY_LIMIT} checks, newest first."
+    )
+    run: RunStatus | None = Field(default=None, description="The latest retrain run.")
+    production: ProductionModel | None = Field(default=None, description="The promoted model.")
+    promotions: list[PromotionRecord] = Field(
+        default_factory=list, description=f"The last {HISTORY_LIMIT} promotions, newest first."
+    )
+    handled_triggers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Trigger annotation name to the value last acted on, so each is handled once.",
+    )
+
+
+ExperimentPhase = Literal["Pending", "Running", "Succeeded", "Failed"]
+
+
+class ExperimentStatus(Model):
+    """A trial's outcome: the row of `kubectl get experiments`."""
+
+    phase: ExperimentPhase = Field(default="Pending", description="Pending, Running, Succeeded or Failed.")
+    metrics: dict[str, float] = Field(default_factory=dict, description="Metric values.")
+    metrics_summary: str | None = Field(
+        default=None, description="The metrics as one short line, for the printer columns."
+    )
+    undefined_metrics: dict[str, str] = Field(
+        default_factory=dict, description="Metric name to why it is undefined."
+    )
+    objective: float | None = Field(default=None, description="The objective metric's value.")
+    model_uri: str | None = Field(default=None, description="Where the model artifact is.")
+    data_version: str | None = Field(default=None, description="Short version of the data.")
+    started_at: datetime | None = Field(default=None, description="When the trial started.")
+    finished_at: datetime | None = Field(default=None, description="When the trial ended.")
+    attempts: int = Field(default=0, ge=0, description="Pods that ran this trial.")
+    reason: str | None = Field(default=None, description="Why it failed.")
+    message: str | None = Field(default=None, description="What went wrong.")
+    promoted: bool = Field(default=False, description="Whether this trial is in production.")
+
+
+class ExperimentSpec(Model):
+    """One combination of a retrain run. Immutable once created."""
+
+    check: str = Field(description="The DriftCheck that ran it.")
+    run: str = Field(description="The retrain run it belongs to.")
+    index: int = Field(ge=0, description="Its completion index in the run's Indexed Job.")
+    trial_id: str = Field(description="Stable id of estimator + params + data version.")
+    estimator: str = Field(description="The scikit-learn estimator.")
+    params: dict[str, ParamValue] = Field(description="The full params: fixed plus this combination.")
+    params_summary: str = Field(description="The grid params as one short line, for printer columns.")
+    train_uri: str = Field(description="The training data.")
+    test_uri: str = Field(description="The evaluation data.")
+    objective_metric: str = Field(description="The metric that ranks trials.")
