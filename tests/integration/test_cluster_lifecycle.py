@@ -149,7 +149,8 @@ def test_a_pod_sees_its_volumes_and_environment_at_the_paths_its_spec_names(
     cluster.api.post(f"{core}/configmaps", {"metadata": {"name": "cfg"}, "data": {"mode": "fast", "x": "1"}})
     cluster.api.post(f"{core}/secrets", {"metadata": {"name": "creds"}, "stringData": {"key": "s3cr3t"}})
     script = (
-        'echo "$MODE $KEY $POD $GREETING $x"; for f in /etc/cfg/mode /etc/creds/key /etc/info/labels; do echo "$(cat $f)"; done; '
+        'echo "$MODE $KEY $POD $GREETING $x"; '
+        'for f in /etc/cfg/mode /etc/creds/key /etc/info/labels; do echo "$(cat $f)"; done; '
         "ls /scratch; echo init-said: $(cat /scratch/from-init)"
     )
     spec = pod("volumes", script)
