@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from tests.fixtures.cluster import Cluster, wait_for
 from tests.integration.manifests import driftcheck
@@ -19,17 +17,13 @@ CRDS = Path(__file__).resolve().parents[2] / "charts" / "kubedrift" / "crds"
 
 @dataclass
 class InstalledCrds:
-    rejection: str  # why the apiserver refused the generated CRDs as they are ("" when it accepted them)
+    applied: str  # what `kubectl apply` said
 
 
 @pytest.fixture(scope="module")
 def crds(cluster: Cluster) -> InstalledCrds:
-    """The generated CRDs, installed; if the apiserver rejects them, with only the offending rules removed."""
-    result = cluster.kubectl("apply", "-f", str(CRDS), check=False)
-    rejection = "" if result.returncode == 0 else result.stderr
-    if rejection:
-        cluster.apply(_without_rejected_rules(CRDS / "driftchecks.kubedrift.io.yaml"))
-        cluster.apply((CRDS / "experiments.kubedrift.io.yaml").read_text())
+    """The generated CRDs, exactly as the chart ships them, installed and Established."""
+    result = cluster.kubectl("apply", "-f", str(CRDS))
     cluster.kubectl(
         "wait",
         "--for=condition=Established",
@@ -37,24 +31,29 @@ def crds(cluster: Cluster) -> InstalledCrds:
         "crd/driftchecks.kubedrift.io",
         "crd/experiments.kubedrift.io",
     )
-    return InstalledCrds(rejection)
+    return InstalledCrds(result.stdout)
 
 
-def _without_rejected_rules(path: Path) -> dict[str, Any]:
-    # Known problem (see test_the_apiserver_accepts_the_generated_crds): the CEL rules on
-    # spec.retrain do not compile (`grid` has untyped items, so CEL cannot see it) or exceed the
-    # cost budget (`metrics` has no maxItems). Everything else stays as generated.
-    crd: dict[str, Any] = yaml.safe_load(path.read_text())
-    spec = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
-    spec["properties"]["retrain"].pop("x-kubernetes-validations", None)
-    return crd
-
-
-@pytest.mark.xfail(
-    strict=True, reason="kubedrift/models: spec.retrain CEL rules are rejected by the apiserver"
-)
 def test_the_apiserver_accepts_the_generated_crds(crds: InstalledCrds) -> None:
-    assert crds.rejection == ""
+    assert "driftchecks.kubedrift.io" in crds.applied
+    assert "experiments.kubedrift.io" in crds.applied
+
+
+def test_cel_rule_rejects_metrics_that_do_not_fit_the_estimator(
+    cluster: Cluster, crds: InstalledCrds, namespace: str
+) -> None:
+    manifest = driftcheck("bad-metric")
+    manifest["spec"]["retrain"] = {
+        "train": {"uri": "s3://kd-data/train"},
+        "test": {"uri": "s3://kd-data/test"},
+        "model": {"estimator": "RandomForestRegressor"},
+        "grid": {"n_estimators": [10, 20]},
+        "objective": {"metric": "roc_auc"},
+    }
+    result = cluster.kubectl("apply", "-n", namespace, "-f", "-", stdin=json.dumps(manifest), check=False)
+    assert result.returncode != 0
+    assert "metrics must fit the estimator" in result.stderr
+    assert "spec.retrain.objective.metric" in result.stderr
 
 
 def test_cel_rule_rejects_a_bad_schedule_at_apply(
