@@ -22,9 +22,10 @@ from rich.console import Console
 
 from kubedrift import __version__
 from kubedrift.errors import KubedriftError
+from kubedrift.models.resources import DriftCheck, Experiment
 from kubedrift.models.status import DriftCheckStatus
 from kubedrift.plugin import formats, report, terminal, triggers
-from kubedrift.plugin.kube import Cluster, Connection
+from kubedrift.plugin.kube import Cluster, Connection, NotFound
 from kubedrift.plugin.table import Table, UnknownColumn, build_table, group_by_check
 
 TIMEOUT_EXIT_CODE = 1
@@ -140,6 +141,7 @@ def show_experiments(args: argparse.Namespace) -> int:
                     sort_by=args.sort_by,
                     sort_order=args.sort_order,
                     only_changed=args.only_changed,
+                    production=_production_experiment(cluster, check, members),
                 )
             )
     except UnknownColumn as error:
@@ -159,6 +161,19 @@ def show_experiments(args: argparse.Namespace) -> int:
         for table in tables:
             console.print(terminal.renderable(table, console, args.precision))
     return 0
+
+
+def _production_experiment(
+    cluster: Cluster, check: DriftCheck | None, listed: Sequence[Experiment]
+) -> Experiment | None:
+    """The promoted Experiment when it is not listed (an earlier run, or filtered out by --run)."""
+    production = check.status.production if check is not None else None
+    if production is None or any(e.metadata.name == production.experiment for e in listed):
+        return None
+    try:
+        return cluster.get_experiment(production.experiment)
+    except NotFound:  # garbage-collected; the status still has its objective
+        return None
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -209,15 +209,18 @@ def build_table(
     sort_by: str | None = None,
     sort_order: SortOrder | None = None,
     only_changed: bool = False,
+    production: Experiment | None = None,
 ) -> Table:
     """The comparison table of one DriftCheck's Experiments.
 
     Rows sort by `sort_by` (a metric or param name), by default the objective,
-    best first; the baseline row stays on top whatever the order.
+    best first; the baseline row stays on top whatever the order. `production`
+    is the promoted Experiment when it is not among `experiments` (another run).
     """
     objective = objective_of(check, experiments)
     trials = [experiment_row(e) for e in experiments]
-    baseline = baseline_row(check, experiments, objective) if check is not None else None
+    candidates = [*experiments, *([production] if production is not None else [])]
+    baseline = baseline_row(check, candidates, objective) if check is not None else None
     everything = [baseline, *trials] if baseline is not None else trials
 
     metrics = metric_columns(everything, objective)

@@ -27,6 +27,7 @@ from kubedrift.plugin.table import Row, Table
 
 Layout = Literal["wide", "compact"]
 
+MAX_PAIR_WIDTH = 24
 BEST_MARK = "★"
 PRODUCTION_MARK = "⚑"
 PHASE_STYLES = {"Failed": "red", "Running": "yellow", "Pending": "dim", "Promoted": "cyan"}
@@ -76,7 +77,8 @@ def build(table: Table, layout: Layout, precision: int = 5) -> RichTable:
         for param in table.param_columns:
             rich.add_column(param, no_wrap=True)
     else:
-        rich.add_column("Params", overflow="fold", ratio=1, min_width=12)
+        # Wide enough for the longest name=value pair, so that pairs wrap whole.
+        rich.add_column("Params", overflow="fold", ratio=1, min_width=_longest_pair(table, shared_params))
     if data is None:
         rich.add_column("Data", no_wrap=True)
 
@@ -94,6 +96,15 @@ def build(table: Table, layout: Layout, precision: int = 5) -> RichTable:
             cells.append(row.data_version or "-")
         rich.add_row(*cells, style=_row_style(row))
     return rich
+
+
+def _longest_pair(table: Table, shared: Mapping[str, ParamValue]) -> int:
+    pairs = [
+        params_line(row.params, [name])
+        for row in table.rows
+        for name in _differing(row, table.param_columns, shared)
+    ]
+    return min(max((len(pair) for pair in pairs), default=6), MAX_PAIR_WIDTH)
 
 
 def common_params(rows: Sequence[Row]) -> dict[str, ParamValue]:
