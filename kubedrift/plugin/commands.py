@@ -16,6 +16,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from rich.console import Console
@@ -130,22 +131,28 @@ def show_experiments(args: argparse.Namespace) -> int:
     if args.check is not None:
         groups.setdefault(args.check, [])
     tables: list[Table] = []
-    try:
-        for check_name, members in groups.items():
-            check = cluster.find_driftcheck(check_name)
-            tables.append(
-                build_table(
-                    check_name,
-                    members,
-                    check,
-                    sort_by=args.sort_by,
-                    sort_order=args.sort_order,
-                    only_changed=args.only_changed,
-                    production=_production_experiment(cluster, check, members),
-                )
-            )
-    except UnknownColumn as error:
-        print(f"error: {error}", file=sys.stderr)
+    unsortable: list[str] = []
+    for check_name, members in groups.items():
+        check = cluster.find_driftcheck(check_name)
+        production = _production_experiment(cluster, check, members)
+        table_of = partial(
+            build_table,
+            check_name,
+            members,
+            check,
+            sort_order=args.sort_order,
+            only_changed=args.only_changed,
+            production=production,
+        )
+        try:
+            table = table_of(sort_by=args.sort_by)
+        except UnknownColumn as error:
+            # Across several checks a metric may exist in some tables only: those keep the default order.
+            unsortable.append(str(error))
+            table = table_of()
+        tables.append(table)
+    if unsortable and (args.check is not None or len(unsortable) == len(tables)):
+        print(f"error: {unsortable[0]}", file=sys.stderr)
         return 2
     if not tables:
         print(f'No Experiments in namespace "{cluster.namespace}".', file=sys.stderr)
