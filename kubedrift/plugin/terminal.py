@@ -1,12 +1,13 @@
 """The comparison table for a terminal, readable at 100 columns.
 
-Two layouts: `wide` gives every param its own column, like `dvc exp show`;
+Three layouts: `wide` gives every param its own column, like `dvc exp show`;
 when that does not fit the console, `compact` folds the params that differ
 between trials into one wrapping Params column and names the params every
-trial shares once, under the table. Values that are the same on every row
+trial shares once, under the table; on a console too narrow even for that,
+`stacked` writes each row's params under its name. Values that are the same on every row
 (the run, the data version) move into the title in both layouts.
-Experiment names never wrap or shorten: they are what you copy into
-`kubectl drift promote`.
+Experiment names never wrap or shorten in the first two: they are what you
+copy into `kubectl drift promote`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from kubedrift.models.driftcheck import ParamValue
 from kubedrift.plugin.cells import metric_cell, param_cell, params_line
 from kubedrift.plugin.table import Row, Table
 
-Layout = Literal["wide", "compact"]
+Layout = Literal["wide", "compact", "stacked"]
 
 MAX_PAIR_WIDTH = 24
 BEST_MARK = "★"
@@ -40,7 +41,10 @@ def renderable(table: Table, console: Console, precision: int = 5) -> Renderable
     unbounded = console.options.update_width(100_000)
     if Measurement.get(console, unbounded, wide).maximum <= console.width:
         return wide
-    return build(table, "compact", precision)
+    compact = build(table, "compact", precision)
+    if Measurement.get(console, unbounded, compact).minimum <= console.width:
+        return compact
+    return build(table, "stacked", precision)
 
 
 def render_text(tables: Sequence[Table], width: int = 100, precision: int = 5) -> str:
@@ -55,7 +59,7 @@ def build(table: Table, layout: Layout, precision: int = 5) -> RichTable:
     trials = [row for row in table.rows if not row.baseline]
     runs = _shared(row.run for row in trials)
     data = _shared(row.data_version for row in trials)
-    shared_params = common_params(trials) if layout == "compact" else {}
+    shared_params = common_params(trials) if layout != "wide" else {}
 
     rich = RichTable(
         title=_title(table, runs, data),
@@ -63,11 +67,15 @@ def build(table: Table, layout: Layout, precision: int = 5) -> RichTable:
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,
+        show_edge=False,
         title_justify="left",
         caption_justify="left",
     )
-    longest_name = max((len(row.experiment) + 2 for row in table.rows), default=10)
-    rich.add_column("Experiment", no_wrap=True, min_width=longest_name)
+    if layout == "stacked":  # the last resort: a folded name beats a table cut off at the edge
+        rich.add_column("Experiment", overflow="fold")
+    else:
+        longest_name = max((len(row.experiment) + 2 for row in table.rows), default=10)
+        rich.add_column("Experiment", no_wrap=True, min_width=longest_name)
     if runs is None:
         rich.add_column("Run", no_wrap=True)
     rich.add_column("Phase", no_wrap=True)
@@ -76,22 +84,26 @@ def build(table: Table, layout: Layout, precision: int = 5) -> RichTable:
     if layout == "wide":
         for param in table.param_columns:
             rich.add_column(param, no_wrap=True)
-    else:
+    elif layout == "compact":
         # Wide enough for the longest name=value pair, so that pairs wrap whole.
         rich.add_column("Params", overflow="fold", ratio=1, min_width=_longest_pair(table, shared_params))
     if data is None:
         rich.add_column("Data", no_wrap=True)
 
     for row in table.rows:
-        cells: list[RenderableType] = [_name(row)]
+        params = params_line(row.params, _differing(row, table.param_columns, shared_params))
+        name = _name(row)
+        if layout == "stacked" and params:
+            name.append("\n" + params, style="dim")
+        cells: list[RenderableType] = [name]
         if runs is None:
             cells.append(row.run)
         cells.append(Text(row.phase, style=PHASE_STYLES.get(row.phase, "")))
         cells += [metric_cell(row, metric, precision) for metric in table.metric_columns]
         if layout == "wide":
             cells += [param_cell(row, param) for param in table.param_columns]
-        else:
-            cells.append(params_line(row.params, _differing(row, table.param_columns, shared_params)))
+        elif layout == "compact":
+            cells.append(params)
         if data is None:
             cells.append(row.data_version or "-")
         rich.add_row(*cells, style=_row_style(row))

@@ -170,3 +170,12 @@ def test_only_changed_reaches_every_format() -> None:
     assert "fixed" not in formats.to_markdown([table])
     assert "fixed" not in formats.to_json([table])
     assert "fixed" not in terminal.render_text([table], width=100)
+
+
+def test_a_narrower_console_stacks_params_under_names_and_never_cuts_a_value() -> None:
+    text = terminal.render_text([wide_grid()], width=80)
+
+    assert max(cell_len(line) for line in lines(text)) <= 80
+    for index in range(1, 6):
+        assert f"{0.6 + index / 100:.5g}" in text  # every roc_auc value whole
+    assert "n_estimators=200" in text and "max_depth=null" in text
