@@ -134,6 +134,8 @@ def show_experiments(args: argparse.Namespace) -> int:
     unsortable: list[str] = []
     for check_name, members in groups.items():
         check = cluster.find_driftcheck(check_name)
+        if check is None and not members:
+            raise NotFound(f'driftcheck/{check_name} not found in namespace "{cluster.namespace}"')
         production = _production_experiment(cluster, check, members)
         table_of = partial(
             build_table,

@@ -302,6 +302,11 @@ def test_missing_objects_are_named_in_the_error(bikes: Plugin) -> None:
     assert result.returncode == 1
     assert f'experiment/bikes-r9-9 not found in namespace "{bikes.namespace}"' in result.stderr
 
+    result = bikes("exp", "show", "trains", "-n", bikes.namespace)
+
+    assert result.returncode == 1
+    assert f'driftcheck/trains not found in namespace "{bikes.namespace}"' in result.stderr
+
 
 @pytest.fixture
 def report_bucket(s3: S3Server, plugin: Plugin) -> Iterator[tuple[Plugin, str]]:
