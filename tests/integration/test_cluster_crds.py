@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -12,35 +10,15 @@ from tests.fixtures.cluster import Cluster, wait_for
 from tests.integration.manifests import driftcheck
 
 pytestmark = pytest.mark.cluster
-CRDS = Path(__file__).resolve().parents[2] / "charts" / "kubedrift" / "crds"
 
 
-@dataclass
-class InstalledCrds:
-    applied: str  # what `kubectl apply` said
-
-
-@pytest.fixture(scope="module")
-def crds(cluster: Cluster) -> InstalledCrds:
-    """The generated CRDs, exactly as the chart ships them, installed and Established."""
-    result = cluster.kubectl("apply", "-f", str(CRDS))
-    cluster.kubectl(
-        "wait",
-        "--for=condition=Established",
-        "--timeout=60s",
-        "crd/driftchecks.kubedrift.io",
-        "crd/experiments.kubedrift.io",
-    )
-    return InstalledCrds(result.stdout)
-
-
-def test_the_apiserver_accepts_the_generated_crds(crds: InstalledCrds) -> None:
-    assert "driftchecks.kubedrift.io" in crds.applied
-    assert "experiments.kubedrift.io" in crds.applied
+def test_the_apiserver_accepts_the_generated_crds(crds: str) -> None:
+    assert "driftchecks.kubedrift.io" in crds
+    assert "experiments.kubedrift.io" in crds
 
 
 def test_cel_rule_rejects_metrics_that_do_not_fit_the_estimator(
-    cluster: Cluster, crds: InstalledCrds, namespace: str
+    cluster: Cluster, crds: str, namespace: str
 ) -> None:
     manifest = driftcheck("bad-metric")
     manifest["spec"]["retrain"] = {
@@ -56,9 +34,7 @@ def test_cel_rule_rejects_metrics_that_do_not_fit_the_estimator(
     assert "spec.retrain.objective.metric" in result.stderr
 
 
-def test_cel_rule_rejects_a_bad_schedule_at_apply(
-    cluster: Cluster, crds: InstalledCrds, namespace: str
-) -> None:
+def test_cel_rule_rejects_a_bad_schedule_at_apply(cluster: Cluster, crds: str, namespace: str) -> None:
     result = cluster.kubectl(
         "apply", "-n", namespace, "-f", "-", stdin=json.dumps(driftcheck("bad", schedule="* *")), check=False
     )
@@ -68,7 +44,7 @@ def test_cel_rule_rejects_a_bad_schedule_at_apply(
 
 
 def test_get_shows_the_printer_columns_and_status_comes_from_the_subresource(
-    cluster: Cluster, crds: InstalledCrds, namespace: str
+    cluster: Cluster, crds: str, namespace: str
 ) -> None:
     cluster.apply(driftcheck("bikes", schedule="*/5 * * * *"), namespace)
     status = {
@@ -105,7 +81,7 @@ def test_get_shows_the_printer_columns_and_status_comes_from_the_subresource(
     assert "PRODUCTION" in wide and "REASON" in wide
 
 
-def test_explain_shows_the_field_descriptions(cluster: Cluster, crds: InstalledCrds) -> None:
+def test_explain_shows_the_field_descriptions(cluster: Cluster, crds: str) -> None:
     # explain reads the published OpenAPI, which can lag the CRD by a few seconds.
     def explained() -> str | None:
         result = cluster.kubectl("explain", "driftcheck.spec.retrain", check=False)

@@ -30,7 +30,6 @@ from tests.unit.plugin.factories import driftcheck_wire
 
 pytestmark = pytest.mark.cluster
 ROOT = Path(__file__).resolve().parents[2]
-CRDS = ROOT / "charts" / "kubedrift" / "crds"
 API = "/apis/kubedrift.io/v1alpha1"
 PRODUCTION = {
     "experiment": "bikes-r0-0",
@@ -43,25 +42,6 @@ GRID = [  # name, params, metrics
     ("bikes-r1-1", {"max_depth": 8, "n_estimators": 50, "random_state": 0}, {"avg_prec": 0.78, "f1": 0.48}),
     ("bikes-r1-2", {"max_depth": 4, "n_estimators": 200, "random_state": 0}, {"avg_prec": 0.74, "f1": 0.61}),
 ]
-
-
-@pytest.fixture(scope="module")
-def crds(cluster: Cluster) -> None:
-    if cluster.kubectl("apply", "-f", str(CRDS), check=False).returncode != 0:
-        # The spec.retrain CEL rules are rejected by this apiserver (see test_cluster_crds);
-        # the plugin does not depend on them.
-        for path in sorted(CRDS.glob("*.yaml")):
-            crd = yaml.safe_load(path.read_text())
-            schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
-            schema.get("properties", {}).get("retrain", {}).pop("x-kubernetes-validations", None)
-            cluster.apply(crd)
-    cluster.kubectl(
-        "wait",
-        "--for=condition=Established",
-        "--timeout=60s",
-        "crd/driftchecks.kubedrift.io",
-        "crd/experiments.kubedrift.io",
-    )
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +90,7 @@ class Plugin:
 
 
 @pytest.fixture
-def plugin(cluster: Cluster, crds: None, plugin_dir: Path, namespace: str) -> Plugin:
+def plugin(cluster: Cluster, crds: str, plugin_dir: Path, namespace: str) -> Plugin:
     return Plugin(cluster, plugin_dir, namespace)
 
 
