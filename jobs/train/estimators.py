@@ -68,30 +68,30 @@ def estimator_info(name: str) -> EstimatorInfo:
         ) from None
 
 
-def param_problems(estimator: str, params: Mapping[str, Any], field: str) -> list[str]:
-    """What is wrong with `params` for `estimator`, one message per param, each naming its field."""
+def param_problem(estimator: str, name: str, value: Any) -> str | None:
+    """What is wrong with `name=value` for `estimator`, or None when scikit-learn would accept it."""
     from sklearn.utils._param_validation import InvalidParameterError, validate_parameter_constraints
 
     cls = estimator_info(estimator).load()
     known = cls().get_params(deep=False)
+    if name == SEED_PARAM:
+        return "set retrain.randomSeed instead, so every trial uses the same seed"
+    if name not in known:
+        close = difflib.get_close_matches(name, known, n=1)
+        return f"{estimator} has no param {name!r}" + (f"; did you mean {close[0]!r}?" if close else "")
     constraints: dict[str, Any] = getattr(cls, "_parameter_constraints", {})
-    problems = []
-    for name, value in params.items():
-        where = f"{field}.{name}"
-        if name == SEED_PARAM:
-            problems.append(f"{where}: set retrain.randomSeed instead, so every trial uses the same seed")
-        elif name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            problems.append(f"{where}: {estimator} has no param {name!r}{hint}")
-        elif name in constraints:
-            try:
-                validate_parameter_constraints(
-                    {name: constraints[name]}, {name: value}, caller_name=estimator
-                )
-            except InvalidParameterError as error:
-                problems.append(f"{where}: {_one_line(str(error))}")
-    return problems
+    if name in constraints:
+        try:
+            validate_parameter_constraints({name: constraints[name]}, {name: value}, caller_name=estimator)
+        except InvalidParameterError as error:
+            return _one_line(str(error))
+    return None
+
+
+def param_problems(estimator: str, params: Mapping[str, Any], field: str) -> list[str]:
+    """One message per bad param of `params`, each naming its field as `<field>.<name>`."""
+    found = ((name, param_problem(estimator, name, value)) for name, value in params.items())
+    return [f"{field}.{name}: {problem}" for name, problem in found if problem]
 
 
 def _one_line(text: str) -> str:
@@ -107,9 +107,9 @@ def validate_retrain(retrain: Retrain) -> None:
         if name in retrain.model.params:
             problems.append(f"retrain.grid.{name}: also set in retrain.model.params; keep it in one place")
         for position, value in enumerate(values):
-            problems += param_problems(
-                retrain.model.estimator, {name: value}, f"retrain.grid.{name}[{position}]"
-            )
+            problem = param_problem(retrain.model.estimator, name, value)
+            if problem:
+                problems.append(f"retrain.grid.{name}[{position}]: {problem}")
     size = grid_size(retrain.grid)
     if size > GRID_CAP:
         sizes = " × ".join(f"{len(v)} {k}" for k, v in sorted(retrain.grid.items()))
