@@ -94,6 +94,10 @@ def _proba(p: Predictions, metric: str) -> np.ndarray:
     return p.proba
 
 
+def _labels(p: Predictions) -> list[Any]:
+    return [] if p.classes is None else list(p.classes)
+
+
 def _one_class_check(p: Predictions, metric: str) -> None:
     present = np.unique(p.y_true)
     if len(present) < 2:
@@ -122,7 +126,7 @@ def _roc_auc(p: Predictions) -> float:
     _one_class_check(p, "roc_auc")
     if _binary(p):
         return float(roc_auc_score(p.y_true, proba[:, 1]))
-    return float(roc_auc_score(p.y_true, proba, multi_class="ovr", labels=list(p.classes or [])))
+    return float(roc_auc_score(p.y_true, proba, multi_class="ovr", labels=_labels(p)))
 
 
 def _accuracy(p: Predictions) -> float:
@@ -147,7 +151,7 @@ def _log_loss(p: Predictions) -> float:
     unseen = sorted(set(np.unique(p.y_true).tolist()) - set(np.asarray(p.classes).tolist()))
     if unseen:
         raise _Undefined(f"log_loss: the test target has labels the model never saw: {unseen[:5]}")
-    return float(log_loss(p.y_true, proba, labels=list(p.classes or [])))
+    return float(log_loss(p.y_true, proba, labels=_labels(p)))
 
 
 def _rmse(p: Predictions) -> float:

@@ -110,3 +110,9 @@ def test_better_respects_the_direction(metric: str, goal: str | None, a_wins: bo
 
 def test_objective_comes_first_and_once() -> None:
     assert metric_names(["roc_auc", "avg_prec", "roc_auc"], "avg_prec") == ["avg_prec", "roc_auc"]
+
+
+def test_classes_may_be_a_numpy_array_as_model_classes_are() -> None:
+    p = binary()
+    as_array = Predictions(p.y_true, p.y_pred, p.proba, np.array([0, 1]))
+    assert evaluate(["log_loss", "roc_auc"], as_array).values == evaluate(["log_loss", "roc_auc"], p).values
