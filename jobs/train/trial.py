@@ -136,8 +136,8 @@ def run_trial(config: TrainJobConfig, index: int) -> TrialResult:
     )
     with timings.measure("write"):
         artifacts.write_model(folder, pipeline, config.storage)
-        _write_documents(folder, config, result, evaluation, roles)
-    return _finished(result, started)
+        _write_documents(folder, config, result, evaluation)
+    return _finished(result, started, folder, config, roles)
 
 
 def run_baseline(config: TrainJobConfig) -> TrialResult:
@@ -187,13 +187,23 @@ def run_baseline(config: TrainJobConfig) -> TrialResult:
         config.storage.reports_uri, config.check, config.run, artifacts.BASELINE_FOLDER
     )
     with timings.measure("write"):
-        _write_documents(folder, config, result, evaluation, roles)
-    return _finished(result, started)
+        _write_documents(folder, config, result, evaluation)
+    return _finished(result, started, folder, config, roles)
 
 
-def _finished(result: TrialResult, started: float) -> TrialResult:
+def _finished(
+    result: TrialResult, started: float, folder: str, config: TrainJobConfig, roles: FeatureRoles
+) -> TrialResult:
+    """Stop the clock, then write trial.json with the timings (its own small write is not in them)."""
     result.timings.total = time.perf_counter() - started
     result.summary = result.summary.model_copy(update={"total_seconds": round(result.timings.total, 3)})
+    trial = {
+        "summary": result.summary.to_wire(),
+        "timings": {k: round(v, 4) for k, v in vars(result.timings).items()},
+        "warnings": result.warnings,
+        "features": {"numerical": list(roles.numerical), "categorical": list(roles.categorical)},
+    }
+    artifacts.write_json(folder, "trial.json", trial, config.storage)
     return result
 
 
@@ -273,7 +283,7 @@ def _json_params(model: Any) -> dict[str, Any]:
 
 
 def _write_documents(
-    folder: str, config: TrainJobConfig, result: TrialResult, evaluation: Evaluation, roles: FeatureRoles
+    folder: str, config: TrainJobConfig, result: TrialResult, evaluation: Evaluation
 ) -> None:
     summary = result.summary
     fingerprints = {"train": result.train.to_wire() if result.train else None, "test": result.test.to_wire()}
@@ -282,21 +292,6 @@ def _write_documents(
         artifacts.write_json(folder, name, document, config.storage)
 
     write("metrics.json", {"metrics": evaluation.values, "undefined": evaluation.undefined})
-    write(
-        "params.json",
-        {
-            "estimator": config.retrain.model.estimator,
-            "params": summary.params,
-            "seed": config.retrain.random_seed,
-        },
-    )
+    params = {"estimator": config.retrain.model.estimator, "params": summary.params}
+    write("params.json", params | {"seed": config.retrain.random_seed})
     write("data.json", {"version": summary.data_version, **fingerprints, "rows": result.rows})
-    write(
-        "trial.json",
-        {
-            "summary": summary.to_wire(),
-            "timings": {k: round(v, 4) for k, v in vars(result.timings).items()},
-            "warnings": result.warnings,
-            "features": {"numerical": list(roles.numerical), "categorical": list(roles.categorical)},
-        },
-    )
