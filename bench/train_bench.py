@@ -95,7 +95,9 @@ def main() -> None:
                 "index": index,
                 "params": {k: trial["summary"]["params"][k] for k in ("n_estimators", "min_samples_split")},
                 "start": measured["wall"] - timings["total"],
-                **{k: timings[k] for k in ("read", "prepare", "fit", "predict", "write", "total")},
+                **{
+                    k: timings[k] for k in ("validate", "read", "prepare", "fit", "predict", "write", "total")
+                },
                 "wall": measured["wall"],
                 "peak_rss_mib": measured["peak_rss_mib"],
                 "model_mib": model.stat().st_size / 2**20,
@@ -124,10 +126,12 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     print("| stage (sum over trials, s) | seconds | share of wall |")
     print("| --- | ---: | ---: |")
-    for key in ("start", "read", "prepare", "fit", "predict", "write"):
+    for key in ("start", "validate", "read", "prepare", "fit", "predict", "write"):
         print(f"| {key} | {total(key):.2f} | {total(key) / total('wall'):.1%} |")
     print(f"| wall (one process per trial) | {total('wall'):.2f} | 100% |")
-    print(f"job overhead (start+read+prepare+write+rest) {other:.2f} s = {other / total('wall'):.1%} of wall")
+    print(
+        f"job overhead (everything but fit and predict) {other:.2f} s = {other / total('wall'):.1%} of wall"
+    )
     print(
         f"per trial: start median {statistics.median(r['start'] for r in rows):.2f} s, "
         f"fit median {statistics.median(r['fit'] for r in rows):.2f} s, "

@@ -40,6 +40,8 @@ MAX_WARNINGS = 5
 class Timings:
     """Seconds spent in each stage; `total` also covers validation and fingerprinting."""
 
+    # Includes importing scikit-learn, which the first param check does.
+    validate: float = 0.0
     read: float = 0.0
     prepare: float = 0.0
     fit: float = 0.0
@@ -84,11 +86,12 @@ def run_index(config: TrainJobConfig, index: int) -> TrialResult:
 def run_trial(config: TrainJobConfig, index: int) -> TrialResult:
     started = time.perf_counter()
     retrain = config.retrain
-    validate_retrain(retrain)
-    combination(retrain.grid, index)  # an out-of-range index is a config error, before any I/O
-    chosen = trial_params(retrain.model.params, retrain.grid, index)
-    params = constructor_params(retrain.model.estimator, chosen, retrain.random_seed)
     timings = Timings()
+    with timings.measure("validate"):
+        validate_retrain(retrain)
+        combination(retrain.grid, index)  # an out-of-range index is a config error, before any I/O
+        chosen = trial_params(retrain.model.params, retrain.grid, index)
+        params = constructor_params(retrain.model.estimator, chosen, retrain.random_seed)
 
     with timings.measure("read"):
         train_data = _open(retrain.train.uri, config)
