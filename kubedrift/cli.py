@@ -22,6 +22,12 @@ def _crds(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    from kubedrift.jobs.train.job import run_command
+
+    return run_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kubedrift", description=__doc__)
     parser.add_argument("--version", action="version", version=f"kubedrift {__version__}")
@@ -30,6 +36,14 @@ def build_parser() -> argparse.ArgumentParser:
     crds = commands.add_parser("crds", help="write the CRD manifests generated from the models")
     crds.add_argument("-o", "--output", type=Path, default=CHART_CRDS, help="folder (default: %(default)s)")
     crds.set_defaults(run=_crds)
+
+    from kubedrift.jobs.train.job import add_arguments as add_train_arguments
+
+    train = commands.add_parser(
+        "train", help="train and evaluate one grid index (the Indexed Job's command), or --all locally"
+    )
+    add_train_arguments(train)
+    train.set_defaults(run=_train)
     return parser
 
 
