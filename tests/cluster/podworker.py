@@ -267,7 +267,7 @@ class PodWorker(threading.Thread):
     ) -> None:
         """SIGTERM every container, wait out the grace period, SIGKILL what is left."""
         for process in running.values():
-            processes.signal_group(process, signal.SIGTERM)
+            processes.signal_main(process, signal.SIGTERM)
         deadline = time.monotonic() + self.grace_seconds
         while any(p.poll() is None for p in running.values()) and time.monotonic() < deadline:
             time.sleep(POLL_SECONDS)
