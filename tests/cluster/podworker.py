@@ -272,11 +272,11 @@ class PodWorker(threading.Thread):
         while any(p.poll() is None for p in running.values()) and time.monotonic() < deadline:
             time.sleep(POLL_SECONDS)
         for record in records:
-            process = running.get(record.name)
-            if process is not None:
-                processes.signal_group(process, signal.SIGKILL)
-                process.wait()
-                record.finish(self._terminated(record, specs[record.name], process))
+            leftover = running.get(record.name)
+            if leftover is not None:
+                processes.signal_group(leftover, signal.SIGKILL)
+                leftover.wait()
+                record.finish(self._terminated(record, specs[record.name], leftover))
             elif record.state == "waiting":
                 record.wait("ContainerCreating")
 
