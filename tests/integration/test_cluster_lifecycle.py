@@ -13,7 +13,6 @@ from tests.fixtures.cluster import Cluster, wait_for
 from tests.integration.manifests import driftcheck, job, owner_reference, pod
 
 pytestmark = pytest.mark.cluster
-CRDS = Path(__file__).resolve().parents[2] / "charts" / "kubedrift" / "crds"
 
 
 def _running_pid(cluster: Cluster, namespace: str, name: str | None = None, selector: str = "") -> int | None:
@@ -37,15 +36,8 @@ def _alive(pid: int) -> bool:
 
 
 def test_deleting_the_parent_collects_its_configmap_and_job_and_kills_the_process(
-    cluster: Cluster, namespace: str
+    cluster: Cluster, crds: str, namespace: str
 ) -> None:
-    cluster.kubectl("apply", "-f", str(CRDS / "experiments.kubedrift.io.yaml"))
-    # The DriftCheck CRD may be installed already by the CRD tests (with its rejected rules removed).
-    if (
-        cluster.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/driftchecks.kubedrift.io")
-        is None
-    ):
-        pytest.fail("install the DriftCheck CRD first: run with tests/integration/test_cluster_crds.py")
     parent = cluster.api.post(
         f"/apis/kubedrift.io/v1alpha1/namespaces/{namespace}/driftchecks", driftcheck("parent")
     )
