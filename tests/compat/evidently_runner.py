@@ -31,6 +31,7 @@ def main(request_path: str) -> None:
         current_data, Dataset.from_pandas(reference, data_definition=DataDefinition())
     )
     by_display = {t.display_name: t for tests in _registered_stat_tests.values() for t in tests.values()}
+    by_display |= {t.name: t for tests in _registered_stat_tests.values() for t in tests.values()}
     definition = current_data._data_definition
     out: dict = {"columns": {}}
     for metric in snapshot.dict()["metrics"]:
