@@ -84,33 +84,66 @@ def main() -> None:
         reference, current = ensure(DATA, rows)
         with tempfile.TemporaryDirectory() as tmp:
             row: dict[str, object] = {"rows_per_side": rows}
-            row["read_columns"] = asdict(best([sys.executable, str(HERE / "readonly.py"), str(reference), str(current)], args.repeat, env))
-            row["read_whole"] = asdict(best([sys.executable, str(HERE / "readonly.py"), str(reference), str(current), "--whole"], args.repeat, env))
+            row["read_columns"] = asdict(
+                best(
+                    [sys.executable, str(HERE / "readonly.py"), str(reference), str(current)],
+                    args.repeat,
+                    env,
+                )
+            )
+            row["read_whole"] = asdict(
+                best(
+                    [sys.executable, str(HERE / "readonly.py"), str(reference), str(current), "--whole"],
+                    args.repeat,
+                    env,
+                )
+            )
             row["kubedrift"] = asdict(best(check_command(reference, current, Path(tmp)), args.repeat, env))
             if not args.no_evidently and rows <= args.evidently_max:
-                row["evidently"] = asdict(measure([str(EVIDENTLY_PYTHON), str(HERE / "evidently_preset.py"), str(reference), str(current)]))
+                row["evidently"] = asdict(
+                    measure(
+                        [
+                            str(EVIDENTLY_PYTHON),
+                            str(HERE / "evidently_preset.py"),
+                            str(reference),
+                            str(current),
+                        ]
+                    )
+                )
         results.append(row)
         print(json.dumps(row), flush=True)
     (DATA / "results.json").write_text(json.dumps(results, indent=1))
     print(table(results))
 
 
+def _cell(run: dict) -> str:
+    return f"{run['seconds']:.2f} s, {run['peak_mib']:.0f} MiB"
+
+
 def table(results: list[dict]) -> str:
     lines = [
         "| rows/side | read-only (columns) | read-only (whole) | kubedrift check | Evidently 0.7 | "
-        "speed-up vs Evidently | time vs read-only | peak vs read-only (columns / whole) | peak vs Evidently |",
+        "speed-up vs Evidently | time vs read-only | peak vs read-only (columns / whole) | "
+        "peak vs Evidently |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         ours, read, whole = r["kubedrift"], r["read_columns"], r["read_whole"]
         ev = r.get("evidently")
-        fmt = lambda x: f"{x['seconds']:.2f} s, {x['peak_mib']:.0f} MiB"  # noqa: E731
-        lines.append(
-            f"| {r['rows_per_side']:,} | {fmt(read)} | {fmt(whole)} | {fmt(ours)} | {fmt(ev) if ev else 'not run'} | "
-            f"{(ev['seconds'] / ours['seconds']) if ev else float('nan'):.1f}× | {ours['seconds'] / read['seconds']:.2f}× | "
-            f"{ours['peak_mib'] / read['peak_mib']:.2f}× / {ours['peak_mib'] / whole['peak_mib']:.2f}× | "
-            f"{(ours['peak_mib'] / ev['peak_mib']) if ev else float('nan'):.3f}× |"
-        )
+        speedup = f"{ev['seconds'] / ours['seconds']:.1f}×" if ev else "n/a"
+        peak_vs_evidently = f"{ours['peak_mib'] / ev['peak_mib']:.3f}×" if ev else "n/a"
+        cells = [
+            f"{r['rows_per_side']:,}",
+            _cell(read),
+            _cell(whole),
+            _cell(ours),
+            _cell(ev) if ev else "not run",
+            speedup,
+            f"{ours['seconds'] / read['seconds']:.2f}×",
+            f"{ours['peak_mib'] / read['peak_mib']:.2f}× / {ours['peak_mib'] / whole['peak_mib']:.2f}×",
+            peak_vs_evidently,
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -1,6 +1,6 @@
 """Evidently 0.7's DataDriftPreset on two Parquet files; runs in .venv-evidently.
 
-    .venv-evidently/bin/python bench/evidently_preset.py REFERENCE CURRENT
+.venv-evidently/bin/python bench/evidently_preset.py REFERENCE CURRENT
 """
 
 import sys

@@ -41,7 +41,9 @@ def _chunk(rows: int, rng: np.random.Generator, shifted: bool) -> pa.Table:
             weights = weights[::-1]
         codes = rng.choice(k, rows, p=weights / weights.sum())
         labels = pa.array([f"cat{j}_{v:02d}" for v in range(k)])
-        cats[f"cat_{j}"] = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), labels).cast(pa.string())
+        cats[f"cat_{j}"] = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), labels).cast(
+            pa.string()
+        )
     target = columns["num_00"] * 2 + columns["num_01"] + rng.normal(0, 1, rows)
     return pa.table({**columns, **cats, "target": target})
 

@@ -56,10 +56,10 @@ def check_column(
     }
     inferred = Inferred(plan.declared) if plan.declared else infer(current)
     if inferred.column_type is None:
-        return ColumnResult(status=inferred.skip_status, reason=inferred.reason, **base)  # type: ignore[arg-type]
+        return ColumnResult(status=inferred.skip_status, reason=inferred.reason, **base)
     for side, column in (("reference", reference), ("current", current)):
         if column.null_count == len(column):
-            return ColumnResult(status="all_null", reason=f"every {side} value is null", **base)  # type: ignore[arg-type]
+            return ColumnResult(status="all_null", reason=f"every {side} value is null", **base)
     base["column_type"] = inferred.column_type
     base["type_source"] = "spec" if plan.declared else "inferred"
     if inferred.column_type == "numerical":
@@ -82,7 +82,7 @@ def _numerical(
         side = "reference" if ref.values.size == 0 else "current"
         return ColumnResult(
             status="empty", reason=f"no finite {side} values (only null, NaN or ±inf)", **base
-        )  # type: ignore[arg-type]
+        )
     distinct = _distinct_union(ref.values, cur.values)
     choice = choose(plan.name, "numerical", ref.values.size, distinct, settings)
     score, drifted = choice.test.run(ref.values, cur.values, "numerical", choice.threshold)
@@ -100,7 +100,7 @@ def _numerical(
         reference_summary=_numerical_summary(ref.values),
         current_summary=_numerical_summary(cur.values),
         histogram=_numerical_histogram(ref.values, cur.values),
-        **base,  # type: ignore[arg-type]
+        **base,
     )
 
 
@@ -115,7 +115,7 @@ def _categorical(
     base |= _nulls(pair.missing_reference, pair.rows_reference, pair.missing_current, pair.rows_current)
     if pair.reference.size == 0 or pair.current.size == 0:
         side = "reference" if pair.reference.size == 0 else "current"
-        return ColumnResult(status="empty", reason=f"no usable {side} values (only null or NaN)", **base)  # type: ignore[arg-type]
+        return ColumnResult(status="empty", reason=f"no usable {side} values (only null or NaN)", **base)
     ref_counts = np.bincount(pair.reference, minlength=len(pair.labels))
     cur_counts = np.bincount(pair.current, minlength=len(pair.labels))
     distinct = int(np.count_nonzero((ref_counts + cur_counts) > 0))
@@ -143,7 +143,7 @@ def _categorical(
             count=pair.current.size, distinct=int(np.count_nonzero(cur_counts))
         ),
         histogram=_categorical_histogram(pair.labels, ref_counts, cur_counts),
-        **base,  # type: ignore[arg-type]
+        **base,
     )
 
 

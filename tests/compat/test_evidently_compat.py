@@ -109,7 +109,11 @@ def test_overridden_methods_match_evidently(tmp_path: Path) -> None:
     drift = {
         "numerical": {"method": "psi"},
         "categorical": {"method": "hellinger", "threshold": 0.05},
-        "perColumn": {"normal": {"method": "kl_div"}, "steady": {"method": "t_test"}, "with_gaps": {"method": "ks"}},
+        "perColumn": {
+            "normal": {"method": "kl_div"},
+            "steady": {"method": "t_test"},
+            "with_gaps": {"method": "ks"},
+        },
     }
     options = {
         "num_method": "psi",

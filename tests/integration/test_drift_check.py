@@ -58,7 +58,9 @@ def test_bike_check_writes_reports_and_a_compact_summary(tmp_path: Path) -> None
     summary = CheckSummary.model_validate(message)
     report = load_report(tmp_path)
     assert summary.dataset_drift is report.dataset.drifted is True
-    assert summary.report_uri == report.report_uri and summary.report_uri.startswith(str(tmp_path / "reports/bikes/"))
+    assert summary.report_uri == report.report_uri and summary.report_uri.startswith(
+        str(tmp_path / "reports/bikes/")
+    )
     assert report.target is not None and report.target.name == "cnt" and summary.target_drift is False
     assert "cnt" not in [c.name for c in report.columns]  # the target is its own verdict, not in the share
     assert report.dataset.columns_tested == 13 and summary.columns_drifted == report.dataset.columns_drifted
@@ -99,7 +101,9 @@ def write(path: Path, data: pa.Table) -> str:
 # --- bad input: a clear message, the documented exit code, nothing half-written ---
 
 
-def assert_failed(tmp_path: Path, code: int, message: dict[str, Any], exit_code: int, reason: str, words: str) -> None:
+def assert_failed(
+    tmp_path: Path, code: int, message: dict[str, Any], exit_code: int, reason: str, words: str
+) -> None:
     assert code == exit_code
     assert message["error"]["reason"] == reason
     assert words in message["error"]["message"]
@@ -129,7 +133,9 @@ def test_spec_column_missing_on_one_side(tmp_path: Path) -> None:
     reference = write(tmp_path / "r.parquet", table(x=[1.0, 2.0], y=[1, 2]))
     current = write(tmp_path / "c.parquet", table(x=[1.0, 2.0]))
     code, message = run(tmp_path, reference, current, columns={"target": "y"})
-    assert_failed(tmp_path, code, message, 4, "DataUnreadable", "'y' named in the spec is missing from the current")
+    assert_failed(
+        tmp_path, code, message, 4, "DataUnreadable", "'y' named in the spec is missing from the current"
+    )
 
 
 def test_unnamed_column_missing_on_one_side_is_reported_not_fatal(tmp_path: Path) -> None:
@@ -202,7 +208,9 @@ def test_invalid_config_is_exit_2(tmp_path: Path) -> None:
 def test_correction_recomputes_verdicts_on_adjusted_p_values(tmp_path: Path) -> None:
     rng = np.random.default_rng(5)
     reference = write(tmp_path / "r.parquet", table(**{f"x{i}": rng.normal(0, 1, 200) for i in range(10)}))
-    current = write(tmp_path / "c.parquet", table(**{f"x{i}": rng.normal(0.25 * (i == 0), 1, 200) for i in range(10)}))
+    current = write(
+        tmp_path / "c.parquet", table(**{f"x{i}": rng.normal(0.25 * (i == 0), 1, 200) for i in range(10)})
+    )
     run(tmp_path, reference, current, drift={"correction": "bonferroni"})
     columns = load_report(tmp_path).columns
     for c in columns:

@@ -22,11 +22,17 @@ def check(tmp_path: Path, s3: S3Server, bucket: str, endpoint: str | None = None
         "namespace": "ml",
         "reference": {"uri": f"s3://{bucket}/data/reference.parquet"},
         "current": {"uri": f"s3://{bucket}/data/current/"},
-        "storage": {"reportsUri": f"s3://{bucket}/reports", "endpoint": endpoint or s3.endpoint, "region": "us-east-1"},
+        "storage": {
+            "reportsUri": f"s3://{bucket}/reports",
+            "endpoint": endpoint or s3.endpoint,
+            "region": "us-east-1",
+        },
     }
     (tmp_path / "config.json").write_text(json.dumps(config))
     termination = tmp_path / "termination-log"
-    code = main(["check", "--config", str(tmp_path / "config.json"), "--termination-message-path", str(termination)])
+    code = main(
+        ["check", "--config", str(tmp_path / "config.json"), "--termination-message-path", str(termination)]
+    )
     return code, json.loads(termination.read_text())
 
 
@@ -54,7 +60,9 @@ def test_check_reads_and_writes_s3(s3: S3Server, tmp_path: Path, capsys: pytest.
     assert s3.env()["AWS_SECRET_ACCESS_KEY"] not in output.out + output.err  # never log credentials
 
 
-def test_missing_credentials_fail_clearly(s3: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_credentials_fail_clearly(
+    s3: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bucket = s3.create_bucket()
     upload(s3, bucket)
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):

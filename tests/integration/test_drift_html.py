@@ -34,10 +34,14 @@ def report_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("html")
     (tmp / "config.yaml").write_text(
         f"check: bikes\nreference: {{uri: {BIKES / 'reference.parquet'}}}\n"
-        f"current: {{uri: {BIKES / 'current' / 'week-3.parquet'}}}\nstorage: {{reportsUri: {tmp / 'reports'}}}\n"
+        f"current: {{uri: {BIKES / 'current' / 'week-3.parquet'}}}\n"
+        f"storage: {{reportsUri: {tmp / 'reports'}}}\n"
         "columns: {target: cnt}\n"
     )
-    assert main(["check", "--config", str(tmp / "config.yaml"), "--termination-message-path", str(tmp / "t")]) == 0
+    assert (
+        main(["check", "--config", str(tmp / "config.yaml"), "--termination-message-path", str(tmp / "t")])
+        == 0
+    )
     (path,) = (tmp / "reports").rglob("report.html")
     return path
 
@@ -50,7 +54,13 @@ def test_report_is_self_contained(report_html: Path) -> None:
 
 def test_chromium_renders_the_summary(report_html: Path, tmp_path: Path) -> None:
     done = subprocess.run(
-        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", report_html.as_uri()],
+        [
+            chromium(),
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            report_html.as_uri(),
+        ],
         capture_output=True,
         text=True,
         timeout=120,

@@ -18,7 +18,9 @@ def test_sturges_edges_equal_numpys_including_powers_of_two(size: int) -> None:
 
 
 def test_sturges_edges_of_a_constant_sample_equal_numpys() -> None:
-    np.testing.assert_array_equal(sturges_edges(3.0, 3.0, 10), np.histogram_bin_edges(np.full(10, 3.0), "sturges"))
+    np.testing.assert_array_equal(
+        sturges_edges(3.0, 3.0, 10), np.histogram_bin_edges(np.full(10, 3.0), "sturges")
+    )
 
 
 def test_sturges_counts_equal_np_histogram_with_values_on_the_edges() -> None:

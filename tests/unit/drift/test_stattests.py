@@ -52,13 +52,13 @@ def test_unknown_test_is_a_clear_error() -> None:
 )
 def test_numerical_tests_equal_scipy(name: str, scipy_value, n: int, m: int) -> None:  # type: ignore[no-untyped-def]
     a, b = samples(n, m)
-    with pytest.warns() if name == "anderson" else _nothing():
+    with pytest.warns() if name == "anderson" else _NoWarningsExpected():
         expected = float(scipy_value(a, b))
     score, _ = registry.get(name).run(a, b, "numerical")
     assert score == pytest.approx(expected, rel=1e-9, abs=1e-300)
 
 
-class _nothing:
+class _NoWarningsExpected:
     def __enter__(self) -> None:
         return None
 
@@ -117,7 +117,9 @@ def test_jensenshannon_equals_scipy_over_the_union_of_categories() -> None:
 
 
 def test_jensenshannon_of_disjoint_categories_is_sqrt_ln2() -> None:
-    score, drifted = registry.get("jensenshannon").run(np.zeros(10, np.int64), np.ones(10, np.int64), "categorical")
+    score, drifted = registry.get("jensenshannon").run(
+        np.zeros(10, np.int64), np.ones(10, np.int64), "categorical"
+    )
     assert score == pytest.approx(np.sqrt(np.log(2))) and drifted
 
 
@@ -139,7 +141,9 @@ def test_psi_and_kl_div_equal_their_formulas_with_empty_bins_filled() -> None:
     cur = filled(np.bincount(b, minlength=6) / b.size)
     psi = float(np.sum((ref - cur) * np.log(ref / cur)))
     assert registry.get("psi").run(a, b, "categorical")[0] == pytest.approx(psi, rel=1e-9)
-    assert registry.get("kl_div").run(a, b, "categorical")[0] == pytest.approx(stats.entropy(ref, cur), rel=1e-9)
+    assert registry.get("kl_div").run(a, b, "categorical")[0] == pytest.approx(
+        stats.entropy(ref, cur), rel=1e-9
+    )
 
 
 def test_hellinger_categorical_equals_its_formula() -> None:
@@ -169,7 +173,9 @@ def test_hellinger_numerical_follows_evidentlys_density_bins() -> None:
         ("cramer_von_mises", 0.1, 0.1, True),
     ],
 )
-def test_threshold_comparisons_are_evidentlys(name: str, score: float, threshold: float, drifted: bool) -> None:
+def test_threshold_comparisons_are_evidentlys(
+    name: str, score: float, threshold: float, drifted: bool
+) -> None:
     assert registry.get(name).drifted(score, threshold) is drifted
 
 
