@@ -22,6 +22,12 @@ def _crds(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    from kubedrift.jobs.drift.job import main as check_main
+
+    return check_main(args.config, args.termination_message_path, args.workers)
+
+
 def _train(args: argparse.Namespace) -> int:
     from kubedrift.jobs.train.job import run_command
 
@@ -36,6 +42,20 @@ def build_parser() -> argparse.ArgumentParser:
     crds = commands.add_parser("crds", help="write the CRD manifests generated from the models")
     crds.add_argument("-o", "--output", type=Path, default=CHART_CRDS, help="folder (default: %(default)s)")
     crds.set_defaults(run=_crds)
+
+    check = commands.add_parser(
+        "check",
+        help="run one drift check from its job config; exit 0 whether or not drift was found",
+        description="Exit codes: 0 ran (drift or not), 2 invalid config, 3 data not found, "
+        "4 data unreadable, 75 storage unreachable (worth a retry).",
+    )
+    check.add_argument("--config", help="the CheckJobConfig file (default: $KUBEDRIFT_CONFIG)")
+    check.add_argument(
+        "--termination-message-path",
+        help="where the summary goes (default: $KUBEDRIFT_TERMINATION_MESSAGE_PATH or /dev/termination-log)",
+    )
+    check.add_argument("--workers", type=int, help="columns tested at once (default: 2)")
+    check.set_defaults(run=_check)
 
     from kubedrift.jobs.train.job import add_arguments as add_train_arguments
 

@@ -46,6 +46,14 @@ BLOCKING = {
 }
 
 
+BOUNDS = {
+    "greater_than": ("gt", "greater than"),
+    "greater_than_equal": ("ge", "greater than or equal to"),
+    "less_than": ("lt", "less than"),
+    "less_than_equal": ("le", "less than or equal to"),
+}
+
+
 def field_path(loc: tuple[int | str, ...]) -> str:
     path = ""
     for part in loc:
@@ -114,50 +122,30 @@ def field_error(error: ErrorDetails) -> tuple[str, bool]:
     kind = error["type"]
     ctx = error.get("ctx", {})
     given = error.get("input")
+
+    def invalid(value: str, detail: str) -> tuple[str, bool]:
+        return f"{path}: Invalid value: {value}: {path} in body {detail}", False
+
     if kind == "missing":
         return f"{path}: Required value", False
     if kind == "literal_error":
-        supported = ", ".join(
-            f'"{v.strip()}"' for v in str(ctx["expected"]).replace(" or ", ", ").split(", ")
-        )
-        supported = supported.replace("\"'", '"').replace("'\"", '"')
+        expected = str(ctx["expected"]).replace("'", "").replace(" or ", ", ").split(", ")
+        supported = ", ".join(f'"{value}"' for value in expected)
         return f"{path}: Unsupported value: {_value(given)}: supported values: {supported}", False
-    bounds = {
-        "greater_than": ("gt", "greater than"),
-        "greater_than_equal": ("ge", "greater than or equal to"),
-        "less_than": ("lt", "less than"),
-        "less_than_equal": ("le", "less than or equal to"),
-    }
-    if kind in bounds:
-        key, words = bounds[kind]
-        return (
-            f"{path}: Invalid value: {_value(given)}: {path} in body should be {words} {_number(ctx[key])}",
-            False,
-        )
+    if kind in BOUNDS:
+        key, words = BOUNDS[kind]
+        return invalid(_value(given), f"should be {words} {_number(ctx[key])}")
     if kind == "too_short":
-        if ctx.get("field_type") == "Dictionary":
-            return (
-                f"{path}: Invalid value: {ctx['actual_length']}: {path} in body should have at least {ctx['min_length']} properties",
-                False,
-            )
-        return (
-            f"{path}: Invalid value: {ctx['actual_length']}: {path} in body should have at least {ctx['min_length']} items",
-            False,
-        )
+        unit = "properties" if ctx.get("field_type") == "Dictionary" else "items"
+        return invalid(str(ctx["actual_length"]), f"should have at least {ctx['min_length']} {unit}")
     if kind == "too_long":
         return f"{path}: Too many: {ctx['actual_length']}: must have at most {ctx['max_length']} items", False
     if kind == "string_too_short":
-        return (
-            f"{path}: Invalid value: {_value(given)}: {path} in body should be at least {ctx['min_length']} chars long",
-            False,
-        )
+        return invalid(_value(given), f"should be at least {ctx['min_length']} chars long")
     if kind == "string_too_long":
         return f"{path}: Too long: may not be more than {ctx['max_length']} bytes", False
     if kind == "string_pattern_mismatch":
-        return (
-            f"{path}: Invalid value: {_value(given)}: {path} in body should match '{ctx['pattern']}'",
-            False,
-        )
+        return invalid(_value(given), f"should match '{ctx['pattern']}'")
     if kind == "extra_forbidden":
         return f'unknown field "{path}"', False
     if kind == "value_error":
@@ -168,10 +156,7 @@ def field_error(error: ErrorDetails) -> tuple[str, bool]:
     openapi = _openapi_type(kind)
     if openapi:
         given_type = f'"{_json_type(given)}"'
-        return (
-            f"{path}: Invalid value: {given_type}: {path} in body must be of type {openapi}: {given_type}",
-            False,
-        )
+        return invalid(given_type, f"must be of type {openapi}: {given_type}")
     return f"{path}: Invalid value: {_value(given)}: {error['msg']}", False
 
 
