@@ -42,6 +42,12 @@ def _promote_copy(args: argparse.Namespace) -> int:
     return promote_copy(args.source, args.destination, args.config)
 
 
+def _train(args: argparse.Namespace) -> int:
+    from kubedrift.jobs.train.job import run_command
+
+    return run_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kubedrift", description=__doc__)
     parser.add_argument("--version", action="version", version=f"kubedrift {__version__}")
@@ -62,6 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     promote.add_argument("--to", dest="destination", required=True, help="the production folder")
     promote.add_argument("--config", default=None, help="check config (default: $KUBEDRIFT_CONFIG)")
     promote.set_defaults(run=_promote_copy)
+
+    from kubedrift.jobs.train.job import add_arguments as add_train_arguments
+
+    train = commands.add_parser(
+        "train", help="train and evaluate one grid index (the Indexed Job's command), or --all locally"
+    )
+    add_train_arguments(train)
+    train.set_defaults(run=_train)
     return parser
 
 
