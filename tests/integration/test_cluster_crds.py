@@ -1,0 +1,117 @@
+"""Issue 2, item 1: the project's real CRDs: CEL rules, printer columns, descriptions, status subresource."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.fixtures.cluster import Cluster, wait_for
+from tests.integration.manifests import driftcheck
+
+pytestmark = pytest.mark.cluster
+CRDS = Path(__file__).resolve().parents[2] / "charts" / "kubedrift" / "crds"
+
+
+@dataclass
+class InstalledCrds:
+    rejection: str  # why the apiserver refused the generated CRDs as they are ("" when it accepted them)
+
+
+@pytest.fixture(scope="module")
+def crds(cluster: Cluster) -> InstalledCrds:
+    """The generated CRDs, installed; if the apiserver rejects them, with only the offending rules removed."""
+    result = cluster.kubectl("apply", "-f", str(CRDS), check=False)
+    rejection = "" if result.returncode == 0 else result.stderr
+    if rejection:
+        cluster.apply(_without_rejected_rules(CRDS / "driftchecks.kubedrift.io.yaml"))
+        cluster.apply((CRDS / "experiments.kubedrift.io.yaml").read_text())
+    cluster.kubectl(
+        "wait",
+        "--for=condition=Established",
+        "--timeout=60s",
+        "crd/driftchecks.kubedrift.io",
+        "crd/experiments.kubedrift.io",
+    )
+    return InstalledCrds(rejection)
+
+
+def _without_rejected_rules(path: Path) -> dict[str, Any]:
+    # Known problem (see test_the_apiserver_accepts_the_generated_crds): the CEL rules on
+    # spec.retrain do not compile (`grid` has untyped items, so CEL cannot see it) or exceed the
+    # cost budget (`metrics` has no maxItems). Everything else stays as generated.
+    crd: dict[str, Any] = yaml.safe_load(path.read_text())
+    spec = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    spec["properties"]["retrain"].pop("x-kubernetes-validations", None)
+    return crd
+
+
+@pytest.mark.xfail(
+    strict=True, reason="kubedrift/models: spec.retrain CEL rules are rejected by the apiserver"
+)
+def test_the_apiserver_accepts_the_generated_crds(crds: InstalledCrds) -> None:
+    assert crds.rejection == ""
+
+
+def test_cel_rule_rejects_a_bad_schedule_at_apply(
+    cluster: Cluster, crds: InstalledCrds, namespace: str
+) -> None:
+    result = cluster.kubectl(
+        "apply", "-n", namespace, "-f", "-", stdin=json.dumps(driftcheck("bad", schedule="* *")), check=False
+    )
+    assert result.returncode != 0
+    assert "schedule must be a cron expression with five fields" in result.stderr
+    assert "spec.schedule" in result.stderr
+
+
+def test_get_shows_the_printer_columns_and_status_comes_from_the_subresource(
+    cluster: Cluster, crds: InstalledCrds, namespace: str
+) -> None:
+    cluster.apply(driftcheck("bikes", schedule="*/5 * * * *"), namespace)
+    status = {
+        "status": {
+            "lastCheck": {
+                "time": "2026-01-02T03:04:05Z",
+                "job": "bikes-check-1",
+                "succeeded": True,
+                "datasetDrift": True,
+                "driftShare": 0.75,
+            }
+        }
+    }
+    # Status written with the main resource is ignored: that is what the status subresource means.
+    cluster.kubectl("patch", "-n", namespace, "driftcheck", "bikes", "--type=merge", "-p", json.dumps(status))
+    assert "lastCheck" not in cluster.kubectl("get", "-n", namespace, "dc", "bikes", "-o", "json").stdout
+    cluster.kubectl(
+        "patch",
+        "-n",
+        namespace,
+        "driftcheck",
+        "bikes",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        json.dumps(status),
+    )
+
+    table = cluster.kubectl("get", "-n", namespace, "dc").stdout.splitlines()
+    header, row = table[0].split(), table[1]
+    assert header[:7] == ["NAME", "SCHEDULE", "LAST", "CHECK", "DRIFT", "SHARE", "DRIFTED"]
+    assert "*/5 * * * *" in row and "0.75" in row and "true" in row
+    wide = cluster.kubectl("get", "-n", namespace, "dc", "-o", "wide").stdout.splitlines()[0]
+    assert "PRODUCTION" in wide and "REASON" in wide
+
+
+def test_explain_shows_the_field_descriptions(cluster: Cluster, crds: InstalledCrds) -> None:
+    # explain reads the published OpenAPI, which can lag the CRD by a few seconds.
+    def explained() -> str | None:
+        result = cluster.kubectl("explain", "driftcheck.spec.retrain", check=False)
+        return result.stdout if result.returncode == 0 else None
+
+    text = wait_for(explained, "kubectl explain to know DriftCheck", timeout=60)
+    assert "Retraining when drift is found." in text
+    assert "Param name to the list of values to try" in text
