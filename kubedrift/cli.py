@@ -48,6 +48,12 @@ def _train(args: argparse.Namespace) -> int:
     return run_command(args)
 
 
+def _check(args: argparse.Namespace) -> int:
+    from kubedrift.jobs.drift.job import main as check_main
+
+    return check_main(args.config, args.termination_message_path, args.workers)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kubedrift", description=__doc__)
     parser.add_argument("--version", action="version", version=f"kubedrift {__version__}")
@@ -76,6 +82,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_train_arguments(train)
     train.set_defaults(run=_train)
+
+    check = commands.add_parser(
+        "check",
+        help="run one drift check from its job config; exit 0 whether or not drift was found",
+        description="Exit codes: 0 ran (drift or not), 2 invalid config, 3 data not found, "
+        "4 data unreadable, 75 storage unreachable (worth a retry).",
+    )
+    check.add_argument("--config", help="the CheckJobConfig file (default: $KUBEDRIFT_CONFIG)")
+    check.add_argument(
+        "--termination-message-path",
+        help="where the summary goes (default: $KUBEDRIFT_TERMINATION_MESSAGE_PATH or /dev/termination-log)",
+    )
+    check.add_argument("--workers", type=int, help="columns tested at once (default: 2)")
+    check.set_defaults(run=_check)
     return parser
 
 

@@ -1,0 +1,25 @@
+"""Energy distance between the two samples."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from kubedrift.jobs.drift.registry import ColumnType, StatTest, register
+
+
+def _energy_distance(reference: np.ndarray, current: np.ndarray, column_type: ColumnType) -> float:
+    return float(stats.energy_distance(reference, current))
+
+
+ENERGY_DISTANCE = register(
+    StatTest(
+        name="energy_distance",
+        display_name="Energy distance",
+        column_types=("numerical",),
+        kind="distance",
+        default_threshold=0.1,
+        drift_when=">",
+        score=_energy_distance,
+    )
+)

@@ -1,0 +1,140 @@
+"""The drift check's full report: the JSON document written beside the HTML report.
+
+`schemaVersion` changes whenever a field changes meaning or disappears; readers
+check it. The compact summary the operator reads is `results.CheckSummary`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from kubedrift.models.base import Model
+from kubedrift.models.driftcheck import DriftSettings
+from kubedrift.models.results import DataFingerprint
+
+REPORT_SCHEMA_VERSION = 1
+
+ColumnRole = Literal["feature", "target", "prediction"]
+ColumnStatus = Literal["tested", "all_null", "empty", "high_cardinality", "unsupported", "missing"]
+
+
+class NumericalSummary(Model):
+    """Summary statistics of the non-null, finite values of one side."""
+
+    count: int = Field(description="Finite values.")
+    mean: float | None = Field(default=None, description="Mean.")
+    std: float | None = Field(default=None, description="Population standard deviation.")
+    min: float | None = Field(default=None, description="Smallest value.")
+    p25: float | None = Field(default=None, description="25th percentile.")
+    median: float | None = Field(default=None, description="Median.")
+    p75: float | None = Field(default=None, description="75th percentile.")
+    max: float | None = Field(default=None, description="Largest value.")
+
+
+class CategoricalSummary(Model):
+    """Summary of the non-null values of one side."""
+
+    count: int = Field(description="Non-null values.")
+    distinct: int = Field(description="Distinct values.")
+
+
+class Histogram(Model):
+    """Reference and current distributions on the same bins, as shares of non-null rows."""
+
+    edges: list[float] | None = Field(default=None, description="Bin edges of a numerical column.")
+    categories: list[str] | None = Field(
+        default=None, description="The most frequent categories; `other` holds the rest."
+    )
+    reference: list[float] = Field(description="Reference share per bin or category.")
+    current: list[float] = Field(description="Current share per bin or category.")
+    other_reference: float = Field(default=0.0, description="Reference share of categories not shown.")
+    other_current: float = Field(default=0.0, description="Current share of categories not shown.")
+
+
+class ColumnResult(Model):
+    """One column's verdict and everything that led to it."""
+
+    name: str = Field(description="Column name.")
+    role: ColumnRole = Field(description="feature, target or prediction.")
+    status: ColumnStatus = Field(description="tested, or why the column was not tested.")
+    reason: str | None = Field(default=None, description="Why the column was not tested, for people.")
+    column_type: Literal["numerical", "categorical"] | None = Field(default=None, description="Column type.")
+    type_source: Literal["spec", "inferred"] | None = Field(
+        default=None, description="Where the type came from."
+    )
+    arrow_type: str | None = Field(default=None, description="The Parquet column's Arrow type.")
+    method: str | None = Field(default=None, description="The stat test.")
+    method_kind: Literal["p_value", "distance"] | None = Field(
+        default=None, description="p-value or distance."
+    )
+    overridden: bool = Field(default=False, description="Whether the spec chose the method or threshold.")
+    threshold: float | None = Field(default=None, description="The threshold the score was compared with.")
+    score: float | None = Field(default=None, description="The test's p-value or distance.")
+    adjusted_score: float | None = Field(
+        default=None, description="The p-value after multiple-testing correction, when one applied."
+    )
+    drifted: bool = Field(default=False, description="Whether the column drifted.")
+    rows_reference: int = Field(default=0, description="Reference rows.")
+    rows_current: int = Field(default=0, description="Current rows.")
+    distinct_values: int | None = Field(default=None, description="Distinct values of both sides together.")
+    null_share_reference: float = Field(default=0.0, description="Reference share of null, NaN or ±inf.")
+    null_share_current: float = Field(default=0.0, description="Current share of null, NaN or ±inf.")
+    null_share_changed: bool = Field(
+        default=False, description="Whether the null share changed significantly (its own finding)."
+    )
+    null_share_p_value: float | None = Field(
+        default=None, description="Two-proportion z-test of null shares."
+    )
+    unseen_categories: list[str] = Field(
+        default_factory=list, description="Current categories absent from the reference (first 50)."
+    )
+    unseen_categories_total: int = Field(default=0, description="How many current categories are unseen.")
+    unseen_share_current: float = Field(
+        default=0.0, description="Share of current rows in unseen categories."
+    )
+    notes: list[str] = Field(
+        default_factory=list, description="Things worth knowing, e.g. a constant column."
+    )
+    reference_summary: NumericalSummary | CategoricalSummary | None = Field(
+        default=None, description="Reference."
+    )
+    current_summary: NumericalSummary | CategoricalSummary | None = Field(
+        default=None, description="Current."
+    )
+    histogram: Histogram | None = Field(default=None, description="Both distributions on the same bins.")
+    seconds: float = Field(default=0.0, description="Time spent on this column.")
+
+
+class DatasetVerdict(Model):
+    """Whether the dataset as a whole drifted: the share of drifted feature columns."""
+
+    drifted: bool = Field(description="share ≥ threshold.")
+    drift_share: float = Field(description="Drifted feature columns / tested feature columns.")
+    threshold: float = Field(description="datasetDriftShare.")
+    columns_tested: int = Field(description="Feature columns that were tested.")
+    columns_drifted: int = Field(description="Feature columns that drifted.")
+    drifted_columns: list[str] = Field(description="Names of drifted feature columns.")
+    skipped_columns: list[str] = Field(description="Feature columns that could not be tested.")
+    null_share_changes: list[str] = Field(description="Columns whose null share changed significantly.")
+
+
+class DriftReport(Model):
+    """The full result of one drift check."""
+
+    schema_version: int = Field(default=REPORT_SCHEMA_VERSION, description="The report format's version.")
+    check: str = Field(description="The DriftCheck's name.")
+    namespace: str = Field(description="The DriftCheck's namespace.")
+    started_at: datetime = Field(description="When the check started.")
+    finished_at: datetime = Field(description="When the check finished.")
+    reference: DataFingerprint = Field(description="The reference data version.")
+    current: DataFingerprint = Field(description="The current data version.")
+    settings: DriftSettings = Field(description="The drift settings in force.")
+    dataset: DatasetVerdict = Field(description="The dataset verdict.")
+    target: ColumnResult | None = Field(default=None, description="The target's own verdict.")
+    prediction: ColumnResult | None = Field(default=None, description="The prediction's own verdict.")
+    columns: list[ColumnResult] = Field(description="Feature columns, drifted first.")
+    timings: dict[str, float] = Field(description="Seconds per phase.")
+    report_uri: str = Field(description="The folder holding report.json and report.html.")
