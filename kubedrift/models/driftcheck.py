@@ -9,7 +9,7 @@ description because it becomes the text of `kubectl explain`.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, JsonValue, field_validator, model_validator
 
@@ -81,7 +81,7 @@ class DataSource(Model):
 class Columns(Model):
     """Which columns play which role. Columns not named are inferred from their types."""
 
-    target: str | None = Field(default=None, description="The column the model predicts.")
+    target: str | None = Field(default=None, max_length=256, description="The column the model predicts.")
     prediction: str | None = Field(
         default=None, description="The column that holds the production model's predictions."
     )
@@ -91,8 +91,10 @@ class Columns(Model):
     categorical: list[str] | None = Field(
         default=None, description="Columns to treat as categorical; inferred when absent."
     )
-    exclude: list[str] = Field(
-        default_factory=list, description="Columns that are neither checked nor used for training."
+    exclude: list[Annotated[str, Field(max_length=256)]] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Columns that are neither checked nor used for training.",
     )
 
 
@@ -219,11 +221,16 @@ Trigger = Literal["OnDrift", "Always", "Manual"]
 CLASSIFICATION_METRICS = ("avg_prec", "roc_auc", "accuracy", "f1", "log_loss")
 REGRESSION_METRICS = ("rmse", "mae", "r2")
 
+# The grid's values are untyped JSON, which CEL cannot see into; "at least one value
+# per param" is therefore an OpenAPI minItems on each list (the apiserver names the
+# param in its message), and this rule is its Python twin.
 GRID_RULE = Rule(
-    cel="self.grid.all(k, size(self.grid[k]) > 0)",
+    cel="true",
     message="every grid param needs at least one value",
     field_path=".grid",
 )
+GRID_PARAMS_LIMIT = 32
+GRID_VALUES_LIMIT = 1000
 _REGRESSION_ESTIMATOR = "(self.model.estimator.endsWith('Regressor') || self.model.estimator == 'Ridge')"
 OBJECTIVE_RULE = Rule(
     cel=(
@@ -240,7 +247,7 @@ OBJECTIVE_RULE = Rule(
 class Retrain(Model):
     """How models are retrained: one Indexed Job, one index per combination of the grid."""
 
-    model_config = cel_rules(GRID_RULE, OBJECTIVE_RULE)
+    model_config = cel_rules(OBJECTIVE_RULE)
 
     trigger: Trigger = Field(
         default="OnDrift",
@@ -250,12 +257,17 @@ class Retrain(Model):
     train: DataSource = Field(description="The training data.")
     test: DataSource = Field(description="The evaluation data.")
     model: ModelSpec = Field(description="The estimator and its fixed params.")
-    grid: dict[str, list[ParamValue]] = Field(
+    grid: dict[
+        str,
+        Annotated[list[ParamValue], Field(json_schema_extra={"minItems": 1, "maxItems": GRID_VALUES_LIMIT})],
+    ] = Field(
         default_factory=dict,
+        max_length=GRID_PARAMS_LIMIT,
         description="Param name to the list of values to try; every combination is one trial.",
     )
     metrics: list[MetricName] = Field(
         default_factory=list,
+        max_length=len(CLASSIFICATION_METRICS) + len(REGRESSION_METRICS),
         description="Metrics computed for every trial; the objective's metric is always included.",
     )
     objective: Objective = Field(description="The metric that picks the best trial.")
@@ -317,10 +329,18 @@ SCHEDULE_RULE = Rule(
 )
 
 
+TARGET_RULE = Rule(
+    cel="!has(self.columns) || !has(self.columns.target) || !has(self.columns.exclude) "
+    "|| !(self.columns.target in self.columns.exclude)",
+    message="columns.target must not also be in columns.exclude",
+    field_path=".columns.target",
+)
+
+
 class DriftCheckSpec(Model):
     """What to compare, when, and what to do about drift."""
 
-    model_config = cel_rules(SCHEDULE_RULE)
+    model_config = cel_rules(SCHEDULE_RULE, TARGET_RULE)
 
     schedule: str = Field(
         default="0 * * * *",
@@ -347,6 +367,4 @@ class DriftCheckSpec(Model):
     @model_validator(mode="after")
     def _target_not_excluded(self) -> DriftCheckSpec:
         target = self.columns.target
-        if target is not None and target in self.columns.exclude:
-            raise ValueError(f"columns.target {target!r} must not also be in columns.exclude")
-        return self
+        return TARGET_RULE.check(target is None or target not in self.columns.exclude, self)

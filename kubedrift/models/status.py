@@ -14,6 +14,7 @@ from kubedrift.models.base import Model
 from kubedrift.models.conditions import Condition
 from kubedrift.models.driftcheck import ParamValue
 from kubedrift.models.results import DataFingerprint
+from kubedrift.models.rules import Rule, cel_rules
 
 HISTORY_LIMIT = 10
 
@@ -152,8 +153,15 @@ class ExperimentStatus(Model):
     promoted: bool = Field(default=False, description="Whether this trial is in production.")
 
 
+EXPERIMENT_IMMUTABLE_RULE = Rule(
+    cel="self == oldSelf", message="an Experiment's spec is immutable once created; create a new run instead"
+)
+
+
 class ExperimentSpec(Model):
     """One combination of a retrain run. Immutable once created."""
+
+    model_config = cel_rules(EXPERIMENT_IMMUTABLE_RULE)
 
     check: str = Field(description="The DriftCheck that ran it.")
     run: str = Field(description="The retrain run it belongs to.")

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from tests.fixtures.cluster import Cluster, wait_for
 from tests.integration.manifests import driftcheck
@@ -24,12 +22,9 @@ class InstalledCrds:
 
 @pytest.fixture(scope="module")
 def crds(cluster: Cluster) -> InstalledCrds:
-    """The generated CRDs, installed; if the apiserver rejects them, with only the offending rules removed."""
+    """The generated CRDs, installed as generated."""
     result = cluster.kubectl("apply", "-f", str(CRDS), check=False)
     rejection = "" if result.returncode == 0 else result.stderr
-    if rejection:
-        cluster.apply(_without_rejected_rules(CRDS / "driftchecks.kubedrift.io.yaml"))
-        cluster.apply((CRDS / "experiments.kubedrift.io.yaml").read_text())
     cluster.kubectl(
         "wait",
         "--for=condition=Established",
@@ -40,19 +35,6 @@ def crds(cluster: Cluster) -> InstalledCrds:
     return InstalledCrds(rejection)
 
 
-def _without_rejected_rules(path: Path) -> dict[str, Any]:
-    # Known problem (see test_the_apiserver_accepts_the_generated_crds): the CEL rules on
-    # spec.retrain do not compile (`grid` has untyped items, so CEL cannot see it) or exceed the
-    # cost budget (`metrics` has no maxItems). Everything else stays as generated.
-    crd: dict[str, Any] = yaml.safe_load(path.read_text())
-    spec = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
-    spec["properties"]["retrain"].pop("x-kubernetes-validations", None)
-    return crd
-
-
-@pytest.mark.xfail(
-    strict=True, reason="kubedrift/models: spec.retrain CEL rules are rejected by the apiserver"
-)
 def test_the_apiserver_accepts_the_generated_crds(crds: InstalledCrds) -> None:
     assert crds.rejection == ""
 
