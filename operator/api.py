@@ -9,6 +9,7 @@ with Conflict instead of overwriting a newer one).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import ssl
@@ -24,6 +25,7 @@ from kubedrift.models.resources import GROUP, VERSION
 
 JSON = dict[str, Any]
 FIELD_MANAGER = "kubedrift-operator"
+RETRIES = 5
 SA_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
 # kind → (api prefix, plural)
@@ -51,6 +53,10 @@ class Conflict(ApiError):
 
 class NotFound(ApiError):
     pass
+
+
+class Retryable(ApiError):
+    retry_after: float | None = None
 
 
 @dataclass(frozen=True)
@@ -172,6 +178,20 @@ class Api:
         content_type: str = "application/json",
         params: dict[str, str] | None = None,
     ) -> JSON:
+        """One API call; throttling (429), 5xx and dropped connections are retried a few times."""
+        for attempt in range(RETRIES + 1):
+            try:
+                return await self._request_once(method, path, body, content_type=content_type, params=params)
+            except (Retryable, aiohttp.ClientConnectionError, TimeoutError) as error:
+                if attempt == RETRIES:
+                    raise ApiError(getattr(error, "status", 0), str(error)) from error
+                delay = getattr(error, "retry_after", None) or min(2.0, 0.2 * 2**attempt)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def _request_once(
+        self, method: str, path: str, body: Any, *, content_type: str, params: dict[str, str] | None
+    ) -> JSON:
         session = await self.session()
         data = None if body is None else (body if isinstance(body, str) else json.dumps(body))
         async with session.request(
@@ -186,6 +206,10 @@ class Api:
                 raise Conflict(409, text)
             if response.status == 404:
                 raise NotFound(404, text)
+            if response.status == 429 or response.status >= 500:
+                error = Retryable(response.status, text)
+                error.retry_after = float(response.headers.get("Retry-After", "0") or 0) or None
+                raise error
             if response.status >= 400:
                 raise ApiError(response.status, text)
             return json.loads(text) if text else {}
