@@ -165,7 +165,11 @@ class OperatorProcess:
                 stderr=subprocess.STDOUT,
                 cwd=ROOT,
             )
-        wait_for(self.healthy, "the operator's liveness endpoint", timeout=60)
+        try:
+            wait_for(self.healthy, "the operator's liveness endpoint", timeout=60)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def healthy(self) -> bool:
