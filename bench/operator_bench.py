@@ -82,7 +82,7 @@ def start_operator(kubeconfig: Path, log: Path) -> subprocess.Popen[bytes]:
         "KUBEDRIFT_METRICS_PORT": "0",
     }
     with log.open("wb") as out:
-        return subprocess.Popen(  # noqa: S603
+        return subprocess.Popen(
             [sys.executable, "-m", "kubedrift", "operator", "-A", "--liveness", ""],
             env=env,
             stdout=out,
@@ -194,8 +194,8 @@ def main() -> None:
         api = cluster.admin_api()
         kubectl = str(cluster.binaries.kubectl)
         env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}
-        subprocess.run([kubectl, "apply", "-f", str(ROOT / "charts/kubedrift/crds")], env=env, check=True)  # noqa: S603
-        subprocess.run(  # noqa: S603
+        subprocess.run([kubectl, "apply", "-f", str(ROOT / "charts/kubedrift/crds")], env=env, check=True)
+        subprocess.run(
             [
                 kubectl,
                 "wait",
