@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup lint test cluster crds clean
+.PHONY: setup lint test cluster crds clean evidently bench-drift
 
 setup: $(VENV)/.installed
 
@@ -29,5 +29,13 @@ cluster: setup
 crds: setup
 	$(BIN)/kubedrift crds
 
+# Evidently 0.7 in its own venv (it needs pandas < 3): for the compatibility tests and the benchmark.
+evidently:
+	bash scripts/evidently-venv.sh
+
+# The drift benchmark (not a test): see bench/README.md.
+bench-drift: setup evidently
+	$(BIN)/python bench/drift_bench.py
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-evidently build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -29,10 +29,9 @@ def run_check(config: CheckJobConfig, report_uri: str, workers: int | None = Non
     clock = time.perf_counter()
     reference = retrying(lambda: _opened(config.reference.uri, config))
     current = retrying(lambda: _opened(config.current.uri, config))
-    fingerprints = (reference.fingerprint(), current.fingerprint())
-    for side, fingerprint in zip(("reference", "current"), fingerprints, strict=True):
-        if fingerprint.rows == 0:
-            raise DataNotFound(f"{fingerprint.uri}: the {side} data has no rows; nothing to compare")
+    for side, data in (("reference", reference), ("current", current)):
+        if data.num_rows == 0:
+            raise DataNotFound(f"{data.uri}: the {side} data has no rows; nothing to compare")
     plans, missing = plan_columns(config.columns, reference.schema, current.schema)
     timings["open"] = time.perf_counter() - clock
 
@@ -43,7 +42,12 @@ def run_check(config: CheckJobConfig, report_uri: str, workers: int | None = Non
 
     count = workers or min(DEFAULT_WORKERS, os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=count, thread_name_prefix="drift") as pool:
-        results = list(pool.map(one, plans))
+        # Fingerprints hash whole local files; they run beside the columns, not before them.
+        fingerprinting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprint")
+        with fingerprinting:
+            prints = [fingerprinting.submit(data.fingerprint) for data in (reference, current)]
+            results = list(pool.map(one, plans))
+            fingerprints = (prints[0].result(), prints[1].result())
     timings["columns"] = time.perf_counter() - clock
 
     results = apply_correction(results + missing, config.drift)

@@ -10,17 +10,25 @@ from html import escape
 
 from kubedrift.models.report import ColumnResult, DriftReport, Histogram
 
-CSS = """
-body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#1d2330;padding:0 1rem}
-h1{font-size:1.5rem;margin-bottom:.2rem} .muted{color:#667} table{border-collapse:collapse;width:100%}
-th,td{padding:.35rem .5rem;border-bottom:1px solid #e3e6ec;text-align:left;vertical-align:middle}
-th{background:#f5f6f9} .num{text-align:right;font-variant-numeric:tabular-nums}
-.badge{display:inline-block;padding:.1rem .5rem;border-radius:1rem;font-weight:600;font-size:.85rem}
-.drift{background:#fde2e1;color:#a1160a} .ok{background:#dcf5e3;color:#146c2e} .skip{background:#eceef2;color:#4a5060}
-.cards{display:flex;gap:1rem;flex-wrap:wrap;margin:1rem 0} .card{border:1px solid #e3e6ec;border-radius:.5rem;padding:.7rem 1rem}
-.card b{display:block;font-size:1.3rem} .legend span{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 1rem}
-details{margin:.4rem 0} summary{cursor:pointer}
-"""
+CSS = " ".join(
+    [
+        "body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#1d2330;",
+        "padding:0 1rem}",
+        "h1{font-size:1.5rem;margin-bottom:.2rem} .muted{color:#667}",
+        "table{border-collapse:collapse;width:100%}",
+        "th,td{padding:.35rem .5rem;border-bottom:1px solid #e3e6ec;text-align:left;vertical-align:middle}",
+        "th{background:#f5f6f9} .num{text-align:right;font-variant-numeric:tabular-nums}",
+        ".badge{display:inline-block;padding:.1rem .5rem;border-radius:1rem;font-weight:600;",
+        "font-size:.85rem}",
+        ".drift{background:#fde2e1;color:#a1160a} .ok{background:#dcf5e3;color:#146c2e}",
+        ".skip{background:#eceef2;color:#4a5060}",
+        ".cards{display:flex;gap:1rem;flex-wrap:wrap;margin:1rem 0}",
+        ".card{border:1px solid #e3e6ec;border-radius:.5rem;padding:.7rem 1rem}",
+        ".card b{display:block;font-size:1.3rem}",
+        ".legend span{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 1rem}",
+        "details{margin:.4rem 0} summary{cursor:pointer}",
+    ]
+)
 REF_COLOUR = "#5b7bd5"
 CUR_COLOUR = "#e8833a"
 
@@ -40,7 +48,8 @@ def render_html(report: DriftReport) -> str:
 <p class="muted">{escape(report.namespace)} · finished {report.finished_at:%Y-%m-%d %H:%M:%S} UTC</p>
 <section id="summary"><h2>Summary</h2><p>{verdict}</p>
 <div class="cards">
-<div class="card"><b id="drift-share">{d.drift_share:.0%}</b>columns drifted (threshold {d.threshold:.0%})</div>
+<div class="card"><b id="drift-share">{d.drift_share:.0%}</b>
+columns drifted (threshold {d.threshold:.0%})</div>
 <div class="card"><b>{d.columns_drifted} / {d.columns_tested}</b>feature columns drifted</div>
 <div class="card"><b>{len(d.skipped_columns)}</b>columns not tested</div>
 <div class="card"><b>{len(d.null_share_changes)}</b>null-share changes</div>
@@ -51,7 +60,8 @@ version {escape(report.current.version)})</p></section>
 <section><h2>Columns</h2><p class="legend muted">
 <span style="background:{REF_COLOUR}"></span>reference<span style="background:{CUR_COLOUR}"></span>current</p>
 <table><thead><tr><th>column</th><th>verdict</th><th>type</th><th>method</th><th class="num">score</th>
-<th class="num">threshold</th><th>distribution</th><th>notes</th></tr></thead><tbody>{rows}</tbody></table></section>
+<th class="num">threshold</th><th>distribution</th><th>notes</th></tr></thead>
+<tbody>{rows}</tbody></table></section>
 <section><h2>Details</h2>{details}</section>
 </body></html>
 """
@@ -100,7 +110,8 @@ def _row(column: ColumnResult) -> str:
     threshold = "" if column.threshold is None else f"{column.threshold:g}"
     plot = _plot(column.histogram) if column.histogram else ""
     return (
-        f'<tr><td><a href="#col-{escape(column.name)}">{escape(column.name)}</a></td><td>{_verdict(column)}</td>'
+        f'<tr><td><a href="#col-{escape(column.name)}">{escape(column.name)}</a></td>'
+        f"<td>{_verdict(column)}</td>"
         f"<td>{column.column_type or ''}</td><td>{column.method or ''}</td><td class='num'>{score}</td>"
         f"<td class='num'>{threshold}</td><td>{plot}</td><td>{_notes(column)}</td></tr>"
     )
@@ -118,7 +129,8 @@ def _plot(histogram: Histogram, width: int = 160, height: int = 36) -> str:
             h = height * share / top
             x = i * step + j * step / 2
             bars.append(
-                f'<rect x="{x:.1f}" y="{height - h:.1f}" width="{step / 2 * 0.9:.1f}" height="{h:.1f}" fill="{colour}"/>'
+                f'<rect x="{x:.1f}" y="{height - h:.1f}" width="{step / 2 * 0.9:.1f}" '
+                f'height="{h:.1f}" fill="{colour}"/>'
             )
     return (
         f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '

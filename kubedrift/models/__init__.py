@@ -1,7 +1,8 @@
 """The resource models: the one home of every shape kubedrift reads or writes.
 
 The CRD schemas (`crd`), the job configs (`jobconfig`), the job results
-(`results`) and the status shapes (`status`) all live here. Operator and jobs
+(`results`), the drift check's full report (`report`) and the status shapes
+(`status`) all live here. Operator and jobs
 import the models; the models import neither.
 """
 
@@ -21,6 +22,7 @@ from kubedrift.models.driftcheck import (
     Storage,
 )
 from kubedrift.models.jobconfig import CheckJobConfig, TrainJobConfig
+from kubedrift.models.report import ColumnResult, DriftReport
 from kubedrift.models.resources import API_VERSION, GROUP, VERSION, DriftCheck, Experiment
 from kubedrift.models.results import CheckSummary, DataFingerprint, JobFailure, TrialSummary
 from kubedrift.models.status import DriftCheckStatus, ExperimentSpec, ExperimentStatus
@@ -31,6 +33,7 @@ __all__ = [
     "VERSION",
     "CheckJobConfig",
     "CheckSummary",
+    "ColumnResult",
     "Columns",
     "Condition",
     "DataFingerprint",
@@ -38,6 +41,7 @@ __all__ = [
     "DriftCheck",
     "DriftCheckSpec",
     "DriftCheckStatus",
+    "DriftReport",
     "DriftSettings",
     "Experiment",
     "ExperimentSpec",

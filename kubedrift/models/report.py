@@ -79,7 +79,11 @@ class ColumnResult(Model):
     drifted: bool = Field(default=False, description="Whether the column drifted.")
     rows_reference: int = Field(default=0, description="Reference rows.")
     rows_current: int = Field(default=0, description="Current rows.")
-    distinct_values: int | None = Field(default=None, description="Distinct values of both sides together.")
+    distinct_values: int | None = Field(
+        default=None,
+        description="Distinct values of both sides together; above 100,000 distinct values on one side, "
+        "that side's count (a lower bound).",
+    )
     null_share_reference: float = Field(default=0.0, description="Reference share of null, NaN or ±inf.")
     null_share_current: float = Field(default=0.0, description="Current share of null, NaN or ±inf.")
     null_share_changed: bool = Field(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy import stats
 
 from kubedrift.jobs.drift.registry import ColumnType, StatTest, register
 
 
 def _anderson(reference: np.ndarray, current: np.ndarray, column_type: ColumnType) -> float:
+    from scipy import stats  # imported on first use: it costs half a second of start-up
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # scipy warns whenever the p-value is capped
         return float(stats.anderson_ksamp([reference, current]).pvalue)

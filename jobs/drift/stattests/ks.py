@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from kubedrift.jobs.drift.registry import ColumnType, StatTest, register
 
 
 def _ks(reference: np.ndarray, current: np.ndarray, column_type: ColumnType) -> float:
+    from scipy import stats  # imported on first use: it costs half a second of start-up
+
     return float(stats.ks_2samp(reference, current).pvalue)
 
 

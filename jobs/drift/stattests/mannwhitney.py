@@ -8,12 +8,13 @@ so this one is two-sided (a deliberate difference, listed in the report docs).
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from kubedrift.jobs.drift.registry import ColumnType, StatTest, register
 
 
 def _mannwhitney(reference: np.ndarray, current: np.ndarray, column_type: ColumnType) -> float:
+    from scipy import stats  # imported on first use: it costs half a second of start-up
+
     return float(stats.mannwhitneyu(reference, current, alternative="two-sided").pvalue)
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from kubedrift.jobs.drift.binning import aligned_counts
 from kubedrift.jobs.drift.registry import ColumnType, StatTest, register
 
 
 def _z(reference: np.ndarray, current: np.ndarray, column_type: ColumnType) -> float:
+    from scipy import stats  # imported on first use: it costs half a second of start-up
+
     ref_counts, cur_counts = aligned_counts(reference, current)
     if ref_counts.size == 1:
         return 1.0  # one and the same value on both sides

@@ -1,0 +1,124 @@
+"""Same per-column methods, scores (1e-6) and verdicts as Evidently 0.7, run live in its own venv.
+
+Evidently runs as a subprocess in .venv-evidently (scripts/evidently-venv.sh
+makes it once and caches it); nothing here imports it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from kubedrift.jobs.drift.engine import run_check
+from kubedrift.models.jobconfig import CheckJobConfig
+from kubedrift.models.report import DriftReport
+from tests.compat.run_evidently import evidently_drift
+
+BIKES = Path(__file__).resolve().parents[2] / "examples" / "bike-sharing" / "data"
+
+
+def ours(reference: Path, current: Path, tmp_path: Path, drift: dict[str, Any] | None = None) -> DriftReport:
+    config = CheckJobConfig.from_wire(
+        {
+            "check": "compat",
+            "reference": {"uri": str(reference)},
+            "current": {"uri": str(current)},
+            "drift": drift or {},
+            "storage": {"reportsUri": str(tmp_path / "reports")},
+        }
+    )
+    return run_check(config, str(tmp_path / "reports"))
+
+
+def assert_same(report: DriftReport, theirs: dict[str, Any]) -> None:
+    tested = {c.name: c for c in report.columns if c.status == "tested"}
+    assert sorted(tested) == sorted(theirs["columns"]), "different columns tested"
+    for name, expected in theirs["columns"].items():
+        mine = tested[name]
+        assert (mine.column_type, mine.method) == (expected["type"], expected["method"]), name
+        assert mine.score == pytest.approx(expected["score"], rel=1e-6, abs=1e-9), name
+        assert mine.drifted == expected["drifted"], name
+    drifted = sum(c["drifted"] for c in theirs["columns"].values())
+    assert report.dataset.columns_drifted == drifted
+    assert report.dataset.drift_share == pytest.approx(drifted / len(theirs["columns"]))
+    if not any("inf" in name for name in theirs["columns"]):
+        # Evidently's own DriftedColumnsCount counts ±inf columns on a path that keeps the
+        # infinities (their Wasserstein becomes NaN, "not drifted") while its ValueDrift drops
+        # them; we follow ValueDrift, so only data without ±inf can agree with both.
+        assert (report.dataset.columns_drifted, report.dataset.drift_share) == (
+            theirs["count"],
+            pytest.approx(theirs["share"]),
+        )
+
+
+@pytest.mark.parametrize("week", [1, 2, 3])
+def test_bike_sharing_weeks_match_evidently(week: int, tmp_path: Path) -> None:
+    reference, current = BIKES / "reference.parquet", BIKES / "current" / f"week-{week}.parquet"
+    report = ours(reference, current, tmp_path)
+    assert_same(report, evidently_drift(reference, current))
+    assert [c.name for c in report.columns if c.status != "tested"] == ["dteday"]  # a date: not tested
+
+
+def boundary_table(rows: int, seed: int, shift: float) -> pa.Table:
+    """Columns on both sides of every size and cardinality boundary of the default selection."""
+    rng = np.random.default_rng(seed)
+    few = rng.integers(0, 6, rows)  # 6 values: u > 5 with a shift that adds none
+    return pa.table(
+        {
+            "normal": rng.normal(shift, 1, rows),
+            "steady": rng.normal(0, 1, rows),
+            "six_values": (few + (rng.random(rows) < shift)).astype(np.float64),
+            "five_values": rng.integers(0, 5, rows).astype(np.float64) + (rng.random(rows) < shift / 2),
+            "three_values": rng.choice([0.5, 1.5, 2.5], rows, p=[0.5 - shift / 4, 0.3, 0.2 + shift / 4]),
+            "two_values": rng.choice([0.0, 1.0], rows, p=[0.6 - shift / 4, 0.4 + shift / 4]),
+            "int_ten": rng.integers(0, 10, rows),
+            "int_eleven": rng.integers(0, 11, rows) + (rng.random(rows) < shift).astype(np.int64),
+            "colour": rng.choice(["red", "green", "blue"], rows, p=[0.5, 0.3 - shift / 4, 0.2 + shift / 4]),
+            "flag": rng.random(rows) < 0.3 + shift / 3,
+            "yes_no": rng.choice(["yes", "no"], rows),
+            "with_gaps": np.where(rng.random(rows) < 0.1, np.nan, rng.lognormal(shift, 1, rows)),
+            "with_inf": np.where(rng.random(rows) < 0.05, np.inf, rng.exponential(1 + shift, rows)),
+        }
+    )
+
+
+@pytest.mark.parametrize("rows", [999, 1000, 1001, 5000])
+def test_generated_shifts_across_the_boundaries_match_evidently(rows: int, tmp_path: Path) -> None:
+    reference, current = tmp_path / "reference.parquet", tmp_path / "current.parquet"
+    pq.write_table(boundary_table(rows, seed=rows, shift=0.0), reference)
+    pq.write_table(boundary_table(rows + 37, seed=rows + 1, shift=0.3), current)
+    report = ours(reference, current, tmp_path)
+    assert_same(report, evidently_drift(reference, current))
+    methods = {c.name: c.method for c in report.columns}
+    small = rows <= 1000
+    assert methods["normal"] == ("ks" if small else "wasserstein")
+    assert methods["two_values"] == ("z" if small else "jensenshannon")
+    assert methods["three_values"] == ("chisquare" if small else "jensenshannon")
+
+
+def test_overridden_methods_match_evidently(tmp_path: Path) -> None:
+    reference, current = tmp_path / "reference.parquet", tmp_path / "current.parquet"
+    # Without ±inf: Evidently's preset keeps infinities on one of its paths and crashes on PSI.
+    pq.write_table(boundary_table(3000, seed=1, shift=0.0).drop_columns(["with_inf"]), reference)
+    pq.write_table(boundary_table(2500, seed=2, shift=0.2).drop_columns(["with_inf"]), current)
+    drift = {
+        "numerical": {"method": "psi"},
+        "categorical": {"method": "hellinger", "threshold": 0.05},
+        "perColumn": {
+            "normal": {"method": "kl_div"},
+            "steady": {"method": "t_test"},
+            "with_gaps": {"method": "ks"},
+        },
+    }
+    options = {
+        "num_method": "psi",
+        "cat_method": "hellinger",
+        "cat_threshold": 0.05,
+        "per_column_method": {"normal": "kl_div", "steady": "t_test", "with_gaps": "ks"},
+    }
+    assert_same(ours(reference, current, tmp_path, drift), evidently_drift(reference, current, options))
