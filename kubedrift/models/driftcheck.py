@@ -81,7 +81,7 @@ class DataSource(Model):
 class Columns(Model):
     """Which columns play which role. Columns not named are inferred from their types."""
 
-    target: str | None = Field(default=None, description="The column the model predicts.")
+    target: str | None = Field(default=None, max_length=256, description="The column the model predicts.")
     prediction: str | None = Field(
         default=None, description="The column that holds the production model's predictions."
     )
@@ -91,8 +91,10 @@ class Columns(Model):
     categorical: list[str] | None = Field(
         default=None, description="Columns to treat as categorical; inferred when absent."
     )
-    exclude: list[str] = Field(
-        default_factory=list, description="Columns that are neither checked nor used for training."
+    exclude: list[Annotated[str, Field(max_length=256)]] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Columns that are neither checked nor used for training.",
     )
 
 
@@ -315,10 +317,18 @@ SCHEDULE_RULE = Rule(
 )
 
 
+TARGET_RULE = Rule(
+    cel="!has(self.columns) || !has(self.columns.target) || !has(self.columns.exclude) "
+    "|| !(self.columns.target in self.columns.exclude)",
+    message="columns.target must not also be in columns.exclude",
+    field_path=".columns.target",
+)
+
+
 class DriftCheckSpec(Model):
     """What to compare, when, and what to do about drift."""
 
-    model_config = cel_rules(SCHEDULE_RULE)
+    model_config = cel_rules(SCHEDULE_RULE, TARGET_RULE)
 
     schedule: str = Field(
         default="0 * * * *",
@@ -345,6 +355,4 @@ class DriftCheckSpec(Model):
     @model_validator(mode="after")
     def _target_not_excluded(self) -> DriftCheckSpec:
         target = self.columns.target
-        if target is not None and target in self.columns.exclude:
-            raise ValueError(f"columns.target {target!r} must not also be in columns.exclude")
-        return self
+        return TARGET_RULE.check(target is None or target not in self.columns.exclude, self)

@@ -30,11 +30,28 @@ class Mount:
     read_only: bool = False
 
 
+def _under(path: Path | str, ancestor: str) -> bool:
+    return Path(path).is_relative_to(ancestor)
+
+
+def mount_order(mounts: Sequence[Mount]) -> list[Mount]:
+    """Parents before children, so a volume nested inside another lands on top of it; and a
+    mount that would hide another mount's source (an emptyDir at /tmp while the volume
+    directories live under /tmp) after that mount, together with everything nested in it."""
+    late: list[Mount] = [m for m in mounts if any(o is not m and _under(o.source, m.target) for o in mounts)]
+    late += [m for m in mounts if m not in late and any(_under(m.target, t.target) for t in late)]
+    early = [m for m in mounts if m not in late]
+
+    def depth(m: Mount) -> int:
+        return len(Path(m.target).parts)
+
+    return sorted(early, key=depth) + sorted(late, key=depth)
+
+
 def prelude(mounts: Sequence[Mount], working_dir: str) -> str:
     """Shell commands that set up the mounts and working directory, then run "$@" as a child."""
     lines = ["set -e"]
-    # Parents before children, so a volume nested inside another lands on top of it.
-    for mount in sorted(mounts, key=lambda m: len(Path(m.target).parts)):
+    for mount in mount_order(mounts):
         target = shlex.quote(mount.target)
         if mount.source.is_dir():
             lines.append(f"[ -d {target} ] || mkdir -p {target}")
