@@ -54,14 +54,14 @@ class ControlPlane:
         return f"https://127.0.0.1:{self.apiserver_port}"
 
     @property
-    def certs(self) -> certs.CertFiles:
+    def cert_files(self) -> certs.CertFiles:
         return certs.cert_files(self.state_dir / "pki")
 
     def log(self, component: str) -> Path:
         return self.state_dir / "logs" / f"{component}.log"
 
     def admin_api(self, timeout: float = 30.0) -> KubeApi:
-        files = self.certs
+        files = self.cert_files
         return KubeApi(
             Credentials(self.server, files.ca_cert, files.admin_cert, files.admin_key), timeout=timeout
         )

@@ -267,16 +267,16 @@ class PodWorker(threading.Thread):
     ) -> None:
         """SIGTERM every container, wait out the grace period, SIGKILL what is left."""
         for process in running.values():
-            processes.signal_group(process, signal.SIGTERM)
+            processes.signal_main(process, signal.SIGTERM)
         deadline = time.monotonic() + self.grace_seconds
         while any(p.poll() is None for p in running.values()) and time.monotonic() < deadline:
             time.sleep(POLL_SECONDS)
         for record in records:
-            process = running.get(record.name)
-            if process is not None:
-                processes.signal_group(process, signal.SIGKILL)
-                process.wait()
-                record.finish(self._terminated(record, specs[record.name], process))
+            leftover = running.get(record.name)
+            if leftover is not None:
+                processes.signal_group(leftover, signal.SIGKILL)
+                leftover.wait()
+                record.finish(self._terminated(record, specs[record.name], leftover))
             elif record.state == "waiting":
                 record.wait("ContainerCreating")
 

@@ -62,6 +62,21 @@ def signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
         os.killpg(process.pid, signum)
 
 
+def signal_main(process: subprocess.Popen[bytes], signum: int) -> None:
+    """Signal what a container's runtime would: the container's PID 1 (the child of our unshare).
+
+    Not the whole group: unshare dies on SIGTERM and would take the namespace down at once,
+    skipping the grace period. Falls back to the process itself when it has no child.
+    """
+    try:
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    except OSError:
+        children = []
+    for pid in [int(child) for child in children] or [process.pid]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
+
+
 def stop(process: subprocess.Popen[bytes], grace_seconds: float) -> int:
     """SIGTERM the process group, then SIGKILL it after grace_seconds; returns the exit status."""
     if process.poll() is None:

@@ -1,9 +1,14 @@
-"""The command line that runs one container in its own private mount namespace.
+"""The command line that runs one container in its own private mount and PID namespaces.
 
 `unshare --mount --propagation private` gives the process a copy of the host's mounts; a short
 shell prelude bind-mounts the pod's volume directories, the service-account token and the
-termination-message file at the paths the pod spec names, then execs the container's command.
-The mounts are invisible to every other process and vanish with the namespace. Mount points
+termination-message file at the paths the pod spec names, then runs the container's command.
+The mounts are invisible to every other process and vanish with the namespace.
+
+The shell stays as the namespace's PID 1 and forwards SIGTERM/SIGINT to the command. The PID
+namespace is what guarantees cleanup: when PID 1 dies, the kernel kills every process in it, and
+`--kill-child` kills PID 1 when unshare dies, which happens when the harness dies (PDEATHSIG).
+So even a harness killed with SIGKILL leaves no container process (or its children) behind. Mount points
 that do not exist yet are created (as empty directories or files) on whatever filesystem is
 visible at that path: the host's for top-level paths, a volume's for paths nested inside it.
 """
@@ -44,7 +49,7 @@ def mount_order(mounts: Sequence[Mount]) -> list[Mount]:
 
 
 def prelude(mounts: Sequence[Mount], working_dir: str) -> str:
-    """Shell commands that set up the mounts and working directory, ending in `exec "$@"`."""
+    """Shell commands that set up the mounts and working directory, then run "$@" as a child."""
     lines = ["set -e"]
     for mount in mount_order(mounts):
         target = shlex.quote(mount.target)
@@ -58,23 +63,27 @@ def prelude(mounts: Sequence[Mount], working_dir: str) -> str:
             lines.append(f"mount -o remount,bind,ro {target}")
     quoted_dir = shlex.quote(working_dir)
     lines.append(f"mkdir -p {quoted_dir} && cd {quoted_dir}")
-    lines.append('exec "$@"')
+    lines.extend(SUPERVISE)
     return "\n".join(lines)
+
+
+# Run the command as a child; PID 1 ignores signals it has no handler for, so forward them.
+# `wait` returns early when a trap runs: wait again until the child is really gone.
+SUPERVISE = [
+    "set +e",
+    '"$@" &',
+    "child=$!",
+    "trap 'kill -TERM $child 2>/dev/null' TERM",
+    "trap 'kill -INT $child 2>/dev/null' INT",
+    'while :; do wait "$child"; status=$?; kill -0 "$child" 2>/dev/null || break; done',
+    'exit "$status"',
+]
 
 
 def sandboxed_argv(command: Sequence[str], mounts: Sequence[Mount], working_dir: str) -> list[str]:
     unshare = shutil.which("unshare") or "/usr/bin/unshare"
-    return [
-        unshare,
-        "--mount",
-        "--propagation",
-        "private",
-        "/bin/sh",
-        "-c",
-        prelude(mounts, working_dir),
-        "container",
-        *command,
-    ]
+    namespaces = ["--mount", "--propagation", "private", "--pid", "--fork", "--kill-child"]
+    return [unshare, *namespaces, "/bin/sh", "-c", prelude(mounts, working_dir), "container", *command]
 
 
 def check_available() -> None:
