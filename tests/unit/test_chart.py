@@ -93,7 +93,9 @@ def test_cluster_wide_mode_binds_the_rules_file_in_a_cluster_role() -> None:
     (role,) = of_kind(docs, "ClusterRole")
     assert role["rules"] == RULES
     (binding,) = of_kind(docs, "ClusterRoleBinding")
-    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "kubedrift-operator", "namespace": "kd-system"}]
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "kubedrift-operator", "namespace": "kd-system"}
+    ]
     assert of_kind(docs, "Role") == []
     container = operator_container(docs)
     assert "--all-namespaces" in container["args"]
@@ -137,11 +139,22 @@ def test_job_settings_reach_the_operator_and_default_to_the_operators_own() -> N
     assert env["KUBEDRIFT_JOB_SERVICE_ACCOUNT"] == "kubedrift-job"
     custom = env_of(
         operator_container(
-            render("--set", "jobs.image.repository=reg/jobs", "--set", "jobs.image.tag=abc", "--set",
-                   "jobs.podSecurityContext.runAsUser=1234", "--set", "jobs.serviceAccount.name=trainer")
+            render(
+                "--set",
+                "jobs.image.repository=reg/jobs",
+                "--set",
+                "jobs.image.tag=abc",
+                "--set",
+                "jobs.podSecurityContext.runAsUser=1234",
+                "--set",
+                "jobs.serviceAccount.name=trainer",
+            )
         )
-    )  # fmt: skip
-    assert custom["KUBEDRIFT_JOB_IMAGE"] == "reg/jobs:abc" and custom["KUBEDRIFT_JOB_SERVICE_ACCOUNT"] == "trainer"
+    )
+    assert (
+        custom["KUBEDRIFT_JOB_IMAGE"] == "reg/jobs:abc"
+        and custom["KUBEDRIFT_JOB_SERVICE_ACCOUNT"] == "trainer"
+    )
     assert json.loads(custom["KUBEDRIFT_JOB_POD_SECURITY_CONTEXT"])["runAsUser"] == 1234
 
 
@@ -157,7 +170,9 @@ def test_every_value_is_in_the_readme_table() -> None:
     def leaves(node: dict[str, Any], prefix: str = "") -> list[str]:
         out = []
         for key, sub in node.get("properties", {}).items():
-            out += leaves(sub, f"{prefix}{key}.") if sub.get("additionalProperties") is False else [prefix + key]
+            out += (
+                leaves(sub, f"{prefix}{key}.") if sub.get("additionalProperties") is False else [prefix + key]
+            )
         return out
 
     schema = json.loads((CHART / "values.schema.json").read_text())

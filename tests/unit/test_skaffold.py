@@ -22,17 +22,47 @@ SKAFFOLD = yaml.safe_load((ROOT / "skaffold.yaml").read_text())
 CHART = ROOT / "charts" / "kubedrift"
 
 RELEASE = {
-    "name", "chartPath", "remoteChart", "valuesFiles", "namespace", "version", "setValues",
-    "setValueTemplates", "setFiles", "createNamespace", "wait", "recreatePods", "skipBuildDependencies",
-    "skipTests", "useHelmSecrets", "repo", "upgradeOnChange", "overrides", "packaged", "dependsOn",
-}  # fmt: skip
+    "name",
+    "chartPath",
+    "remoteChart",
+    "valuesFiles",
+    "namespace",
+    "version",
+    "setValues",
+    "setValueTemplates",
+    "setFiles",
+    "createNamespace",
+    "wait",
+    "recreatePods",
+    "skipBuildDependencies",
+    "skipTests",
+    "useHelmSecrets",
+    "repo",
+    "upgradeOnChange",
+    "overrides",
+    "packaged",
+    "dependsOn",
+}
 # Each object: its allowed fields, and the object kind of each field worth descending into.
 FIELDS: dict[str, tuple[set[str], dict[str, str]]] = {
     "Config": (
-        {"apiVersion", "kind", "metadata", "requires", "build", "test", "manifests", "deploy",
-         "portForward", "resourceSelector", "verify", "customActions", "profiles"},
+        {
+            "apiVersion",
+            "kind",
+            "metadata",
+            "requires",
+            "build",
+            "test",
+            "manifests",
+            "deploy",
+            "portForward",
+            "resourceSelector",
+            "verify",
+            "customActions",
+            "profiles",
+        },
         {"metadata": "Metadata", "build": "Build", "manifests": "Render", "deploy": "Deploy"},
-    ),  # fmt: skip
+    ),
     "Metadata": ({"name", "labels", "annotations"}, {}),
     "Build": (
         {"artifacts", "insecureRegistries", "tagPolicy", "platforms", "local", "googleCloudBuild", "cluster"},
@@ -43,10 +73,23 @@ FIELDS: dict[str, tuple[set[str], dict[str, str]]] = {
         {"docker": "DockerArtifact"},
     ),
     "DockerArtifact": (
-        {"dockerfile", "target", "buildArgs", "network", "addHost", "cacheFrom", "cacheTo", "cliFlags",
-         "pullParent", "noCache", "squash", "secrets", "ssh"},
+        {
+            "dockerfile",
+            "target",
+            "buildArgs",
+            "network",
+            "addHost",
+            "cacheFrom",
+            "cacheTo",
+            "cliFlags",
+            "pullParent",
+            "noCache",
+            "squash",
+            "secrets",
+            "ssh",
+        },
         {},
-    ),  # fmt: skip
+    ),
     "TagPolicy": (
         {"gitCommit", "sha256", "envTemplate", "dateTime", "customTemplate", "inputDigest"},
         {"gitCommit": "GitTagger"},
@@ -59,18 +102,40 @@ FIELDS: dict[str, tuple[set[str], dict[str, str]]] = {
     ),
     "RenderHelm": ({"flags", "releases"}, {"releases": "HelmRelease[]"}),
     "Deploy": (
-        {"docker", "helm", "kpt", "kubectl", "cloudrun", "statusCheck", "statusCheckDeadlineSeconds",
-         "tolerateFailuresUntilDeadline", "kubeContext", "logs"},
+        {
+            "docker",
+            "helm",
+            "kpt",
+            "kubectl",
+            "cloudrun",
+            "statusCheck",
+            "statusCheckDeadlineSeconds",
+            "tolerateFailuresUntilDeadline",
+            "kubeContext",
+            "logs",
+        },
         {"helm": "LegacyHelmDeploy", "kubectl": "KubectlDeploy"},
-    ),  # fmt: skip
+    ),
     "LegacyHelmDeploy": ({"concurrency", "releases", "flags", "hooks"}, {"releases": "HelmRelease[]"}),
     "KubectlDeploy": ({"flags", "remoteManifests", "defaultNamespace", "hooks"}, {}),
     "HelmRelease": (RELEASE, {}),
     "Profile": (
-        {"name", "activation", "requiresAllActivations", "patches", "build", "test", "manifests", "deploy",
-         "portForward", "resourceSelector", "verify", "customActions"},
+        {
+            "name",
+            "activation",
+            "requiresAllActivations",
+            "patches",
+            "build",
+            "test",
+            "manifests",
+            "deploy",
+            "portForward",
+            "resourceSelector",
+            "verify",
+            "customActions",
+        },
         {"activation": "Activation[]", "patches": "JsonPatch[]"},
-    ),  # fmt: skip
+    ),
     "Activation": ({"env", "kubeContext", "command"}, {}),
     "JsonPatch": ({"op", "path", "from", "value"}, {}),
 }
@@ -78,7 +143,9 @@ FIELDS: dict[str, tuple[set[str], dict[str, str]]] = {
 
 def unknown_fields(node: Any, kind: str, where: str = "") -> list[str]:
     if kind.endswith("[]"):
-        return [err for i, item in enumerate(node) for err in unknown_fields(item, kind[:-2], f"{where}[{i}]")]
+        return [
+            err for i, item in enumerate(node) for err in unknown_fields(item, kind[:-2], f"{where}[{i}]")
+        ]
     allowed, children = FIELDS[kind]
     errors = [f"{where}.{key} (not a field of {kind})" for key in node if key not in allowed]
     for key, child_kind in children.items():
@@ -98,7 +165,9 @@ def apply_patches(config: dict[str, Any], patches: list[dict[str, Any]]) -> dict
             node = node[int(part)] if isinstance(node, list) else node[part]
         key: Any = int(last) if isinstance(node, list) else last
         if patch["op"] == "remove" or patch["op"] == "replace":
-            assert key in node if isinstance(node, dict) else key < len(node), f"{patch['path']} does not exist"
+            assert key in node if isinstance(node, dict) else key < len(node), (
+                f"{patch['path']} does not exist"
+            )
         if patch["op"] == "remove":
             del node[key]
         else:
@@ -164,7 +233,10 @@ def test_releases_name_the_chart_existing_values_and_built_images(profile: str) 
     artifact_vars = {re.sub(r"[^A-Za-z0-9]", "_", a["image"]) for a in SKAFFOLD["build"]["artifacts"]}
     for release in releases(profile_configs()[profile]):
         assert (ROOT / release["chartPath"] / "Chart.yaml").is_file()
-        for path, template in {**release.get("setValueTemplates", {}), **release.get("setValues", {})}.items():
+        for path, template in {
+            **release.get("setValueTemplates", {}),
+            **release.get("setValues", {}),
+        }.items():
             assert path in schema_paths, f"{path} is not in values.schema.json"
             node: Any = values
             for part in path.split("."):

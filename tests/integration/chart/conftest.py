@@ -59,9 +59,14 @@ class Release:
 
     def install(self, chart: Path = CHART, wait: bool = True) -> None:
         self.helm(
-            "install", self.name, str(chart), "--take-ownership", "-f", self._values_file(self.values),
+            "install",
+            self.name,
+            str(chart),
+            "--take-ownership",
+            "-f",
+            self._values_file(self.values),
             *(["--wait", "--timeout", "180s"] if wait else []),
-        )  # fmt: skip
+        )
 
     def upgrade(self, chart: Path) -> None:
         self.helm("upgrade", self.name, str(chart), "-f", self._values_file(self.values))

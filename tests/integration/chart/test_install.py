@@ -22,7 +22,11 @@ PRIVILEGED_POD = {
     "apiVersion": "v1",
     "kind": "Pod",
     "metadata": {"name": "privileged"},
-    "spec": {"containers": [{"name": "c", "image": "x", "command": ["true"], "securityContext": {"privileged": True}}]},
+    "spec": {
+        "containers": [
+            {"name": "c", "image": "x", "command": ["true"], "securityContext": {"privileged": True}}
+        ]
+    },
 }
 
 
@@ -37,9 +41,17 @@ def gitops_check(data: BikeData) -> dict[str, Any]:
 
 def server_side_apply(cluster: Cluster, namespace: str, manifest: dict[str, Any]) -> dict[str, Any]:
     out = cluster.kubectl(
-        "apply", "--server-side", f"--field-manager={GITOPS_MANAGER}", "-n", namespace, "-o", "json", "-f", "-",
+        "apply",
+        "--server-side",
+        f"--field-manager={GITOPS_MANAGER}",
+        "-n",
+        namespace,
+        "-o",
+        "json",
+        "-f",
+        "-",
         stdin=yaml.safe_dump(manifest),
-    ).stdout  # fmt: skip
+    ).stdout
     return dict(json.loads(out))
 
 
@@ -60,7 +72,11 @@ def test_install_runs_the_operator_as_a_pod_that_reconciles_a_driftcheck(
 
     applied = server_side_apply(cluster, namespace, gitops_check(bike_bucket))
     status = wait_status(
-        kube, "bikes", lambda s: (s.get("run") or {}).get("phase") in ("Succeeded", "Failed"), "a check and a run", 400
+        kube,
+        "bikes",
+        lambda s: (s.get("run") or {}).get("phase") in ("Succeeded", "Failed"),
+        "a check and a run",
+        400,
     )
     assert status["lastCheck"]["succeeded"] and status["lastCheck"]["datasetDrift"], dump(status)
     assert status["run"]["phase"] == "Succeeded" and status["run"]["trialsSucceeded"] == 1, dump(status)
@@ -82,7 +98,9 @@ def test_install_runs_the_operator_as_a_pod_that_reconciles_a_driftcheck(
     check = kube.driftcheck("bikes")
     generation = check["metadata"]["generation"]
     ready = next(c for c in check["status"]["conditions"] if c["type"] == "Ready")
-    assert check["status"]["observedGeneration"] == generation and ready["status"] == "True", dump(check["status"])
+    assert check["status"]["observedGeneration"] == generation and ready["status"] == "True", dump(
+        check["status"]
+    )
     assert ready["observedGeneration"] == generation
     # ... the operator owns nothing but status ...
     for entry in check["metadata"]["managedFields"]:
@@ -92,7 +110,9 @@ def test_install_runs_the_operator_as_a_pod_that_reconciles_a_driftcheck(
         assert entry.get("subresource") == "status" and set(entry["fieldsV1"]) == {"f:status"}, dump(entry)
     assert applied["metadata"]["generation"] == generation
     # ... and syncing the same manifest again changes nothing.
-    wait_for(lambda: _reapply_is_a_no_op(cluster, kube, namespace, gitops_check(bike_bucket)), "a quiet re-apply")
+    wait_for(
+        lambda: _reapply_is_a_no_op(cluster, kube, namespace, gitops_check(bike_bucket)), "a quiet re-apply"
+    )
 
 
 def _reapply_is_a_no_op(cluster: Cluster, kube: Kube, namespace: str, manifest: dict[str, Any]) -> bool:

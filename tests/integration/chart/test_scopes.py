@@ -36,7 +36,9 @@ def test_namespaced_mode_watches_and_touches_only_its_namespaces(
     other = f"kd-other-{uuid.uuid4().hex[:6]}"
     create_namespace(cluster, other)
     cluster.kubectl("label", "namespace", namespace, "pod-security.kubernetes.io/enforce=restricted")
-    cluster.api.post(f"/api/v1/namespaces/{other}/secrets", {"metadata": {"name": "s3"}, "stringData": {"k": "v"}})
+    cluster.api.post(
+        f"/api/v1/namespaces/{other}/secrets", {"metadata": {"name": "s3"}, "stringData": {"k": "v"}}
+    )
     try:
         release.values |= {"watchNamespaces": [namespace], "crds": {"enabled": False}}
         release.install()
@@ -51,7 +53,10 @@ def test_namespaced_mode_watches_and_touches_only_its_namespaces(
             ("list", "driftchecks.kubedrift.io", "kube-system"),
         ]:
             assert can_i(cluster, release, verb, resource, where) == "no", (verb, resource, where)
-        assert cluster.get(f"/apis/rbac.authorization.k8s.io/v1/clusterroles/{release.name}-kubedrift-operator") is None
+        assert (
+            cluster.get(f"/apis/rbac.authorization.k8s.io/v1/clusterroles/{release.name}-kubedrift-operator")
+            is None
+        )
 
         api = release.operator_api()
         assert status_code(lambda: api.get(f"{GROUP_PATH}/namespaces/{namespace}/driftchecks")) == 200

@@ -44,7 +44,9 @@ def test_upgrade_changes_a_crd_and_uninstall_keeps_crds_and_driftchecks(
     assert NOTE not in explain(cluster, "spec.upgradeNote")
 
     release.upgrade(chart_with_a_new_crd_field(tmp_path))
-    wait_for(lambda: NOTE in explain(cluster, "spec.upgradeNote"), "kubectl explain to show the new field", 60)
+    wait_for(
+        lambda: NOTE in explain(cluster, "spec.upgradeNote"), "kubectl explain to show the new field", 60
+    )
     check = bike_check("kept", bike_bucket)
     check["spec"]["upgradeNote"] = "accepted by the upgraded schema"
     cluster.apply(check, namespace)
@@ -59,5 +61,8 @@ def test_upgrade_changes_a_crd_and_uninstall_keeps_crds_and_driftchecks(
     assert cluster.get(f"{GROUP_PATH}/namespaces/{namespace}/driftchecks/kept") is not None
     # Everything else of the release is gone.
     assert cluster.api.get(f"/apis/apps/v1/namespaces/{release.namespace}/deployments")["items"] == []
-    assert cluster.get(f"/apis/rbac.authorization.k8s.io/v1/clusterroles/{release.name}-kubedrift-operator") is None
+    assert (
+        cluster.get(f"/apis/rbac.authorization.k8s.io/v1/clusterroles/{release.name}-kubedrift-operator")
+        is None
+    )
     assert cluster.get(f"/api/v1/namespaces/{release.namespace}/serviceaccounts/kubedrift-operator") is None
