@@ -194,7 +194,9 @@ def main() -> None:
         api = cluster.admin_api()
         kubectl = str(cluster.binaries.kubectl)
         env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}
-        subprocess.run([kubectl, "apply", "-f", str(ROOT / "charts/kubedrift/crds")], env=env, check=True)
+        subprocess.run(
+            [kubectl, "apply", "-f", str(ROOT / "charts/kubedrift/files/crds")], env=env, check=True
+        )
         subprocess.run(
             [
                 kubectl,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kubedrift import __version__
 
-CHART_CRDS = Path("charts/kubedrift/crds")
+CHART_CRDS = Path("charts/kubedrift/files/crds")
 
 
 def _crds(args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from kubedrift.models.crd import crd_manifests
 
-CHART_CRDS = Path(__file__).resolve().parents[2] / "charts" / "kubedrift" / "crds"
+CHART_CRDS = Path(__file__).resolve().parents[2] / "charts" / "kubedrift" / "files" / "crds"
 
 
 def test_committed_crds_match_the_models() -> None:

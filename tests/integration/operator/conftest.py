@@ -30,7 +30,7 @@ from tests.fixtures.cluster import Cluster, wait_for
 from tests.fixtures.s3 import S3Server
 
 ROOT = Path(__file__).resolve().parents[3]
-CRDS = ROOT / "charts" / "kubedrift" / "crds"
+CRDS = ROOT / "charts" / "kubedrift" / "files" / "crds"
 RULES = ROOT / "charts" / "kubedrift" / "files" / "operator-rbac-rules.yaml"
 BIKES = ROOT / "examples" / "bike-sharing" / "data"
 OPERATOR_NAMESPACE = "kubedrift-system"
