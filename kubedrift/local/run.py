@@ -98,7 +98,7 @@ def run_local(
         name, namespace, run_id, spec, baseline_model_uri=destination if production else None
     )
     artifacts = storage.join(spec.storage.reports_uri, name, run_id)
-    console.print(f"retrain run {run_id} ({reason}): artifacts under {artifacts}")
+    console.print(f"retrain run {run_id} ({reason}): artifacts under {artifacts}", soft_wrap=True)
     run = run_grid(train_config, workers=workers, console=console, progress=progress)
     print_table(run, console)
     trials = [
@@ -107,7 +107,7 @@ def run_local(
     if not trials:
         raise TrainingError(f"every trial of run {run_id} failed; see the table above")
     promotion = _promote(check, run, trials, destination, config)
-    console.print(promotion.message)
+    console.print(promotion.message, soft_wrap=True, highlight=False)
     return LocalOutcome(summary, reason, run, promotion)
 
 

@@ -1,0 +1,108 @@
+"""`kubedrift run`: the bike-sharing DriftCheck end to end on this machine, as a newcomer runs it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "bike-sharing"
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kubedrift", "run", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={"COLUMNS": "100", "PATH": "/usr/bin:/bin"},
+        timeout=600,
+    )
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    """The example manifest and its data in a fresh folder, so outputs start empty."""
+    shutil.copytree(EXAMPLE / "data", tmp_path / "data")
+    shutil.copy(EXAMPLE / "driftcheck-local.yaml", tmp_path / "driftcheck.yaml")
+    return tmp_path / "driftcheck.yaml"
+
+
+def test_the_example_finds_drift_retrains_ranks_and_promotes(example: Path) -> None:
+    first = run(str(example), "--json")
+    assert first.returncode == 0, first.stderr
+    outcome = json.loads(first.stdout)
+    assert outcome["check"]["datasetDrift"] is True
+    assert outcome["check"]["targetDrift"] is True
+    assert outcome["retrainReason"] == "Drift"
+    trials = outcome["run"]["trials"]
+    assert len(trials) == 6 and outcome["run"]["failed"] == []
+    best = max(trials, key=lambda t: (t["objective"], -t["index"]))
+    assert outcome["promotion"]["promoted"] is True
+    assert outcome["promotion"]["experiment"] == f"exp-{best['trialId']}"
+    production = example.parent / "out" / "bikes" / "production"
+    assert (production / "model.skops").is_file()
+    assert json.loads((production / "production.json").read_text())["objective"] == best["objective"]
+    report = Path(outcome["check"]["reportUri"])
+    assert (report / "report.html").is_file() and (report / "report.json").is_file()
+
+    # The second run evaluates the promoted model on the same test data: the `main` row.
+    second = run(str(example))
+    assert second.returncode == 0, second.stderr
+    assert "main" in second.stdout and "★" in second.stdout
+    assert "production kept" in second.stdout  # the same grid cannot beat itself
+    table = [line for line in second.stdout.splitlines() if "exp-" in line or line.strip().startswith("main")]
+    assert len(table) == 7 and max(len(line) for line in table) <= 100
+
+
+def test_the_table_is_ranked_by_the_objective(example: Path) -> None:
+    result = run(str(example))
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.strip().startswith(("★ exp-", "exp-"))]
+    assert len(rows) == 6
+    assert rows[0].strip().startswith("★")
+
+
+def test_no_drift_means_no_run(example: Path) -> None:
+    manifest = yaml.safe_load(example.read_text())
+    manifest["spec"]["current"]["uri"] = manifest["spec"]["reference"]["uri"]
+    example.write_text(yaml.safe_dump(manifest))
+    result = run(str(example), "--json")
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout)
+    assert outcome["check"]["datasetDrift"] is False
+    assert "run" not in outcome and outcome["retrainReason"] is None
+
+
+def test_an_invalid_manifest_gets_the_apiservers_message(example: Path) -> None:
+    manifest = yaml.safe_load(example.read_text())
+    manifest["spec"]["schedule"] = "* *"
+    manifest["spec"]["retrain"]["parallelism"] = 0
+    example.write_text(yaml.safe_dump(manifest))
+    result = run(str(example))
+    assert result.returncode == 2
+    assert 'The DriftCheck "bikes" is invalid:' in result.stderr
+    assert (
+        "spec.retrain.parallelism: Invalid value: 0: spec.retrain.parallelism in body should be "
+        "greater than or equal to 1" in result.stderr
+    )
+    assert "spec.schedule: Invalid value: schedule must be a cron expression" in result.stderr
+
+
+def test_missing_data_is_a_clear_error(example: Path) -> None:
+    (example.parent / "data" / "2012.parquet").unlink()
+    result = run(str(example))
+    assert result.returncode == 3
+    assert "2012.parquet" in result.stderr and "no such file" in result.stderr
+    assert not (example.parent / "out").exists() or not any((example.parent / "out").rglob("report.json"))
+
+
+def test_a_missing_manifest_is_a_clear_error(tmp_path: Path) -> None:
+    result = run(str(tmp_path / "nope.yaml"))
+    assert result.returncode == 2
+    assert "cannot read" in result.stderr and "nope.yaml" in result.stderr
