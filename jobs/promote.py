@@ -12,6 +12,7 @@ import json
 
 from kubedrift import storage
 from kubedrift.jobs.runtime import load_config, run_job
+from kubedrift.models.driftcheck import Storage
 from kubedrift.models.jobconfig import CheckJobConfig
 
 
@@ -21,14 +22,20 @@ def target_of(source: str, destination: str, source_is_file: bool) -> str:
     return storage.join(destination, source.rstrip("/").rsplit("/", 1)[-1])
 
 
+def copy_model(source: str, destination: str, settings: Storage | None) -> str:
+    """Copy a model artifact (file or folder) into `destination`; returns where it landed."""
+    fs = storage.filesystem(source, settings)
+    with storage.storage_errors(source):
+        is_file = bool(fs.isfile(storage.local_path(source).removeprefix("s3://")))
+    target = target_of(source, destination, is_file)
+    storage.retrying(lambda: storage.copy(source, target, settings))
+    return target
+
+
 def promote_copy(source: str, destination: str, config_path: str | None = None) -> int:
     def body() -> str:
         config = load_config(CheckJobConfig, config_path)
-        fs = storage.filesystem(source, config.storage)
-        with storage.storage_errors(source):
-            is_file = bool(fs.isfile(storage.local_path(source).removeprefix("s3://")))
-        target = target_of(source, destination, is_file)
-        storage.retrying(lambda: storage.copy(source, target, config.storage))
+        target = copy_model(source, destination, config.storage)
         return json.dumps({"source": source, "destination": target}, separators=(",", ":"))
 
     return run_job(body)

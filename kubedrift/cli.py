@@ -65,6 +65,12 @@ def _check(args: argparse.Namespace) -> int:
     return check_main(args.config, args.termination_message_path, args.workers)
 
 
+def _run(args: argparse.Namespace) -> int:
+    from kubedrift.local.main import main as run_main
+
+    return run_main(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kubedrift", description=__doc__)
     parser.add_argument("--version", action="version", version=f"kubedrift {__version__}")
@@ -77,6 +83,17 @@ def build_parser() -> argparse.ArgumentParser:
     docs = commands.add_parser("docs", help="write the resource reference generated from the models")
     docs.add_argument("-o", "--output", type=Path, default=REFERENCE_DOC, help="file (default: %(default)s)")
     docs.set_defaults(run=_docs)
+
+    from kubedrift.local.main import add_arguments as add_run_arguments
+
+    run = commands.add_parser(
+        "run",
+        help="run a DriftCheck manifest on this machine: check, retrain on drift, compare, promote",
+        description="Exit codes: 0 the check ran (drift or not, retrain handled), 2 invalid manifest or "
+        "config, 3 data not found, 4 data unreadable, 5 every trial failed, 75 storage unreachable.",
+    )
+    add_run_arguments(run)
+    run.set_defaults(run=_run)
 
     operator = commands.add_parser("operator", help="run the kubedrift operator (needs the operator extra)")
     operator.set_defaults(run=_operator)

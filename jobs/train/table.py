@@ -15,7 +15,9 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from kubedrift import decisions
 from kubedrift.jobs.train.metrics import better
+from kubedrift.models.driftcheck import Goal
 from kubedrift.models.results import TrialSummary
 
 MAX_PARAM_COLUMNS = 3
@@ -59,7 +61,7 @@ def build_rows(
     metrics: Sequence[str],
     grid_names: Sequence[str],
     objective: str,
-    goal: str,
+    goal: Goal,
     sort_by: str | None = None,
 ) -> list[Row]:
     """Rows in display order: baseline first, then trials sorted by `sort_by` (best first), then failures.
@@ -70,12 +72,9 @@ def build_rows(
     ok = [t for t in trials if isinstance(t, TrialSummary)]
     failed = sorted((t for t in trials if isinstance(t, FailedTrial)), key=lambda t: t.index)
     key = sort_by or objective
-    wins = better(objective, goal)
-    best: TrialSummary | None = None
-    for trial in sorted((t for t in ok if not t.baseline), key=lambda t: t.index):
-        value = trial.metrics.get(objective)
-        if value is not None and (best is None or wins(value, best.metrics[objective])):
-            best = trial
+    trials_by_index = sorted((t for t in ok if not t.baseline), key=lambda t: t.index)
+    best_index = decisions.best({t.index: t.metrics.get(objective) for t in trials_by_index}, goal)
+    best = next((t for t in trials_by_index if t.index == best_index), None)
     key_goal = goal if key == objective else None
     descending = not better(key, key_goal)(0.0, 1.0)
     with_value = [t for t in ok if not t.baseline and t.metrics.get(key) is not None]

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from kubedrift import decisions
 from kubedrift.models.driftcheck import Goal, ParamValue
 from kubedrift.models.resources import DriftCheck, Experiment
 
@@ -144,15 +145,12 @@ def best_trial(rows: Iterable[Row], objective: ObjectiveRef | None) -> str | Non
     """The Succeeded trial with the best objective value; the first by name on a tie."""
     if objective is None:
         return None
-    scored = [
-        row
+    scored = sorted(
+        (row.experiment, row.metrics[objective.metric])
         for row in rows
         if not row.baseline and row.phase == "Succeeded" and objective.metric in row.metrics
-    ]
-    if not scored:
-        return None
-    sign = -1 if objective.goal == "maximize" else 1
-    return min(scored, key=lambda row: (sign * row.metrics[objective.metric], row.experiment)).experiment
+    )
+    return decisions.best(dict(scored), objective.goal)
 
 
 def sort_key(name: str, table_objective: ObjectiveRef | None, order: SortOrder | None) -> Any:

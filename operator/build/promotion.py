@@ -6,15 +6,15 @@ operator itself never touches data or credentials.
 
 from __future__ import annotations
 
+from kubedrift.decisions import promotion_destination
 from kubedrift.models.resources import DriftCheck
 from kubedrift.operator import names
 from kubedrift.operator.build.common import COMPONENT_PROMOTE, JSON, labels, metadata, pod_template
 from kubedrift.operator.settings import Settings
-from kubedrift.storage import join
 
 
 def destination(check: DriftCheck) -> str:
-    return check.spec.promotion.uri or join(check.spec.storage.reports_uri, check.metadata.name, "production")
+    return promotion_destination(check.spec, check.metadata.name)
 
 
 def promotion_job(

@@ -6,6 +6,7 @@ the production model only once the copy Job has succeeded.
 
 from __future__ import annotations
 
+from kubedrift.decisions import improves
 from kubedrift.models.resources import ANNOTATION_PROMOTE
 from kubedrift.models.status import (
     HISTORY_LIMIT,
@@ -151,12 +152,7 @@ def auto_promote(draft: Draft) -> None:
     production = draft.status.production
     if production is not None and production.objective is not None and best is not None:
         margin = policy.min_improvement
-        better = (
-            best > production.objective + margin
-            if retrain.objective.goal == "maximize"
-            else best < production.objective - margin
-        )
-        if not better:
+        if not improves(best, production.objective, retrain.objective.goal, margin):
             message = (
                 f"best {run.best_experiment} {retrain.objective.metric}={best:.4g} does not beat production "
                 f"{production.experiment} ({production.objective:.4g}) by more than {margin}"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from kubedrift import decisions
+from kubedrift.decisions import retrain_reason
 from kubedrift.models.resources import ANNOTATION_RETRAIN_NOW, LABEL_INDEX
 from kubedrift.models.status import ExperimentStatus, LastCheck, RunStatus
 from kubedrift.operator import names, observe
@@ -40,10 +42,9 @@ def maybe_start_run(draft: Draft, new_checks: list[LastCheck]) -> None:
     if retrain is None or not new_checks:
         return
     latest = new_checks[-1]
-    if not latest.succeeded or retrain.trigger == "Manual":
-        return
-    if retrain.trigger == "Always" or latest.dataset_drift:
-        _start(draft, reason="Drift" if latest.dataset_drift else "Always", trigger=latest.job)
+    reason = retrain_reason(retrain.trigger, latest.dataset_drift) if latest.succeeded else None
+    if reason is not None:
+        _start(draft, reason=reason, trigger=latest.job)
 
 
 def _start(draft: Draft, *, reason: str, trigger: str) -> None:
@@ -191,7 +192,7 @@ def _summarise(draft: Draft, run: RunStatus, statuses: dict[int, ExperimentStatu
     assert retrain is not None
     succeeded = {i: s for i, s in statuses.items() if s.phase == "Succeeded"}
     failed = sum(1 for s in statuses.values() if s.phase == "Failed")
-    best = _best(succeeded, retrain.objective.goal)
+    best = decisions.best({i: s.objective for i, s in sorted(succeeded.items())}, retrain.objective.goal)
     best_name = names.experiment(draft.name, run.name, best) if best is not None else None
     done = (
         job is not None
@@ -223,12 +224,3 @@ def _summarise(draft: Draft, run: RunStatus, statuses: dict[int, ExperimentStatu
         draft.event("Warning", "RetrainFailed", text)
     draft.count("runs_finished", phase=updated.phase)
     return True
-
-
-def _best(succeeded: dict[int, ExperimentStatus], goal: str) -> int | None:
-    scored = [(s.objective, i) for i, s in succeeded.items() if s.objective is not None]
-    if not scored:
-        return None
-    if goal == "maximize":
-        return min(scored, key=lambda t: (-t[0], t[1]))[1]
-    return min(scored, key=lambda t: (t[0], t[1]))[1]

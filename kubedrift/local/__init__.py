@@ -1,0 +1,1 @@
+"""Running a DriftCheck on this machine, without a cluster: `kubedrift run`."""

@@ -1,0 +1,180 @@
+"""`kubedrift run FILE.yaml`: the whole loop of one DriftCheck on this machine.
+
+The same steps the cluster takes, in-process: the drift check (what the check
+Job runs), then — when the retrain trigger fires — every grid index in a process
+pool (what the Indexed Job runs), then the promotion decision the operator makes.
+Reports, artifacts and the promoted model land under the spec's reportsUri,
+exactly where the cluster would put them; a later run evaluates the promoted
+model as its baseline, like the `main` row of `dvc exp show`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+
+from kubedrift import decisions, storage
+from kubedrift.errors import TrainingError
+from kubedrift.jobs.drift.job import publish, report_folder
+from kubedrift.jobs.drift.summary import check_summary
+from kubedrift.jobs.promote import copy_model
+from kubedrift.jobs.train.local import LocalRun, print_table, run_grid
+from kubedrift.jobs.train.trial import TrialResult
+from kubedrift.local.render import print_drift
+from kubedrift.models.jobconfig import CheckJobConfig, TrainJobConfig
+from kubedrift.models.report import DriftReport
+from kubedrift.models.resources import DriftCheck
+from kubedrift.models.results import CheckSummary, TrialSummary
+
+PRODUCTION_RECORD = "production.json"
+
+
+@dataclass
+class Promotion:
+    promoted: bool
+    message: str
+    experiment: str | None = None
+    objective: float | None = None
+    uri: str | None = None
+
+
+@dataclass
+class LocalOutcome:
+    check: CheckSummary
+    retrain_reason: str | None
+    run: LocalRun | None
+    promotion: Promotion | None
+
+    def to_wire(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"check": self.check.to_wire(), "retrainReason": self.retrain_reason}
+        if self.run is not None:
+            out["run"] = {
+                "id": self.run.config.run,
+                "trials": [s.to_wire() for s in self.run.summaries if isinstance(s, TrialSummary)],
+                "failed": [
+                    {"index": f.index, "reason": f.reason, "message": f.message} for f in self.run.failed
+                ],
+            }
+        if self.promotion is not None:
+            out["promotion"] = {k: v for k, v in vars(self.promotion).items() if v is not None}
+        return out
+
+
+def run_local(
+    check: DriftCheck,
+    console: Console,
+    *,
+    workers: int | None = None,
+    force_retrain: bool = False,
+    progress: bool = True,
+) -> LocalOutcome:
+    name, namespace, spec = check.metadata.name, check.metadata.namespace or "default", check.spec
+    config = CheckJobConfig.from_spec(name, namespace, spec)
+    with console.status(f"checking {spec.current.uri} against {spec.reference.uri}", spinner="dots"):
+        report = _drift_check(config)
+    summary = check_summary(report)
+    print_drift(report, console)
+
+    reason = (
+        "Manual"
+        if force_retrain
+        else decisions.retrain_reason(
+            spec.retrain.trigger if spec.retrain else "Manual", summary.dataset_drift
+        )
+    )
+    if spec.retrain is None or reason is None:
+        why = "no retrain section" if spec.retrain is None else f"trigger {spec.retrain.trigger}"
+        console.print(f"no retrain run ({why}; dataset drift: {summary.dataset_drift})")
+        return LocalOutcome(summary, None, None, None)
+
+    destination = decisions.promotion_destination(spec, name)
+    production = _production(destination, config)
+    run_id = "local-" + datetime.now(UTC).strftime("%Y%m%dt%H%M%S")
+    train_config = TrainJobConfig.from_spec(
+        name, namespace, run_id, spec, baseline_model_uri=destination if production else None
+    )
+    artifacts = storage.join(spec.storage.reports_uri, name, run_id)
+    console.print(f"retrain run {run_id} ({reason}): artifacts under {artifacts}")
+    run = run_grid(train_config, workers=workers, console=console, progress=progress)
+    print_table(run, console)
+    trials = [
+        o.summary for o in run.outcomes.values() if isinstance(o, TrialResult) and not o.summary.baseline
+    ]
+    if not trials:
+        raise TrainingError(f"every trial of run {run_id} failed; see the table above")
+    promotion = _promote(check, run, trials, destination, config)
+    console.print(promotion.message)
+    return LocalOutcome(summary, reason, run, promotion)
+
+
+def _drift_check(config: CheckJobConfig) -> DriftReport:
+    from kubedrift.jobs.drift.engine import run_check
+
+    report = run_check(config, report_folder(config, datetime.now(UTC)))
+    publish(report, config)
+    return report
+
+
+def _production(destination: str, config: CheckJobConfig) -> dict[str, Any] | None:
+    record = storage.join(destination, PRODUCTION_RECORD)
+    if not storage.exists(record, config.storage):
+        return None
+    document: dict[str, Any] = json.loads(storage.read_bytes(record, config.storage))
+    return document
+
+
+def _promote(
+    check: DriftCheck, run: LocalRun, trials: list[TrialSummary], destination: str, config: CheckJobConfig
+) -> Promotion:
+    retrain, policy = check.spec.retrain, check.spec.promotion
+    assert retrain is not None
+    objective = retrain.objective
+    best_index = decisions.best(
+        {t.index: t.objective for t in sorted(trials, key=lambda t: t.index)}, objective.goal
+    )
+    best = next((t for t in trials if t.index == best_index), None)
+    if best is None or best.objective is None:
+        return Promotion(False, f"nothing to promote: no trial has a value for {objective.metric}")
+    baseline = next(
+        (o.summary for o in run.outcomes.values() if isinstance(o, TrialResult) and o.summary.baseline), None
+    )
+    # Locally the production model is re-evaluated on this run's test data (the baseline row).
+    production = baseline.objective if baseline is not None else None
+    label = f"exp-{best.trial_id}"
+    if policy.policy != "Auto":
+        return Promotion(
+            False, f"best {label} {objective.metric}={best.objective:.4g}; promotion policy is Manual"
+        )
+    if not decisions.improves(best.objective, production, objective.goal, policy.min_improvement):
+        return Promotion(
+            False,
+            f"best {label} {objective.metric}={best.objective:.4g} does not beat production "
+            f"({production:.4g}) by more than {policy.min_improvement}; production kept",
+            label,
+            best.objective,
+        )
+    target = copy_model(best.model_uri, destination, config.storage)
+    record = {
+        "experiment": label,
+        "run": run.config.run,
+        "index": best.index,
+        "objective": best.objective,
+        "metric": objective.metric,
+        "params": best.params,
+        "source": best.model_uri,
+        "promotedAt": datetime.now(UTC).isoformat(),
+    }
+    storage.write_text(
+        storage.join(destination, PRODUCTION_RECORD), json.dumps(record, indent=1), config.storage
+    )
+    return Promotion(
+        True,
+        f"promoted {label} ({objective.metric}={best.objective:.4g}) to {target}",
+        label,
+        best.objective,
+        target,
+    )
