@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup lint test cluster crds clean evidently bench-drift
+.PHONY: setup lint test cluster crds docs clean evidently bench-drift
 
 setup: $(VENV)/.installed
 
@@ -28,6 +28,10 @@ cluster: setup
 # Regenerate the CRDs in the chart from the resource models.
 crds: setup
 	$(BIN)/kubedrift crds
+
+# Regenerate the resource reference (docs/reference.md) from the resource models.
+docs: setup
+	$(BIN)/kubedrift docs
 
 # Evidently 0.7 in its own venv (it needs pandas < 3): for the compatibility tests and the benchmark.
 evidently:

@@ -9,6 +9,7 @@ from pathlib import Path
 from kubedrift import __version__
 
 CHART_CRDS = Path("charts/kubedrift/files/crds")
+REFERENCE_DOC = Path("docs/reference.md")
 
 
 def _crds(args: argparse.Namespace) -> int:
@@ -19,6 +20,16 @@ def _crds(args: argparse.Namespace) -> int:
     for name, text in crd_manifests().items():
         (out / name).write_text(text)
         print(out / name)
+    return 0
+
+
+def _docs(args: argparse.Namespace) -> int:
+    from kubedrift.models.reference import reference_markdown
+
+    out: Path = args.output
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(reference_markdown())
+    print(out)
     return 0
 
 
@@ -68,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     crds = commands.add_parser("crds", help="write the CRD manifests generated from the models")
     crds.add_argument("-o", "--output", type=Path, default=CHART_CRDS, help="folder (default: %(default)s)")
     crds.set_defaults(run=_crds)
+
+    docs = commands.add_parser("docs", help="write the resource reference generated from the models")
+    docs.add_argument("-o", "--output", type=Path, default=REFERENCE_DOC, help="file (default: %(default)s)")
+    docs.set_defaults(run=_docs)
 
     from kubedrift.local.main import add_arguments as add_run_arguments
 
