@@ -56,7 +56,9 @@ def test_the_example_finds_drift_retrains_ranks_and_promotes(example: Path) -> N
     assert second.returncode == 0, second.stderr
     assert "main" in second.stdout and "★" in second.stdout
     assert "production kept" in second.stdout  # the same grid cannot beat itself
-    table = [line for line in second.stdout.splitlines() if "exp-" in line or line.strip().startswith("main")]
+    table = [
+        line for line in second.stdout.splitlines() if line.strip().startswith(("main", "★ exp-", "exp-"))
+    ]
     assert len(table) == 7 and max(len(line) for line in table) <= 100
 
 
