@@ -107,7 +107,8 @@ class MethodOverride(Model):
     threshold: float | None = Field(
         default=None,
         ge=0,
-        description="p-value tests: drift when p is below it; distances: drift when the distance reaches it.",
+        description="What the score is compared with: a small p-value or a large distance means drift "
+        "(each test's exact comparison is in docs/concepts.md).",
     )
 
 
@@ -288,8 +289,17 @@ class Retrain(Model):
 PromotionPolicy = Literal["Auto", "Manual"]
 
 
+PROMOTION_URI_RULE = Rule(
+    cel=f"!has(self.uri) || {cel_matches('self.uri', URI_PATTERN)}",
+    message="uri must be s3://bucket/prefix, file:///path or a path",
+    field_path=".uri",
+)
+
+
 class Promotion(Model):
     """How the best trial becomes the production model."""
+
+    model_config = cel_rules(PROMOTION_URI_RULE)
 
     policy: PromotionPolicy = Field(
         default="Manual",
@@ -306,6 +316,11 @@ class Promotion(Model):
         ge=0,
         description="How much the objective must improve on production to promote automatically.",
     )
+
+    @field_validator("uri")
+    @classmethod
+    def _uri_scheme(cls, uri: str | None) -> str | None:
+        return PROMOTION_URI_RULE.check(uri is None or re.match(URI_PATTERN, uri) is not None, uri)
 
 
 CRON_PATTERN = r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|\s*\S+(\s+\S+){4}\s*)$"

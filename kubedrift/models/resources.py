@@ -28,6 +28,15 @@ ANNOTATION_RETRAIN_NOW = f"{GROUP}/retrain-now"
 ANNOTATION_PROMOTE = f"{GROUP}/promote"
 
 
+def handled_trigger_key(annotation: str, experiment: str | None = None) -> str:
+    """The key of status.handledTriggers under which the operator acknowledges a trigger.
+
+    The DriftCheck's own triggers use the annotation's name; a promote annotation
+    lives on an Experiment, so its key also names the Experiment.
+    """
+    return f"{annotation}/{experiment}" if experiment else annotation
+
+
 class ObjectMeta(Model):
     """The metadata fields kubedrift reads; the apiserver owns the rest."""
 

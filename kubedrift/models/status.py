@@ -166,7 +166,10 @@ class ExperimentSpec(Model):
     check: str = Field(description="The DriftCheck that ran it.")
     run: str = Field(description="The retrain run it belongs to.")
     index: int = Field(ge=0, description="Its completion index in the run's Indexed Job.")
-    trial_id: str = Field(description="Stable id of estimator + params + data version.")
+    trial_id: str = Field(
+        description="Stable id of estimator + params + run; the trial's own id, which also covers "
+        "the data version, is in its artifacts once it has read its data."
+    )
     estimator: str = Field(description="The scikit-learn estimator.")
     params: dict[str, ParamValue] = Field(description="The full params: fixed plus this combination.")
     params_summary: str = Field(description="The grid params as one short line, for printer columns.")

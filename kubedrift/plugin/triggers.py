@@ -20,6 +20,7 @@ from kubedrift.models.resources import (
     EXPERIMENT,
     DriftCheck,
     ResourceKind,
+    handled_trigger_key,
 )
 from kubedrift.models.status import DriftCheckStatus
 
@@ -55,7 +56,8 @@ def promote(experiment: str, check: str, value: str) -> Trigger:
 
 
 def acknowledged(status: DriftCheckStatus, trigger: Trigger) -> bool:
-    return status.handled_triggers.get(trigger.annotation) == trigger.value
+    experiment = trigger.name if trigger.kind == EXPERIMENT else None
+    return status.handled_triggers.get(handled_trigger_key(trigger.annotation, experiment)) == trigger.value
 
 
 def outcome(trigger: Trigger, check: DriftCheck) -> list[str]:

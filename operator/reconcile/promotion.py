@@ -7,7 +7,7 @@ the production model only once the copy Job has succeeded.
 from __future__ import annotations
 
 from kubedrift.decisions import improves
-from kubedrift.models.resources import ANNOTATION_PROMOTE
+from kubedrift.models.resources import ANNOTATION_PROMOTE, handled_trigger_key
 from kubedrift.models.status import (
     HISTORY_LIMIT,
     ExperimentStatus,
@@ -20,7 +20,7 @@ from kubedrift.operator.build.common import JSON
 from kubedrift.operator.build.promotion import destination, promotion_job
 from kubedrift.operator.reconcile.draft import Draft
 
-HANDLED_PREFIX = f"{ANNOTATION_PROMOTE}/"
+HANDLED_PREFIX = f"{ANNOTATION_PROMOTE}/"  # the keys handled_trigger_key gives promotions
 
 
 def follow_promotion(draft: Draft) -> None:
@@ -112,11 +112,11 @@ def handle_promote_annotations(draft: Draft) -> None:
         (exp["metadata"]["name"], value, exp)
         for exp in draft.children.experiments.values()
         if (value := (exp["metadata"].get("annotations") or {}).get(ANNOTATION_PROMOTE)) is not None
-        and handled.get(HANDLED_PREFIX + exp["metadata"]["name"]) != value
+        and handled.get(handled_trigger_key(ANNOTATION_PROMOTE, exp["metadata"]["name"])) != value
     )
     if requests and draft.status.promoting is None:
         name, value, exp = requests[0]  # one promotion at a time; the others wait their turn
-        handled[HANDLED_PREFIX + name] = value
+        handled[handled_trigger_key(ANNOTATION_PROMOTE, name)] = value
         status = draft.plan.experiment_status.get(name)
         parsed = ExperimentStatus.model_validate(status) if status else _experiment_status(exp)
         if parsed is None or parsed.phase != "Succeeded" or not parsed.model_uri:

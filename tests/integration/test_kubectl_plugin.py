@@ -23,7 +23,12 @@ import pytest
 import yaml
 
 from kubedrift import storage
-from kubedrift.models.resources import ANNOTATION_CHECK_NOW, ANNOTATION_PROMOTE, ANNOTATION_RETRAIN_NOW
+from kubedrift.models.resources import (
+    ANNOTATION_CHECK_NOW,
+    ANNOTATION_PROMOTE,
+    ANNOTATION_RETRAIN_NOW,
+    handled_trigger_key,
+)
 from tests.fixtures.cluster import Cluster, wait_for
 from tests.fixtures.s3 import S3Server
 from tests.unit.plugin.factories import driftcheck_wire
@@ -254,7 +259,10 @@ def test_promote_wait_returns_once_the_status_acknowledges(bikes: Plugin) -> Non
             namespace,
             "driftchecks",
             "bikes",
-            {"handledTriggers": {ANNOTATION_PROMOTE: value}, "production": production},
+            {
+                "handledTriggers": {handled_trigger_key(ANNOTATION_PROMOTE, "bikes-r1-1"): value},
+                "production": production,
+            },
         )
         stdout, stderr = process.communicate(timeout=60)
     finally:

@@ -70,6 +70,7 @@ CASES = {
     "too-many-metrics": broken(retrain__metrics=["f1"] * 9),
     "bad-trigger": broken(retrain__trigger="Sometimes"),
     "bad-policy": broken(promotion={"policy": "Always"}),
+    "bad-promotion-uri": broken(promotion={"policy": "Auto", "uri": "ftp://models/prod"}),
     "unknown-field": broken(schedul="0 * * * *"),
     "several-at-once": broken(schedule="* *", retrain__parallelism=0, current=...),
 }

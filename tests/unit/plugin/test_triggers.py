@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from kubedrift.models.resources import ANNOTATION_CHECK_NOW, ANNOTATION_PROMOTE, DriftCheck
+from kubedrift.models.resources import (
+    ANNOTATION_CHECK_NOW,
+    ANNOTATION_PROMOTE,
+    DriftCheck,
+    handled_trigger_key,
+)
 from kubedrift.models.status import DriftCheckStatus
 from kubedrift.plugin import report, triggers
 from kubedrift.plugin.commands import build_parser, wait_for_acknowledgement
@@ -36,6 +41,15 @@ def test_acknowledged_only_for_the_same_value_of_the_same_annotation() -> None:
     assert not triggers.acknowledged(DriftCheckStatus(handled_triggers={ANNOTATION_CHECK_NOW: "v1"}), trigger)
     assert not triggers.acknowledged(DriftCheckStatus(handled_triggers={ANNOTATION_PROMOTE: "v2"}), trigger)
     assert triggers.acknowledged(DriftCheckStatus(handled_triggers={ANNOTATION_CHECK_NOW: "v2"}), trigger)
+
+
+def test_a_promotion_is_acknowledged_under_its_experiments_key() -> None:
+    # The operator's key (operator/reconcile/promotion.py) names the Experiment.
+    trigger = triggers.promote("bikes-r1-3", "bikes", "v1")
+    assert not triggers.acknowledged(DriftCheckStatus(handled_triggers={ANNOTATION_PROMOTE: "v1"}), trigger)
+    key = handled_trigger_key(ANNOTATION_PROMOTE, "bikes-r1-3")
+    assert key == "kubedrift.io/promote/bikes-r1-3"
+    assert triggers.acknowledged(DriftCheckStatus(handled_triggers={key: "v1"}), trigger)
 
 
 def test_wait_returns_once_the_status_acknowledges() -> None:
