@@ -3,14 +3,24 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup lint test cluster crds docs clean evidently bench-drift
+.PHONY: setup example lint test cluster crds docs clean evidently bench-drift
 
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+# The first command: the jobs' dependencies only (no test tools), then the bike-sharing example.
+example: $(VENV)/.jobs-installed
+	$(BIN)/kubedrift run examples/bike-sharing/driftcheck-local.yaml
+
+$(VENV)/.jobs-installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[jobs]'
 	touch $@
 
 lint: setup

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from kubedrift.models.resources import DriftCheck
@@ -103,3 +105,15 @@ def test_local_validation_says_what_the_apiserver_says(
 def test_the_valid_manifest_is_valid_on_both_sides(cluster: Cluster, crds: str, namespace: str) -> None:
     DriftCheck.model_validate(VALID)
     cluster.kubectl("apply", "-n", namespace, "-f", "-", stdin=json.dumps(VALID))
+
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*/driftcheck-*.yaml"))
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_the_example_manifests_are_valid_on_both_sides(
+    example: Path, cluster: Cluster, crds: str, namespace: str
+) -> None:
+    manifest = yaml.safe_load(example.read_text())
+    DriftCheck.model_validate(manifest)
+    cluster.kubectl("apply", "--dry-run=server", "-n", namespace, "-f", str(example))
