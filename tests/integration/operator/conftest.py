@@ -30,7 +30,6 @@ from tests.fixtures.cluster import Cluster, wait_for
 from tests.fixtures.s3 import S3Server
 
 ROOT = Path(__file__).resolve().parents[3]
-CRDS = ROOT / "charts" / "kubedrift" / "files" / "crds"
 RULES = ROOT / "charts" / "kubedrift" / "files" / "operator-rbac-rules.yaml"
 BIKES = ROOT / "examples" / "bike-sharing" / "data"
 OPERATOR_NAMESPACE = "kubedrift-system"
@@ -46,21 +45,7 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def installed_crds(cluster: Cluster) -> None:
-    cluster.kubectl("apply", "-f", str(CRDS))
-    cluster.kubectl(
-        "wait",
-        "--for=condition=Established",
-        "--timeout=60s",
-        "crd/driftchecks.kubedrift.io",
-        "crd/experiments.kubedrift.io",
-    )
-
-
-@pytest.fixture(scope="session")
-def operator_kubeconfig(
-    cluster: Cluster, installed_crds: None, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
+def operator_kubeconfig(cluster: Cluster, crds: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A kubeconfig holding only a token of the operator's ServiceAccount, bound to the chart's rules."""
     api = cluster.api
     for path, body in [

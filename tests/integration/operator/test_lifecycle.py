@@ -162,7 +162,7 @@ def _invalid_manifests(data: BikeData) -> list[tuple[str, Any, str]]:
 
 
 def test_invalid_manifests_are_rejected_with_a_message_naming_the_problem(
-    cluster: Cluster, namespace: str, installed_crds: None, bike_bucket: BikeData
+    cluster: Cluster, namespace: str, crds: str, bike_bucket: BikeData
 ) -> None:
     cases = _invalid_manifests(bike_bucket)
     assert len(cases) >= 20
