@@ -8,8 +8,9 @@ import json
 
 from rich.cells import cell_len
 
-from kubedrift.plugin import formats, terminal
-from kubedrift.plugin.table import Table, build_table
+from kubedrift.table import formats, terminal
+from kubedrift.table.experiments import build_table
+from kubedrift.table.model import Table
 from tests.unit.plugin.factories import driftcheck, experiment
 
 FIXED = {"criterion": "gini", "class_weight": "balanced_subsample", "min_samples_leaf": 5, "random_state": 0}

@@ -8,8 +8,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from kubedrift.plugin.cells import metric_cell, metric_text, param_cell
-from kubedrift.plugin.table import Row, Table
+from kubedrift.table.cells import metric_cell, metric_text, param_cell
+from kubedrift.table.model import Row, Table
 
 FIXED_CSV_COLUMNS = ("check", "experiment", "run", "phase", "baseline", "best", "promoted")
 

@@ -1,9 +1,9 @@
-"""The comparison table of `kubectl drift exp show`, like `dvc exp show`.
+"""The comparison table, like `dvc exp show`: rows, columns, order and the best mark.
 
-Pure functions from Experiment (and DriftCheck) objects to a `Table`: one row
-per Experiment, one column per metric and per param, the production model as a
-baseline row pinned on top, the best trial marked by the objective's goal.
-Nothing here talks to the API or prints.
+One row per trial, one column per metric and per param, the production model as
+a baseline row pinned on top, the best trial marked by the objective's goal.
+Where rows come from is someone else's business (`experiments`, `trials`);
+everything here works on rows alone. Nothing here talks to the API or prints.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any, Literal
 
 from kubedrift import decisions
 from kubedrift.models.driftcheck import Goal, ParamValue
-from kubedrift.models.resources import DriftCheck, Experiment
 
 SortOrder = Literal["asc", "desc"]
 
@@ -56,56 +55,6 @@ class Table:
     @property
     def runs(self) -> tuple[str, ...]:
         return tuple(sorted({row.run for row in self.rows if not row.baseline}))
-
-
-def experiment_row(experiment: Experiment) -> Row:
-    status = experiment.status
-    return Row(
-        experiment=experiment.metadata.name,
-        run=experiment.spec.run,
-        phase=status.phase,
-        params=dict(experiment.spec.params),
-        metrics=dict(status.metrics),
-        undefined_metrics=dict(status.undefined_metrics),
-        data_version=status.data_version,
-        reason=status.reason,
-        promoted=status.promoted,
-    )
-
-
-def baseline_row(
-    check: DriftCheck, experiments: Iterable[Experiment], objective: ObjectiveRef | None
-) -> Row | None:
-    """The production model as a row: its Experiment's values when that still exists,
-    else the objective value the DriftCheck recorded when it was promoted."""
-    production = check.status.production
-    if production is None:
-        return None
-    source = next((e for e in experiments if e.metadata.name == production.experiment), None)
-    if source is not None:
-        return replace(experiment_row(source), baseline=True, promoted=True)
-    metrics = {}
-    if objective is not None and production.objective is not None:
-        metrics[objective.metric] = production.objective
-    return Row(
-        experiment=production.experiment,
-        run="",
-        phase="Promoted",
-        metrics=metrics,
-        promoted=True,
-        baseline=True,
-    )
-
-
-def objective_of(check: DriftCheck | None, experiments: Sequence[Experiment]) -> ObjectiveRef | None:
-    """The objective from the DriftCheck's spec, else guessed from the Experiments' metric."""
-    if check is not None and check.spec.retrain is not None:
-        objective = check.spec.retrain.objective
-        return ObjectiveRef(objective.metric, objective.goal)
-    if not experiments:
-        return None
-    metric = experiments[0].spec.objective_metric
-    return ObjectiveRef(metric, metric_goal(metric))
 
 
 def metric_goal(metric: str, objective: ObjectiveRef | None = None) -> Goal:
@@ -199,28 +148,22 @@ class UnknownColumn(ValueError):
     pass
 
 
-def build_table(
+def assemble(
     check_name: str,
-    experiments: Sequence[Experiment],
-    check: DriftCheck | None = None,
+    trials: Sequence[Row],
+    baseline: Row | None,
+    objective: ObjectiveRef | None,
     *,
     sort_by: str | None = None,
     sort_order: SortOrder | None = None,
     only_changed: bool = False,
-    production: Experiment | None = None,
 ) -> Table:
-    """The comparison table of one DriftCheck's Experiments.
+    """The table of these rows: columns, order (baseline on top) and the best mark.
 
     Rows sort by `sort_by` (a metric or param name), by default the objective,
-    best first; the baseline row stays on top whatever the order. `production`
-    is the promoted Experiment when it is not among `experiments` (another run).
+    best first; the baseline row stays on top whatever the order.
     """
-    objective = objective_of(check, experiments)
-    trials = [experiment_row(e) for e in experiments]
-    candidates = [*experiments, *([production] if production is not None else [])]
-    baseline = baseline_row(check, candidates, objective) if check is not None else None
-    everything = [baseline, *trials] if baseline is not None else trials
-
+    everything = [baseline, *trials] if baseline is not None else list(trials)
     metrics = metric_columns(everything, objective)
     params = param_columns(everything, only_changed)
     all_params = param_columns(everything)
@@ -230,12 +173,12 @@ def build_table(
         raise UnknownColumn(f"cannot sort by {sort_by!r}: no such metric or param (known: {known})")
 
     if key_name is not None:
-        trials.sort(key=sort_key(key_name, objective, sort_order))
+        ordered = sorted(trials, key=sort_key(key_name, objective, sort_order))
     else:
-        trials.sort(key=lambda row: row.experiment)
-    best = best_trial(trials, objective)
-    trials = [replace(row, best=row.experiment == best) for row in trials]
-    rows = [baseline, *trials] if baseline is not None else trials
+        ordered = sorted(trials, key=lambda row: row.experiment)
+    best = best_trial(ordered, objective)
+    ordered = [replace(row, best=row.experiment == best) for row in ordered]
+    rows = [baseline, *ordered] if baseline is not None else ordered
     return Table(
         check=check_name,
         objective=objective,
@@ -243,10 +186,3 @@ def build_table(
         param_columns=params,
         rows=tuple(rows),
     )
-
-
-def group_by_check(experiments: Iterable[Experiment]) -> dict[str, list[Experiment]]:
-    groups: dict[str, list[Experiment]] = {}
-    for experiment in experiments:
-        groups.setdefault(experiment.spec.check, []).append(experiment)
-    return dict(sorted(groups.items()))

@@ -23,8 +23,8 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from kubedrift.models.driftcheck import ParamValue
-from kubedrift.plugin.cells import metric_cell, param_cell, params_line
-from kubedrift.plugin.table import Row, Table
+from kubedrift.table.cells import metric_cell, param_cell, params_line
+from kubedrift.table.model import Row, Table
 
 Layout = Literal["wide", "compact", "stacked"]
 
