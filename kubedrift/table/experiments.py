@@ -24,6 +24,8 @@ def experiment_row(experiment: Experiment) -> Row:
         undefined_metrics=dict(status.undefined_metrics),
         data_version=status.data_version,
         reason=status.reason,
+        message=status.message,
+        index=experiment.spec.index,
         promoted=status.promoted,
     )
 
@@ -79,6 +81,8 @@ def build_table(
     (another run).
     """
     objective = objective_of(check, experiments)
+    retrain = check.spec.retrain if check is not None else None
+    estimators = {e.spec.estimator for e in experiments}
     candidates = [*experiments, *([production] if production is not None else [])]
     baseline = baseline_row(check, candidates, objective) if check is not None else None
     return assemble(
@@ -89,6 +93,8 @@ def build_table(
         sort_by=sort_by,
         sort_order=sort_order,
         only_changed=only_changed,
+        declared_metrics=retrain.metrics if retrain is not None else (),
+        estimator=estimators.pop() if len(estimators) == 1 else None,
     )
 
 

@@ -39,6 +39,8 @@ class Row:
     undefined_metrics: Mapping[str, str] = field(default_factory=dict)
     data_version: str | None = None
     reason: str | None = None
+    message: str | None = None
+    index: int | None = None  # the completion index in its run; breaks ties, as the operator does
     promoted: bool = False
     baseline: bool = False
     best: bool = False
@@ -51,6 +53,10 @@ class Table:
     metric_columns: tuple[str, ...]
     param_columns: tuple[str, ...]
     rows: tuple[Row, ...]  # the baseline first, when there is one
+    estimator: str | None = None  # when every trial used the same one
+    # Cluster Experiment names end in their index; local ones (exp-<trial id>) do not,
+    # and the index is where a local trial's artifacts are.
+    show_index: bool = False
 
     @property
     def runs(self) -> tuple[str, ...]:
@@ -63,12 +69,13 @@ def metric_goal(metric: str, objective: ObjectiveRef | None = None) -> Goal:
     return "minimize" if metric in LOWER_IS_BETTER else "maximize"
 
 
-def metric_columns(rows: Iterable[Row], objective: ObjectiveRef | None) -> tuple[str, ...]:
-    """Every metric any row has (defined or not), the objective first, then by name."""
+def metric_columns(
+    rows: Iterable[Row], objective: ObjectiveRef | None, declared: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """Every metric any row has (defined or not): the objective first, then the `declared`
+    ones in their order (the spec's `metrics`), then any others by name."""
     names = {name for row in rows for name in (*row.metrics, *row.undefined_metrics)}
-    if objective is not None:
-        names.add(objective.metric)
-    first = [objective.metric] if objective is not None else []
+    first = list(dict.fromkeys([*([objective.metric] if objective is not None else []), *declared]))
     return (*first, *sorted(names - set(first)))
 
 
@@ -95,11 +102,14 @@ def best_trial(rows: Iterable[Row], objective: ObjectiveRef | None) -> str | Non
     if objective is None:
         return None
     scored = sorted(
-        (row.experiment, row.metrics[objective.metric])
-        for row in rows
-        if not row.baseline and row.phase == "Succeeded" and objective.metric in row.metrics
+        (
+            row
+            for row in rows
+            if not row.baseline and row.phase == "Succeeded" and objective.metric in row.metrics
+        ),
+        key=_tiebreak,
     )
-    return decisions.best(dict(scored), objective.goal)
+    return decisions.best({row.experiment: row.metrics[objective.metric] for row in scored}, objective.goal)
 
 
 def sort_key(name: str, table_objective: ObjectiveRef | None, order: SortOrder | None) -> Any:
@@ -109,17 +119,22 @@ def sort_key(name: str, table_objective: ObjectiveRef | None, order: SortOrder |
     ascending.
     """
 
-    def key(row: Row) -> tuple[int, Any, str]:
+    def key(row: Row) -> tuple[int, Any, tuple[int, str]]:
         if name in row.metrics:
             value: Any = row.metrics[name]
             descending = (order or _best_first(name, table_objective)) == "desc"
-            return (0, -value if descending else value, row.experiment)
+            return (0, -value if descending else value, _tiebreak(row))
         if name in row.params:
             comparable = _comparable(row.params[name])
-            return (0, _Reversed(comparable) if order == "desc" else comparable, row.experiment)
-        return (1, 0, row.experiment)
+            return (0, _Reversed(comparable) if order == "desc" else comparable, _tiebreak(row))
+        return (1, 0, _tiebreak(row))
 
     return key
+
+
+def _tiebreak(row: Row) -> tuple[int, str]:
+    """Equal rows go by index, then by name: the lowest index wins a tie, as in `decisions.best`."""
+    return (row.index if row.index is not None else -1, row.experiment)
 
 
 def _best_first(metric: str, objective: ObjectiveRef | None) -> SortOrder:
@@ -157,6 +172,9 @@ def assemble(
     sort_by: str | None = None,
     sort_order: SortOrder | None = None,
     only_changed: bool = False,
+    declared_metrics: Sequence[str] = (),
+    estimator: str | None = None,
+    show_index: bool = False,
 ) -> Table:
     """The table of these rows: columns, order (baseline on top) and the best mark.
 
@@ -164,7 +182,7 @@ def assemble(
     best first; the baseline row stays on top whatever the order.
     """
     everything = [baseline, *trials] if baseline is not None else list(trials)
-    metrics = metric_columns(everything, objective)
+    metrics = metric_columns(everything, objective, declared_metrics)
     params = param_columns(everything, only_changed)
     all_params = param_columns(everything)
     key_name = sort_by or (objective.metric if objective is not None else None)
@@ -175,7 +193,7 @@ def assemble(
     if key_name is not None:
         ordered = sorted(trials, key=sort_key(key_name, objective, sort_order))
     else:
-        ordered = sorted(trials, key=lambda row: row.experiment)
+        ordered = sorted(trials, key=_tiebreak)
     best = best_trial(ordered, objective)
     ordered = [replace(row, best=row.experiment == best) for row in ordered]
     rows = [baseline, *ordered] if baseline is not None else ordered
@@ -185,4 +203,16 @@ def assemble(
         metric_columns=metrics,
         param_columns=params,
         rows=tuple(rows),
+        estimator=estimator,
+        show_index=show_index,
     )
+
+
+def notes(table: Table) -> list[str]:
+    """Why metrics are undefined and why trials failed, one line each, for under the table."""
+    lines = []
+    for row in table.rows:
+        lines += [f"{row.experiment}: {metric}: {why}" for metric, why in row.undefined_metrics.items()]
+        if row.message:
+            lines.append(f"{row.experiment}: {row.reason or row.phase}: {row.message}")
+    return lines

@@ -7,7 +7,8 @@ trial shares once, under the table; on a console too narrow even for that,
 `stacked` writes each row's params under its name. Values that are the same on every row
 (the run, the data version) move into the title in both layouts.
 Experiment names never wrap or shorten in the first two: they are what you
-copy into `kubectl drift promote`.
+copy into `kubectl drift promote`. Why a metric is undefined and why a trial
+failed are written under the table, one line each, folded at the console's width.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from kubedrift.models.driftcheck import ParamValue
-from kubedrift.table.cells import metric_cell, param_cell, params_line
-from kubedrift.table.model import Row, Table
+from kubedrift.table.cells import MISSING, metric_cell, param_cell, params_line
+from kubedrift.table.model import Row, Table, notes
 
 Layout = Literal["wide", "compact", "stacked"]
 
@@ -35,7 +36,13 @@ PHASE_STYLES = {"Failed": "red", "Running": "yellow", "Pending": "dim", "Promote
 
 
 def renderable(table: Table, console: Console, precision: int = 5) -> RenderableType:
-    """The wide layout when it fits the console, else the compact one."""
+    """The table in the first layout that fits the console, and the notes under it."""
+    lines = [Text(f"  {line}", style="dim", overflow="fold") for line in notes(table)]
+    return Group(fitting(table, console, precision), *lines) if lines else fitting(table, console, precision)
+
+
+def fitting(table: Table, console: Console, precision: int = 5) -> RichTable:
+    """The wide layout when it fits the console, else the compact one, else the stacked one."""
     wide = build(table, "wide", precision)
     # Measure against an unbounded width: Measurement clamps to the width it is given.
     unbounded = console.options.update_width(100_000)
@@ -76,6 +83,8 @@ def build(table: Table, layout: Layout, precision: int = 5) -> RichTable:
     else:
         longest_name = max((len(row.experiment) + 2 for row in table.rows), default=10)
         rich.add_column("Experiment", no_wrap=True, min_width=longest_name)
+    if table.show_index:
+        rich.add_column("#", justify="right", no_wrap=True)
     if runs is None:
         rich.add_column("Run", no_wrap=True)
     rich.add_column("Phase", no_wrap=True)
@@ -96,6 +105,8 @@ def build(table: Table, layout: Layout, precision: int = 5) -> RichTable:
         if layout == "stacked" and params:
             name.append("\n" + params, style="dim")
         cells: list[RenderableType] = [name]
+        if table.show_index:
+            cells.append(MISSING if row.index is None else str(row.index))
         if runs is None:
             cells.append(row.run)
         cells.append(Text(row.phase, style=PHASE_STYLES.get(row.phase, "")))
@@ -146,10 +157,12 @@ def _shared(values: object) -> str | None:
 
 def _title(table: Table, run: str | None, data: str | None) -> str:
     parts = [f"driftcheck/{table.check}"]
-    if table.objective is not None:
-        parts.append(f"objective {table.objective.metric} ({table.objective.goal})")
     if run:
         parts.append(f"run {run}")
+    if table.estimator:
+        parts.append(table.estimator)
+    if table.objective is not None:
+        parts.append(f"objective {table.objective.metric} ({table.objective.goal})")
     if data:
         parts.append(f"data {data}")
     return " · ".join(parts)
