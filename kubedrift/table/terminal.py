@@ -5,7 +5,9 @@ when that does not fit the console, `compact` folds the params that differ
 between trials into one wrapping Params column and names the params every
 trial shares once, under the table; on a console too narrow even for that,
 `stacked` writes each row's params under its name. Values that are the same on every row
-(the run, the data version) move into the title in both layouts.
+(the run, the data version) move into the title in every layout, and the Phase
+column is left out once every trial has succeeded: on a finished run it would
+only repeat "Succeeded" in the eleven columns that keep each row on one line.
 Experiment names never wrap or shorten in the first two: they are what you
 copy into `kubectl drift promote`. Why a metric is undefined and why a trial
 failed are written under the table, one line each, folded at the console's width.
@@ -32,6 +34,7 @@ Layout = Literal["wide", "compact", "stacked"]
 MAX_PAIR_WIDTH = 24
 BEST_MARK = "★"
 PRODUCTION_MARK = "⚑"
+SETTLED = frozenset({"Succeeded", "Promoted"})
 PHASE_STYLES = {"Failed": "red", "Running": "yellow", "Pending": "dim", "Promoted": "cyan"}
 
 
@@ -67,10 +70,11 @@ def build(table: Table, layout: Layout, precision: int = 5) -> RichTable:
     runs = _shared(row.run for row in trials)
     data = _shared(row.data_version for row in trials)
     shared_params = common_params(trials) if layout != "wide" else {}
+    settled = bool(trials) and all(row.phase in SETTLED for row in table.rows)
 
     rich = RichTable(
         title=_title(table, runs, data),
-        caption=_caption(table, shared_params),
+        caption=_caption(table, shared_params, settled),
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,
@@ -87,7 +91,8 @@ def build(table: Table, layout: Layout, precision: int = 5) -> RichTable:
         rich.add_column("#", justify="right", no_wrap=True)
     if runs is None:
         rich.add_column("Run", no_wrap=True)
-    rich.add_column("Phase", no_wrap=True)
+    if not settled:
+        rich.add_column("Phase", no_wrap=True)
     for metric in table.metric_columns:
         rich.add_column(metric, justify="right", no_wrap=True)
     if layout == "wide":
@@ -109,7 +114,8 @@ def build(table: Table, layout: Layout, precision: int = 5) -> RichTable:
             cells.append(MISSING if row.index is None else str(row.index))
         if runs is None:
             cells.append(row.run)
-        cells.append(Text(row.phase, style=PHASE_STYLES.get(row.phase, "")))
+        if not settled:
+            cells.append(Text(row.phase, style=PHASE_STYLES.get(row.phase, "")))
         cells += [metric_cell(row, metric, precision) for metric in table.metric_columns]
         if layout == "wide":
             cells += [param_cell(row, param) for param in table.param_columns]
@@ -168,12 +174,14 @@ def _title(table: Table, run: str | None, data: str | None) -> str:
     return " · ".join(parts)
 
 
-def _caption(table: Table, shared: Mapping[str, ParamValue]) -> str | None:
+def _caption(table: Table, shared: Mapping[str, ParamValue], settled: bool) -> str | None:
     notes = []
     if any(row.best for row in table.rows):
         notes.append(f"{BEST_MARK} best")
     if any(row.baseline for row in table.rows):
         notes.append(f"{PRODUCTION_MARK} production")
+    if settled:
+        notes.append("all succeeded")
     visible_shared = [name for name in table.param_columns if name in shared]
     if visible_shared:
         notes.append("every trial: " + params_line(shared, visible_shared))

@@ -195,6 +195,30 @@ def test_param_names_are_never_broken_at_100_columns() -> None:
     assert "min_sampl\n" not in text and "min_samples_\n" not in text
 
 
+def test_a_bike_sized_run_keeps_one_line_per_row_at_100_columns() -> None:
+    """Four metrics, two grid params with long names: the case `kubedrift run` prints most."""
+    grid = [(split, trees) for split in (28, 46, 64) for trees in (100, 200)]
+    trials = [
+        summary(i, 0.87 - i / 1000, 0.3).model_copy(
+            update={
+                "params": {"min_samples_split": split, "n_estimators": trees, "n_jobs": 1, "random_state": 0},
+                "metrics": {"avg_prec": 0.87 - i / 1000, "roc_auc": 0.8732, "accuracy": 0.7411, "f1": 0.6315},
+                "trial_id": f"{i:08x}",
+            }
+        )
+        for i, (split, trees) in enumerate(grid)
+    ]
+    production = trials[0].model_copy(update={"baseline": True, "index": 6, "params": baseline().params})
+    four = config(metrics=["avg_prec", "roc_auc", "accuracy", "f1"])
+    text = terminal.render_text([trial_table(four, [*trials, production])], width=100)
+
+    assert max(cell_len(line) for line in lines(text)) <= 100
+    for trial in trials:
+        line = next(line for line in lines(text) if f"exp-{trial.trial_id}" in line)
+        assert f"min_samples_split={trial.params['min_samples_split']}" in line
+        assert f"n_estimators={trial.params['n_estimators']}" in line
+
+
 def test_many_grid_params_fold_into_one_params_column_at_100_columns() -> None:
     grid = ["a_long_param_name", "another_long_param", "third_param_here", "fourth_param"]
     trials = [
