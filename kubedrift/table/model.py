@@ -14,13 +14,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from kubedrift import decisions
-from kubedrift.models.driftcheck import Goal, ParamValue
+from kubedrift.models.driftcheck import LOWER_IS_BETTER, Goal, ParamValue
 
 SortOrder = Literal["asc", "desc"]
-
-# Used only when no DriftCheck says which way its objective goes (e.g. it was
-# deleted) and for metrics other than the objective: lower is better for these.
-LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae"})
 
 
 @dataclass(frozen=True)
