@@ -3,6 +3,6 @@
 Read in the order the data flows: `grid` (index → params), `estimators` (the
 allow-list and param checks), `features` (column roles), `pipeline` (encoding
 and estimator), `metrics`, `artifacts` (where outputs go, the model format),
-`trial` (one index end to end), `job` (the container command), `local` (a whole
-grid in a process pool) and `table` (the comparison table).
+`trial` (one index end to end), `job` (the container command) and `local` (a
+whole grid in a process pool, then the comparison table of `kubedrift.table`).
 """

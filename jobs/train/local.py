@@ -21,13 +21,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kubedrift.errors import KubedriftError
-from kubedrift.jobs.train.estimators import validate_retrain
-from kubedrift.jobs.train.grid import grid_size
-from kubedrift.jobs.train.metrics import metric_names
-from kubedrift.jobs.train.table import FailedTrial, build_rows, notes, render
+from kubedrift.jobs.train.estimators import constructor_params, validate_retrain
+from kubedrift.jobs.train.grid import grid_size, trial_params
 from kubedrift.jobs.train.trial import TrialResult, baseline_index, run_index
 from kubedrift.models.jobconfig import TrainJobConfig
-from kubedrift.models.results import TrialSummary
+from kubedrift.models.results import FailedTrial, TrialSummary
+from kubedrift.table import terminal
+from kubedrift.table.trials import trial_table
 
 Outcome = TrialResult | FailedTrial
 
@@ -54,9 +54,21 @@ def run_one(config_wire: dict[str, Any], index: int) -> Outcome:
     try:
         return run_index(config, index)
     except KubedriftError as error:
-        return FailedTrial(index, error.reason, error.message, error.exit_code)
+        return failed_trial(config, index, error.reason, error.message, error.exit_code)
     except Exception as error:  # a bug must not hide the other trials' results
-        return FailedTrial(index, "Error", f"{type(error).__name__}: {error}", 1)
+        return failed_trial(config, index, "Error", f"{type(error).__name__}: {error}")
+
+
+def failed_trial(
+    config: TrainJobConfig, index: int, reason: str, message: str, exit_code: int = 1
+) -> FailedTrial:
+    """A FailedTrial with the params the index was to fit with, so that its row says which one failed."""
+    retrain = config.retrain
+    if index == baseline_index(config):
+        return FailedTrial(index, reason, message, exit_code, baseline=True)
+    chosen = trial_params(retrain.model.params, retrain.grid, index)
+    params = constructor_params(retrain.model.estimator, chosen, retrain.random_seed)
+    return FailedTrial(index, reason, message, exit_code, params)
 
 
 def default_workers(trials: int, requested: int | None = None) -> int:
@@ -102,7 +114,9 @@ def run_grid(
                     try:
                         outcome = future.result()
                     except Exception as error:  # the worker died (e.g. killed for memory)
-                        outcome = FailedTrial(index, "WorkerDied", f"{type(error).__name__}: {error}", 1)
+                        outcome = failed_trial(
+                            config, index, "WorkerDied", f"{type(error).__name__}: {error}"
+                        )
                     run.outcomes[index] = outcome
                     bar.update(task, advance=1, description=_describe(outcome))
     run.seconds = time.perf_counter() - started
@@ -122,19 +136,9 @@ def _describe(outcome: Outcome) -> str:
 
 
 def print_table(run: LocalRun, console: Console, sort_by: str | None = None) -> None:
-    retrain = run.config.retrain
-    metrics = metric_names(retrain.metrics, retrain.objective.metric)
-    if sort_by is not None and sort_by not in metrics:
-        raise ValueError(f"--sort-by {sort_by!r}: not one of this run's metrics ({', '.join(metrics)})")
-    grid_names = sorted(retrain.grid)
-    rows = build_rows(
-        run.summaries, metrics, grid_names, retrain.objective.metric, retrain.objective.goal, sort_by
-    )
-    objective = f"{retrain.objective.goal} {retrain.objective.metric}"
-    title = f"{run.config.check} / {run.config.run}: {retrain.model.estimator}, {objective}"
-    console.print(render(rows, metrics, grid_names, title=title))
-    for line in notes(rows):
-        console.print(f"  {line}", highlight=False, soft_wrap=False, overflow="fold")
+    """The comparison table, the same as `kubectl drift exp show` prints; `sort_by` a metric or param."""
+    table = trial_table(run.config, run.summaries, sort_by=sort_by)
+    console.print(terminal.renderable(table, console), highlight=False)
     done = sum(1 for o in run.outcomes.values() if isinstance(o, TrialResult))
     console.print(f"{done} of {len(run.outcomes)} ran in {run.seconds:.1f}s on {run.workers} worker(s)")
 

@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from kubedrift.models.driftcheck import LOWER_IS_BETTER
+
 CLASSIFICATION = ("avg_prec", "roc_auc", "accuracy", "f1", "log_loss")
 REGRESSION = ("rmse", "mae", "r2")
-# Which way is better, for ranking and for the "best" mark in tables.
-LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae"})
 
 
 @dataclass

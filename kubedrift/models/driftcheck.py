@@ -221,6 +221,9 @@ Trigger = Literal["OnDrift", "Always", "Manual"]
 
 CLASSIFICATION_METRICS = ("avg_prec", "roc_auc", "accuracy", "f1", "log_loss")
 REGRESSION_METRICS = ("rmse", "mae", "r2")
+# Which way is better for a metric that is not the objective (the objective has its goal):
+# the training job's ranking and the comparison table's sort order.
+LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae"})
 
 # Bounds keep the CEL rules' estimated cost within the apiserver's budget, and a
 # grid within what one Indexed Job can run.

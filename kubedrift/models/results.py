@@ -3,10 +3,13 @@ the check and training jobs write to their termination message.
 
 The operator never reads data; these summaries, read from pod status, are all
 it learns from a job. They must stay small (< 4 KiB) and always valid JSON.
+A local run (`kubedrift run`, `kubedrift train --all`) gets a `TrialSummary`
+or a `FailedTrial` back from each index, as the operator gets one from a pod.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from pydantic import Field
@@ -81,3 +84,15 @@ class TrialSummary(Model):
     baseline: bool = Field(
         default=False, description="Whether this is the production model evaluated on the test data."
     )
+
+
+@dataclass(frozen=True)
+class FailedTrial:
+    """An index of a local run that raised: what a failed pod's termination message and exit code say."""
+
+    index: int
+    reason: str
+    message: str
+    exit_code: int = 1
+    params: dict[str, ParamValue] = field(default_factory=dict)  # what it was to fit with
+    baseline: bool = False  # the production model's evaluation failed, not a trial

@@ -25,9 +25,11 @@ from kubedrift import __version__
 from kubedrift.errors import KubedriftError
 from kubedrift.models.resources import DriftCheck, Experiment
 from kubedrift.models.status import DriftCheckStatus
-from kubedrift.plugin import formats, report, terminal, triggers
+from kubedrift.plugin import report, triggers
 from kubedrift.plugin.kube import Cluster, Connection, NotFound
-from kubedrift.plugin.table import Table, UnknownColumn, build_table, group_by_check
+from kubedrift.table import formats, terminal
+from kubedrift.table.experiments import build_table, group_by_check
+from kubedrift.table.model import Table, UnknownColumn
 
 TIMEOUT_EXIT_CODE = 1
 POLL_SECONDS = 0.5

@@ -10,9 +10,9 @@ from rich.console import Console
 
 from kubedrift.cli import main
 from kubedrift.jobs.train.local import print_table, run_grid
-from kubedrift.jobs.train.table import BEST_MARK
 from kubedrift.jobs.train.trial import TrialResult, run_trial
 from kubedrift.models.jobconfig import TrainJobConfig
+from kubedrift.table.terminal import BEST_MARK, PRODUCTION_MARK
 from tests.fixtures.train_data import BIKE_COLUMNS, BIKE_DATA, write_config
 
 # The seed workflow's grid had n_est 350…500 and min_split 28…64; the trees are fewer here to keep the
@@ -64,8 +64,9 @@ def test_bike_grid_runs_locally_with_baseline_and_prints_the_table(tmp_path: Pat
     text = console.export_text()
     print(text)
     best = max(trials, key=lambda t: t.objective or 0)
-    assert f"{BEST_MARK} exp-{best.trial_id}" in text
-    assert "main" in text and "13 of 13 ran" in text
+    assert f"exp-{best.trial_id} {BEST_MARK}" in text
+    assert f"main {PRODUCTION_MARK}" in text and "13 of 13 ran" in text
+    assert "min_samples_split" in text  # a whole header, never folded
     assert max(len(line) for line in text.splitlines()) <= 100
 
 
@@ -75,5 +76,6 @@ def test_train_all_command_prints_the_table(tmp_path: Path, capsys: pytest.Captu
     path = write_config(tmp_path / "bikes.yaml", config)
     assert main(["train", "--all", "--config", path, "--workers", "1", "--sort-by", "log_loss"]) == 0
     out = capsys.readouterr().out
-    assert "bikes / r1: RandomForestClassifier, maximize avg_prec" in out
+    title = "driftcheck/bikes · run r1 · RandomForestClassifier · objective avg_prec (maximize)"
+    assert title in " ".join(out.split())  # the title may wrap
     assert out.count("exp-") == 2 and BEST_MARK in out

@@ -8,8 +8,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from kubedrift.plugin.cells import metric_cell, metric_text, param_cell
-from kubedrift.plugin.table import Row, Table
+from kubedrift.table.cells import metric_cell, metric_text, param_cell
+from kubedrift.table.model import Row, Table
 
 FIXED_CSV_COLUMNS = ("check", "experiment", "run", "phase", "baseline", "best", "promoted")
 
@@ -24,6 +24,7 @@ def _table_json(table: Table) -> dict[str, Any]:
     return {
         "check": table.check,
         "objective": {"metric": objective.metric, "goal": objective.goal} if objective else None,
+        "estimator": table.estimator,
         "metricColumns": list(table.metric_columns),
         "paramColumns": list(table.param_columns),
         "rows": [_row_json(row, table) for row in table.rows],
@@ -34,6 +35,7 @@ def _row_json(row: Row, table: Table) -> dict[str, Any]:
     return {
         "experiment": row.experiment,
         "run": row.run,
+        "index": row.index,
         "phase": row.phase,
         "baseline": row.baseline,
         "best": row.best,
@@ -43,6 +45,7 @@ def _row_json(row: Row, table: Table) -> dict[str, Any]:
         "params": {name: row.params[name] for name in table.param_columns if name in row.params},
         "dataVersion": row.data_version,
         "reason": row.reason,
+        "message": row.message,
     }
 
 

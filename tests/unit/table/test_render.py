@@ -8,8 +8,9 @@ import json
 
 from rich.cells import cell_len
 
-from kubedrift.plugin import formats, terminal
-from kubedrift.plugin.table import Table, build_table
+from kubedrift.table import formats, terminal
+from kubedrift.table.experiments import build_table
+from kubedrift.table.model import Table
 from tests.unit.plugin.factories import driftcheck, experiment
 
 FIXED = {"criterion": "gini", "class_weight": "balanced_subsample", "min_samples_leaf": 5, "random_state": 0}
@@ -179,3 +180,28 @@ def test_a_narrower_console_stacks_params_under_names_and_never_cuts_a_value() -
     for index in range(1, 6):
         assert f"{0.6 + index / 100:.5g}" in text  # every roc_auc value whole
     assert "n_estimators=200" in text and "max_depth=null" in text
+
+
+def test_a_finished_run_leaves_out_the_phase_column_and_a_running_trial_brings_it_back() -> None:
+    finished = [
+        experiment("e-1", {"a": 1}, {"avg_prec": 0.5}),
+        experiment("e-2", {"a": 2}, {"avg_prec": 0.6}),
+    ]
+    text = terminal.render_text([build_table("bikes", finished, driftcheck(production=PRODUCTION))])
+    assert "Phase" not in text and "Succeeded" not in text and "all succeeded" in text
+
+    running = [*finished, experiment("e-3", {"a": 3}, phase="Running")]
+    text = terminal.render_text([build_table("bikes", running, driftcheck())])
+    assert "Phase" in text and "Running" in text and "all succeeded" not in text
+
+
+def test_failure_messages_and_undefined_metrics_are_noted_under_the_table() -> None:
+    failed = experiment("e-2", {"a": 2}, phase="Failed")
+    failed = failed.model_copy(
+        update={
+            "status": failed.status.model_copy(update={"reason": "OOMKilled", "message": "out of memory"})
+        }
+    )
+    table = build_table("bikes", [experiment("e-1", {"a": 1}, {"avg_prec": 0.5}), failed], driftcheck())
+
+    assert lines(terminal.render_text([table]))[-1].strip() == "e-2: OOMKilled: out of memory"

@@ -1,10 +1,11 @@
-"""The comparison table: columns, sorting, only-changed, best marking, baseline row."""
+"""The comparison table of Experiments: columns, sorting, only-changed, best marking, baseline row."""
 
 from __future__ import annotations
 
 import pytest
 
-from kubedrift.plugin.table import UnknownColumn, build_table
+from kubedrift.table.experiments import build_table
+from kubedrift.table.model import UnknownColumn
 from tests.unit.plugin.factories import driftcheck, experiment
 
 PRODUCTION = {

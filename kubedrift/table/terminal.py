@@ -5,9 +5,12 @@ when that does not fit the console, `compact` folds the params that differ
 between trials into one wrapping Params column and names the params every
 trial shares once, under the table; on a console too narrow even for that,
 `stacked` writes each row's params under its name. Values that are the same on every row
-(the run, the data version) move into the title in both layouts.
+(the run, the data version) move into the title in every layout, and the Phase
+column is left out once every trial has succeeded: on a finished run it would
+only repeat "Succeeded" in the eleven columns that keep each row on one line.
 Experiment names never wrap or shorten in the first two: they are what you
-copy into `kubectl drift promote`.
+copy into `kubectl drift promote`. Why a metric is undefined and why a trial
+failed are written under the table, one line each, folded at the console's width.
 """
 
 from __future__ import annotations
@@ -23,19 +26,26 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from kubedrift.models.driftcheck import ParamValue
-from kubedrift.plugin.cells import metric_cell, param_cell, params_line
-from kubedrift.plugin.table import Row, Table
+from kubedrift.table.cells import MISSING, metric_cell, param_cell, params_line
+from kubedrift.table.model import Row, Table, notes
 
 Layout = Literal["wide", "compact", "stacked"]
 
 MAX_PAIR_WIDTH = 24
 BEST_MARK = "★"
 PRODUCTION_MARK = "⚑"
+SETTLED = frozenset({"Succeeded", "Promoted"})
 PHASE_STYLES = {"Failed": "red", "Running": "yellow", "Pending": "dim", "Promoted": "cyan"}
 
 
 def renderable(table: Table, console: Console, precision: int = 5) -> RenderableType:
-    """The wide layout when it fits the console, else the compact one."""
+    """The table in the first layout that fits the console, and the notes under it."""
+    lines = [Text(f"  {line}", style="dim", overflow="fold") for line in notes(table)]
+    return Group(fitting(table, console, precision), *lines) if lines else fitting(table, console, precision)
+
+
+def fitting(table: Table, console: Console, precision: int = 5) -> RichTable:
+    """The wide layout when it fits the console, else the compact one, else the stacked one."""
     wide = build(table, "wide", precision)
     # Measure against an unbounded width: Measurement clamps to the width it is given.
     unbounded = console.options.update_width(100_000)
@@ -60,10 +70,11 @@ def build(table: Table, layout: Layout, precision: int = 5) -> RichTable:
     runs = _shared(row.run for row in trials)
     data = _shared(row.data_version for row in trials)
     shared_params = common_params(trials) if layout != "wide" else {}
+    settled = bool(trials) and all(row.phase in SETTLED for row in table.rows)
 
     rich = RichTable(
         title=_title(table, runs, data),
-        caption=_caption(table, shared_params),
+        caption=_caption(table, shared_params, settled),
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,
@@ -76,9 +87,12 @@ def build(table: Table, layout: Layout, precision: int = 5) -> RichTable:
     else:
         longest_name = max((len(row.experiment) + 2 for row in table.rows), default=10)
         rich.add_column("Experiment", no_wrap=True, min_width=longest_name)
+    if table.show_index:
+        rich.add_column("#", justify="right", no_wrap=True)
     if runs is None:
         rich.add_column("Run", no_wrap=True)
-    rich.add_column("Phase", no_wrap=True)
+    if not settled:
+        rich.add_column("Phase", no_wrap=True)
     for metric in table.metric_columns:
         rich.add_column(metric, justify="right", no_wrap=True)
     if layout == "wide":
@@ -96,9 +110,12 @@ def build(table: Table, layout: Layout, precision: int = 5) -> RichTable:
         if layout == "stacked" and params:
             name.append("\n" + params, style="dim")
         cells: list[RenderableType] = [name]
+        if table.show_index:
+            cells.append(MISSING if row.index is None else str(row.index))
         if runs is None:
             cells.append(row.run)
-        cells.append(Text(row.phase, style=PHASE_STYLES.get(row.phase, "")))
+        if not settled:
+            cells.append(Text(row.phase, style=PHASE_STYLES.get(row.phase, "")))
         cells += [metric_cell(row, metric, precision) for metric in table.metric_columns]
         if layout == "wide":
             cells += [param_cell(row, param) for param in table.param_columns]
@@ -146,21 +163,25 @@ def _shared(values: object) -> str | None:
 
 def _title(table: Table, run: str | None, data: str | None) -> str:
     parts = [f"driftcheck/{table.check}"]
-    if table.objective is not None:
-        parts.append(f"objective {table.objective.metric} ({table.objective.goal})")
     if run:
         parts.append(f"run {run}")
+    if table.estimator:
+        parts.append(table.estimator)
+    if table.objective is not None:
+        parts.append(f"objective {table.objective.metric} ({table.objective.goal})")
     if data:
         parts.append(f"data {data}")
     return " · ".join(parts)
 
 
-def _caption(table: Table, shared: Mapping[str, ParamValue]) -> str | None:
+def _caption(table: Table, shared: Mapping[str, ParamValue], settled: bool) -> str | None:
     notes = []
     if any(row.best for row in table.rows):
         notes.append(f"{BEST_MARK} best")
     if any(row.baseline for row in table.rows):
         notes.append(f"{PRODUCTION_MARK} production")
+    if settled:
+        notes.append("all succeeded")
     visible_shared = [name for name in table.param_columns if name in shared]
     if visible_shared:
         notes.append("every trial: " + params_line(shared, visible_shared))

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 
 from kubedrift.models.driftcheck import ParamValue
-from kubedrift.plugin.table import Row
+from kubedrift.table.model import Row
 
 MISSING = "-"
 UNDEFINED = "n/a"
