@@ -17,8 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from kubedrift.models.driftcheck import LOWER_IS_BETTER
-
 CLASSIFICATION = ("avg_prec", "roc_auc", "accuracy", "f1", "log_loss")
 REGRESSION = ("rmse", "mae", "r2")
 
@@ -192,9 +190,3 @@ _METRICS: dict[str, Callable[[Predictions], float]] = {
 def metric_names(wanted: Sequence[str], objective: str) -> list[str]:
     """The metrics a trial computes: the objective first, then the others asked for, once each."""
     return list(dict.fromkeys([objective, *wanted]))
-
-
-def better(metric: str, goal: str | None = None) -> Callable[[float, float], bool]:
-    """`better(m)(a, b)` is whether a beats b on metric m."""
-    minimize = goal == "minimize" if goal else metric in LOWER_IS_BETTER
-    return (lambda a, b: a < b) if minimize else (lambda a, b: a > b)

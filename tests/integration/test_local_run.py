@@ -65,9 +65,11 @@ def test_the_example_finds_drift_retrains_ranks_and_promotes(example: Path) -> N
 def test_the_table_is_ranked_by_the_objective(example: Path) -> None:
     result = run(str(example))
     assert result.returncode == 0, result.stderr
-    rows = [line for line in result.stdout.splitlines() if line.strip().startswith(("★ exp-", "exp-"))]
+    rows = [line for line in result.stdout.splitlines() if line.startswith("exp-")]
     assert len(rows) == 6
-    assert rows[0].strip().startswith("★")
+    assert "★" in rows[0] and not any("★" in row for row in rows[1:])
+    objectives = [float(row.replace("★", "").split()[2]) for row in rows]  # name, index, objective
+    assert objectives == sorted(objectives, reverse=True)
 
 
 def test_no_drift_means_no_run(example: Path) -> None:

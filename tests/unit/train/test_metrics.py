@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from sklearn import metrics as sk
 
-from kubedrift.jobs.train.metrics import Predictions, better, evaluate, metric_names
+from kubedrift.jobs.train.metrics import Predictions, evaluate, metric_names
 
 RNG = np.random.default_rng(0)
 
@@ -98,14 +97,6 @@ def test_non_finite_predictions_are_undefined_not_nan() -> None:
     y = np.array([1.0, 2.0, 3.0])
     result = evaluate(["rmse"], Predictions(y, np.array([1.0, np.inf, 3.0])))
     assert "rmse" in result.undefined and result.values == {}
-
-
-@pytest.mark.parametrize(
-    ("metric", "goal", "a_wins"),
-    [("avg_prec", None, True), ("rmse", None, False), ("log_loss", "maximize", True)],
-)
-def test_better_respects_the_direction(metric: str, goal: str | None, a_wins: bool) -> None:
-    assert better(metric, goal)(0.9, 0.1) is a_wins
 
 
 def test_objective_comes_first_and_once() -> None:
