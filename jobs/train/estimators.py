@@ -20,9 +20,8 @@ from typing import Any, get_args
 from kubedrift.errors import ConfigError
 from kubedrift.jobs.train.grid import GRID_CAP, grid_size
 from kubedrift.models.driftcheck import EstimatorName, Retrain
+from kubedrift.models.estimators import SEED_PARAM
 
-# Set from `retrain.randomSeed`, so that every trial of a run is reproducible.
-SEED_PARAM = "random_state"
 MAX_REPORTED_PROBLEMS = 5
 
 

@@ -9,11 +9,13 @@ description because it becomes the text of `kubectl explain`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Annotated, Literal
 
 from pydantic import Field, JsonValue, field_validator, model_validator
 
 from kubedrift.models.base import Model
+from kubedrift.models.estimators import ESTIMATOR_PARAMS
 from kubedrift.models.rules import Rule, cel_matches, cel_rules
 
 # A URI is a Parquet file, a directory/prefix or a glob: s3://, file:// or a plain path.
@@ -188,13 +190,32 @@ class Storage(Model):
     )
 
 
+MAX_FIXED_PARAMS = 64
+# The CRD cannot carry these two checks: CEL does not see into maps of untyped JSON
+# values. The models enforce them, so `kubedrift run` rejects such a spec at once
+# and the operator marks the DriftCheck Stalled before any Job starts.
+UNKNOWN_PARAMS = "{} may only name constructor params of the estimator (random_state comes from randomSeed)"
+
+
+def _known_params(estimator: str, names: Iterable[str]) -> bool:
+    return set(names) <= set(ESTIMATOR_PARAMS[estimator])
+
+
 class ModelSpec(Model):
     """The estimator every trial fits, and its fixed params."""
 
     estimator: EstimatorName = Field(description="An allow-listed scikit-learn estimator.")
     params: dict[str, ParamValue] = Field(
-        default_factory=dict, description="Constructor params shared by every trial."
+        default_factory=dict,
+        max_length=MAX_FIXED_PARAMS,
+        description="Constructor params shared by every trial.",
     )
+
+    @model_validator(mode="after")
+    def _params_of_the_estimator(self) -> ModelSpec:
+        if not _known_params(self.estimator, self.params):
+            raise ValueError(UNKNOWN_PARAMS.format("params"))
+        return self
 
 
 Goal = Literal["maximize", "minimize"]
@@ -286,6 +307,12 @@ class Retrain(Model):
         wanted = {self.objective.metric, *self.metrics}
         fits = wanted <= set(REGRESSION_METRICS if regression else CLASSIFICATION_METRICS)
         OBJECTIVE_RULE.check(fits, self)
+        return self
+
+    @model_validator(mode="after")
+    def _grid_names_params_of_the_estimator(self) -> Retrain:
+        if not _known_params(self.model.estimator, self.grid):
+            raise ValueError(UNKNOWN_PARAMS.format("grid"))
         return self
 
 

@@ -25,7 +25,7 @@ SPEC: JSON = {
     "retrain": {
         "train": {"uri": "s3://bikes/2011.parquet"},
         "test": {"uri": "s3://bikes/2012.parquet"},
-        "model": {"estimator": "RandomForestClassifier", "params": {"random_state": 0}},
+        "model": {"estimator": "RandomForestClassifier", "params": {"n_jobs": 1}},
         "grid": {"n_estimators": [10, 20], "min_samples_split": [2, 8, 32]},
         "metrics": ["avg_prec", "roc_auc"],
         "objective": {"metric": "avg_prec", "goal": "maximize"},

@@ -113,7 +113,7 @@ def test_experiments_map_indexes_to_the_jobs_grid_order() -> None:
         "min_samples_split=2 n_estimators=20",
         "min_samples_split=8 n_estimators=10",
     ]
-    assert exps[0]["spec"]["params"] == {"random_state": 0, "min_samples_split": 2, "n_estimators": 10}
+    assert exps[0]["spec"]["params"] == {"n_jobs": 1, "min_samples_split": 2, "n_estimators": 10}
     assert exps[0]["metadata"]["labels"]["kubedrift.io/index"] == "0"
     assert len({e["spec"]["trialId"] for e in exps}) == 6
 

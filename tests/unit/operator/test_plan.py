@@ -249,3 +249,14 @@ def test_status_never_holds_credentials() -> None:
     body, children = drifted_check()
     out = plan(body, children, SETTINGS, f.NOW)
     assert "AWS_SECRET" not in str(out.status) and "secretKeyRef" not in str(out.status)
+
+
+def test_a_grid_param_the_estimator_lacks_stalls_before_any_job() -> None:
+    # The apiserver cannot check grid keys (CEL does not see untyped values); the models can.
+    body = f.driftcheck()
+    body["spec"]["retrain"]["grid"] = {"n_estimator": [10, 20]}
+    out = plan(body, Children(), SETTINGS, f.NOW)
+    assert out.apply == [] and out.create == [] and out.status is not None
+    stalled = cond(out.status, "Stalled")
+    assert stalled["reason"] == "InvalidSpec"
+    assert "grid may only name constructor params of the estimator" in stalled["message"]
