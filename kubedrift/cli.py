@@ -22,6 +22,32 @@ def _crds(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_operator_arguments(parser: argparse.ArgumentParser) -> None:
+    try:
+        from kubedrift.operator.main import add_arguments
+    except ImportError:  # without the operator extra the command exists but explains itself
+        return
+    add_arguments(parser)
+
+
+def _operator(args: argparse.Namespace) -> int:
+    from kubedrift.operator.main import run
+
+    return run(args)
+
+
+def _promote_copy(args: argparse.Namespace) -> int:
+    from kubedrift.jobs.promote import promote_copy
+
+    return promote_copy(args.source, args.destination, args.config)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from kubedrift.jobs.train.job import run_command
+
+    return run_command(args)
+
+
 def _check(args: argparse.Namespace) -> int:
     from kubedrift.jobs.drift.job import main as check_main
 
@@ -36,6 +62,26 @@ def build_parser() -> argparse.ArgumentParser:
     crds = commands.add_parser("crds", help="write the CRD manifests generated from the models")
     crds.add_argument("-o", "--output", type=Path, default=CHART_CRDS, help="folder (default: %(default)s)")
     crds.set_defaults(run=_crds)
+
+    operator = commands.add_parser("operator", help="run the kubedrift operator (needs the operator extra)")
+    operator.set_defaults(run=_operator)
+    _add_operator_arguments(operator)
+
+    promote = commands.add_parser(
+        "promote-copy", help="copy a model artifact to production (a promotion Job)"
+    )
+    promote.add_argument("--from", dest="source", required=True, help="the model artifact (file or folder)")
+    promote.add_argument("--to", dest="destination", required=True, help="the production folder")
+    promote.add_argument("--config", default=None, help="check config (default: $KUBEDRIFT_CONFIG)")
+    promote.set_defaults(run=_promote_copy)
+
+    from kubedrift.jobs.train.job import add_arguments as add_train_arguments
+
+    train = commands.add_parser(
+        "train", help="train and evaluate one grid index (the Indexed Job's command), or --all locally"
+    )
+    add_train_arguments(train)
+    train.set_defaults(run=_train)
 
     check = commands.add_parser(
         "check",

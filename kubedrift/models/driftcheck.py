@@ -9,7 +9,7 @@ description because it becomes the text of `kubectl explain`.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, JsonValue, field_validator, model_validator
 
@@ -81,7 +81,7 @@ class DataSource(Model):
 class Columns(Model):
     """Which columns play which role. Columns not named are inferred from their types."""
 
-    target: str | None = Field(default=None, description="The column the model predicts.")
+    target: str | None = Field(default=None, max_length=256, description="The column the model predicts.")
     prediction: str | None = Field(
         default=None, description="The column that holds the production model's predictions."
     )
@@ -91,8 +91,10 @@ class Columns(Model):
     categorical: list[str] | None = Field(
         default=None, description="Columns to treat as categorical; inferred when absent."
     )
-    exclude: list[str] = Field(
-        default_factory=list, description="Columns that are neither checked nor used for training."
+    exclude: list[Annotated[str, Field(max_length=256)]] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Columns that are neither checked nor used for training.",
     )
 
 
@@ -219,11 +221,12 @@ Trigger = Literal["OnDrift", "Always", "Manual"]
 CLASSIFICATION_METRICS = ("avg_prec", "roc_auc", "accuracy", "f1", "log_loss")
 REGRESSION_METRICS = ("rmse", "mae", "r2")
 
-GRID_RULE = Rule(
-    cel="self.grid.all(k, size(self.grid[k]) > 0)",
-    message="every grid param needs at least one value",
-    field_path=".grid",
-)
+# Bounds keep the CEL rules' estimated cost within the apiserver's budget, and a
+# grid within what one Indexed Job can run.
+MAX_GRID_PARAMS = 32
+MAX_GRID_VALUES = 1000
+MAX_METRICS = 8
+GridValues = Annotated[list[ParamValue], Field(min_length=1, max_length=MAX_GRID_VALUES)]
 _REGRESSION_ESTIMATOR = "(self.model.estimator.endsWith('Regressor') || self.model.estimator == 'Ridge')"
 OBJECTIVE_RULE = Rule(
     cel=(
@@ -240,7 +243,7 @@ OBJECTIVE_RULE = Rule(
 class Retrain(Model):
     """How models are retrained: one Indexed Job, one index per combination of the grid."""
 
-    model_config = cel_rules(GRID_RULE, OBJECTIVE_RULE)
+    model_config = cel_rules(OBJECTIVE_RULE)
 
     trigger: Trigger = Field(
         default="OnDrift",
@@ -250,12 +253,14 @@ class Retrain(Model):
     train: DataSource = Field(description="The training data.")
     test: DataSource = Field(description="The evaluation data.")
     model: ModelSpec = Field(description="The estimator and its fixed params.")
-    grid: dict[str, list[ParamValue]] = Field(
+    grid: dict[str, GridValues] = Field(
         default_factory=dict,
+        max_length=MAX_GRID_PARAMS,
         description="Param name to the list of values to try; every combination is one trial.",
     )
     metrics: list[MetricName] = Field(
         default_factory=list,
+        max_length=MAX_METRICS,
         description="Metrics computed for every trial; the objective's metric is always included.",
     )
     objective: Objective = Field(description="The metric that picks the best trial.")
@@ -270,11 +275,6 @@ class Retrain(Model):
     resources: ResourceRequirements = Field(
         default_factory=ResourceRequirements, description="Resources of each training pod."
     )
-
-    @field_validator("grid")
-    @classmethod
-    def _grid_lists_not_empty(cls, grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
-        return GRID_RULE.check(all(grid.values()), grid)
 
     @model_validator(mode="after")
     def _metric_fits_estimator(self) -> Retrain:
@@ -317,10 +317,18 @@ SCHEDULE_RULE = Rule(
 )
 
 
+TARGET_RULE = Rule(
+    cel="!has(self.columns) || !has(self.columns.target) || !has(self.columns.exclude) "
+    "|| !(self.columns.target in self.columns.exclude)",
+    message="columns.target must not also be in columns.exclude",
+    field_path=".columns.target",
+)
+
+
 class DriftCheckSpec(Model):
     """What to compare, when, and what to do about drift."""
 
-    model_config = cel_rules(SCHEDULE_RULE)
+    model_config = cel_rules(SCHEDULE_RULE, TARGET_RULE)
 
     schedule: str = Field(
         default="0 * * * *",
@@ -347,6 +355,4 @@ class DriftCheckSpec(Model):
     @model_validator(mode="after")
     def _target_not_excluded(self) -> DriftCheckSpec:
         target = self.columns.target
-        if target is not None and target in self.columns.exclude:
-            raise ValueError(f"columns.target {target!r} must not also be in columns.exclude")
-        return self
+        return TARGET_RULE.check(target is None or target not in self.columns.exclude, self)

@@ -78,3 +78,6 @@ class TrialSummary(Model):
     data_version: str = Field(description="Short version of the train and test data.")
     fit_seconds: float = Field(ge=0, description="Time spent fitting.")
     total_seconds: float = Field(ge=0, description="Time from start to finish.")
+    baseline: bool = Field(
+        default=False, description="Whether this is the production model evaluated on the test data."
+    )

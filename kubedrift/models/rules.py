@@ -32,8 +32,16 @@ class Rule:
     def check(self, holds: bool, value: T) -> T:
         """Pass `value` through when the rule holds; raise its message when not."""
         if not holds:
-            raise ValueError(self.message)
+            raise RuleViolation(self)
         return value
+
+
+class RuleViolation(ValueError):
+    """A Rule that does not hold; it knows the field the apiserver would name."""
+
+    def __init__(self, rule: Rule) -> None:
+        super().__init__(rule.message)
+        self.rule = rule
 
 
 def cel_matches(field: str, pattern: str) -> str:

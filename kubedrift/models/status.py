@@ -14,6 +14,7 @@ from kubedrift.models.base import Model
 from kubedrift.models.conditions import Condition
 from kubedrift.models.driftcheck import ParamValue
 from kubedrift.models.results import DataFingerprint
+from kubedrift.models.rules import Rule, cel_rules
 
 HISTORY_LIMIT = 10
 
@@ -54,6 +55,12 @@ class RunStatus(Model):
     name: str = Field(description="The run's id, used in Job and Experiment names.")
     job: str = Field(description="The Indexed Job of the run.")
     reason: str = Field(description="What started it: Drift, Always or Manual.")
+    trigger: str | None = Field(
+        default=None, description="The check Job or annotation value that started it."
+    )
+    generation: int | None = Field(
+        default=None, description="The DriftCheck generation whose retrain spec the run uses."
+    )
     phase: RunPhase = Field(description="Running, Succeeded or Failed.")
     started_at: datetime = Field(description="When the run was created.")
     finished_at: datetime | None = Field(default=None, description="When its Job ended.")
@@ -82,6 +89,18 @@ class PromotionRecord(Model):
     promoted_at: datetime = Field(description="When it was promoted.")
 
 
+class PendingPromotion(Model):
+    """A promotion whose copy Job has been started but has not ended yet."""
+
+    experiment: str = Field(description="The Experiment being promoted.")
+    job: str = Field(description="The Job that copies its model artifact.")
+    reason: str = Field(description="Auto or Manual.")
+    objective: float | None = Field(default=None, description="Its objective value.")
+    source_uri: str = Field(description="The model artifact being copied.")
+    uri: str = Field(description="Where the artifact is being copied to.")
+    requested_at: datetime = Field(description="When the promotion was started.")
+
+
 class DriftCheckStatus(Model):
     """What the operator observed and did."""
 
@@ -99,6 +118,9 @@ class DriftCheckStatus(Model):
     production: ProductionModel | None = Field(default=None, description="The promoted model.")
     promotions: list[PromotionRecord] = Field(
         default_factory=list, description=f"The last {HISTORY_LIMIT} promotions, newest first."
+    )
+    promoting: PendingPromotion | None = Field(
+        default=None, description="A promotion in progress, recorded before its Job is created."
     )
     handled_triggers: dict[str, str] = Field(
         default_factory=dict,
@@ -131,8 +153,15 @@ class ExperimentStatus(Model):
     promoted: bool = Field(default=False, description="Whether this trial is in production.")
 
 
+EXPERIMENT_IMMUTABLE_RULE = Rule(
+    cel="self == oldSelf", message="an Experiment's spec is immutable once created; create a new run instead"
+)
+
+
 class ExperimentSpec(Model):
     """One combination of a retrain run. Immutable once created."""
+
+    model_config = cel_rules(EXPERIMENT_IMMUTABLE_RULE)
 
     check: str = Field(description="The DriftCheck that ran it.")
     run: str = Field(description="The retrain run it belongs to.")

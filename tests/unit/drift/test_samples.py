@@ -15,7 +15,10 @@ def test_numerical_sample_drops_null_nan_and_inf_and_sorts() -> None:
 
 
 def test_integer_columns_become_floats() -> None:
-    assert numerical_sample(pa.chunked_array([pa.array([5, None, 1], pa.int32())])).values.tolist() == [1.0, 5.0]
+    assert numerical_sample(pa.chunked_array([pa.array([5, None, 1], pa.int32())])).values.tolist() == [
+        1.0,
+        5.0,
+    ]
 
 
 def test_categorical_codes_index_sorted_labels_shared_by_both_sides() -> None:

@@ -1,0 +1,179 @@
+"""Validation errors worded the way the apiserver words them.
+
+`kubectl apply` checks a DriftCheck against the CRD schema generated from these
+models and its CEL rules. `kubedrift run` checks the same file with the models
+themselves; this module turns pydantic's errors into the apiserver's field
+errors, so a person sees the same sentence wherever the manifest is rejected
+(a test sends the same broken manifests to a real apiserver and compares).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from kubedrift.models.rules import RuleViolation
+
+# The apiserver checks CEL rules only once the object fits the OpenAPI schema, and says so.
+RULES_SKIPPED = (
+    "<nil>: Invalid value: null: some validation rules were not checked because the object was "
+    "invalid; correct the existing errors to complete validation"
+)
+
+
+# Schema errors after which the apiserver does not evaluate CEL rules (NotSupported,
+# Required, TooLong, TooMany, TypeInvalid); other errors are reported beside the rules'.
+BLOCKING = {
+    "missing",
+    "literal_error",
+    "too_long",
+    "string_too_long",
+    "string_type",
+    "int_type",
+    "int_parsing",
+    "int_from_float",
+    "float_type",
+    "float_parsing",
+    "bool_type",
+    "bool_parsing",
+    "dict_type",
+    "model_type",
+    "model_attributes_type",
+    "list_type",
+}
+
+
+BOUNDS = {
+    "greater_than": ("gt", "greater than"),
+    "greater_than_equal": ("ge", "greater than or equal to"),
+    "less_than": ("lt", "less than"),
+    "less_than_equal": ("le", "less than or equal to"),
+}
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, bool | int | float) or value is None:
+        return json.dumps(value)
+    return f'"{type(value).__name__}"'
+
+
+def _rule_path(loc: tuple[int | str, ...], rule_field_path: str | None) -> str:
+    """Where the apiserver reports a rule: the object it sits on, plus its fieldPath."""
+    if not rule_field_path:
+        return field_path(loc)
+    parts = rule_field_path.lstrip(".").split(".")
+    # A rule checked by a field validator has that field at the end of loc already.
+    base = loc[:-1] if loc and loc[-1] == parts[0] else loc
+    return field_path((*base, *parts))
+
+
+def _number(value: Any) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return "null"
+
+
+def _openapi_type(error_type: str) -> str:
+    return {
+        "string_type": "string",
+        "int_type": "integer",
+        "int_parsing": "integer",
+        "int_from_float": "integer",
+        "float_type": "number",
+        "float_parsing": "number",
+        "bool_type": "boolean",
+        "bool_parsing": "boolean",
+        "dict_type": "object",
+        "model_type": "object",
+        "model_attributes_type": "object",
+        "list_type": "array",
+    }.get(error_type, "")
+
+
+def field_error(error: ErrorDetails) -> tuple[str, bool]:
+    """One error as the apiserver prints it, and whether it comes from a CEL rule."""
+    path = field_path(error["loc"])
+    kind = error["type"]
+    ctx = error.get("ctx", {})
+    given = error.get("input")
+
+    def invalid(value: str, detail: str) -> tuple[str, bool]:
+        return f"{path}: Invalid value: {value}: {path} in body {detail}", False
+
+    if kind == "missing":
+        return f"{path}: Required value", False
+    if kind == "literal_error":
+        expected = str(ctx["expected"]).replace("'", "").replace(" or ", ", ").split(", ")
+        supported = ", ".join(f'"{value}"' for value in expected)
+        return f"{path}: Unsupported value: {_value(given)}: supported values: {supported}", False
+    if kind in BOUNDS:
+        key, words = BOUNDS[kind]
+        return invalid(_value(given), f"should be {words} {_number(ctx[key])}")
+    if kind == "too_short":
+        unit = "properties" if ctx.get("field_type") == "Dictionary" else "items"
+        return invalid(str(ctx["actual_length"]), f"should have at least {ctx['min_length']} {unit}")
+    if kind == "too_long":
+        return f"{path}: Too many: {ctx['actual_length']}: must have at most {ctx['max_length']} items", False
+    if kind == "string_too_short":
+        return invalid(_value(given), f"should be at least {ctx['min_length']} chars long")
+    if kind == "string_too_long":
+        return f"{path}: Too long: may not be more than {ctx['max_length']} bytes", False
+    if kind == "string_pattern_mismatch":
+        return invalid(_value(given), f"should match '{ctx['pattern']}'")
+    if kind == "extra_forbidden":
+        return f'unknown field "{path}"', False
+    if kind == "value_error":
+        cause = ctx.get("error")
+        if isinstance(cause, RuleViolation):  # the CEL rule's message and fieldPath, word for word
+            return f"{_rule_path(error['loc'], cause.rule.field_path)}: Invalid value: {cause}", True
+        return f"{path}: Invalid value: {_value(given)}: {cause or error['msg']}", False
+    openapi = _openapi_type(kind)
+    if openapi:
+        given_type = f'"{_json_type(given)}"'
+        return invalid(given_type, f"must be of type {openapi}: {given_type}")
+    return f"{path}: Invalid value: {_value(given)}: {error['msg']}", False
+
+
+def invalid_message(kind: str, name: str, error: ValidationError) -> str:
+    """The whole message for a rejected object, as `kubectl apply` prints it."""
+    details = error.errors(include_url=False)
+    unknown = [field_error(d)[0] for d in details if d["type"] == "extra_forbidden"]
+    if unknown:  # strict decoding fails before any validation runs
+        return (
+            f'{kind} in version "v1alpha1" cannot be handled as a {kind}: strict decoding error: '
+            + ", ".join(unknown)
+        )
+    lines = [field_error(d) for d in details]
+    if any(d["type"] in BLOCKING for d in details):
+        lines_out = [text for text, from_rule in lines if not from_rule] + [RULES_SKIPPED]
+    else:
+        lines_out = [text for text, _ in lines]
+    if len(lines_out) == 1:
+        return f'The {kind} "{name}" is invalid: {lines_out[0]}'
+    return f'The {kind} "{name}" is invalid: \n' + "\n".join(f"* {line}" for line in lines_out)

@@ -1,0 +1,254 @@
+"""`kubectl drift`: compare experiments, trigger checks, retraining and promotion, fetch reports.
+
+    kubectl drift exp show [CHECK]     the comparison table of the Experiments
+    kubectl drift run CHECK            run the drift check now
+    kubectl drift retrain CHECK        retrain now
+    kubectl drift promote EXPERIMENT   promote this Experiment's model
+    kubectl drift report CHECK         where the latest report is; -o FILE downloads it
+
+kubectl passes every argument after `drift` to this program, so -n/--namespace,
+--context and --kubeconfig work before or after the subcommand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+
+from rich.console import Console
+
+from kubedrift import __version__
+from kubedrift.errors import KubedriftError
+from kubedrift.models.resources import DriftCheck, Experiment
+from kubedrift.models.status import DriftCheckStatus
+from kubedrift.plugin import formats, report, terminal, triggers
+from kubedrift.plugin.kube import Cluster, Connection, NotFound
+from kubedrift.plugin.table import Table, UnknownColumn, build_table, group_by_check
+
+TIMEOUT_EXIT_CODE = 1
+POLL_SECONDS = 0.5
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not hasattr(args, "run"):
+        build_parser().print_help()
+        return 2
+    try:
+        return int(args.run(args))
+    except KubedriftError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kubectl drift",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"kubectl-drift {__version__}")
+    _add_connection_flags(parser)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    exp = commands.add_parser("exp", help="Experiments").add_subparsers(title="commands", metavar="COMMAND")
+    show = exp.add_parser("show", help="the comparison table of a check's Experiments")
+    show.add_argument("check", nargs="?", help="the DriftCheck (default: every check in the namespace)")
+    show.add_argument("--run", dest="run_id", help="only this retrain run")
+    show.add_argument("--sort-by", metavar="NAME", help="a metric or param (default: the objective)")
+    show.add_argument("--sort-order", choices=("asc", "desc"), help="default: best first, params ascending")
+    show.add_argument("--only-changed", action="store_true", help="only params that differ between trials")
+    show.add_argument("--precision", type=int, default=5, help="significant digits (default: %(default)s)")
+    output = show.add_mutually_exclusive_group()
+    output.add_argument("--csv", dest="format", action="store_const", const="csv", help="CSV")
+    output.add_argument("--md", dest="format", action="store_const", const="md", help="Markdown")
+    output.add_argument("--json", dest="format", action="store_const", const="json", help="JSON")
+    _add_connection_flags(show)
+    show.set_defaults(run=show_experiments, format="table")
+
+    for name, help_text, handler in (
+        ("run", "run the drift check now", run_check),
+        ("retrain", "retrain now, whatever the drift", retrain),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("check", help="the DriftCheck")
+        _add_wait_flags(command)
+        _add_connection_flags(command)
+        command.set_defaults(run=handler)
+
+    promote = commands.add_parser("promote", help="promote an Experiment's model to production")
+    promote.add_argument("experiment", help="the Experiment")
+    _add_wait_flags(promote)
+    _add_connection_flags(promote)
+    promote.set_defaults(run=promote_experiment)
+
+    reports = commands.add_parser("report", help="the latest drift report of a check")
+    reports.add_argument("check", help="the DriftCheck")
+    reports.add_argument(
+        "-o", "--output", type=Path, help="download it to this file (.html, or .json for the JSON report)"
+    )
+    _add_connection_flags(reports)
+    reports.set_defaults(run=show_report)
+    return parser
+
+
+def _add_connection_flags(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS on every level, so that a flag given before the subcommand is not
+    # reset by the subcommand's default.
+    suppress = argparse.SUPPRESS
+    parser.add_argument("-n", "--namespace", default=suppress, help="the namespace (default: the context's)")
+    parser.add_argument("--context", default=suppress, help="the kubeconfig context to use")
+    parser.add_argument("--kubeconfig", default=suppress, help="the kubeconfig file (default: $KUBECONFIG)")
+
+
+def _add_wait_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--wait", action="store_true", help="wait until the operator acknowledges it")
+    parser.add_argument(
+        "--timeout", type=triggers.parse_duration, default=300.0, help="how long to wait (default: 5m)"
+    )
+
+
+def connect(args: argparse.Namespace) -> Cluster:
+    return Cluster.connect(
+        Connection(
+            kubeconfig=getattr(args, "kubeconfig", None),
+            context=getattr(args, "context", None),
+            namespace=getattr(args, "namespace", None),
+        )
+    )
+
+
+def show_experiments(args: argparse.Namespace) -> int:
+    cluster = connect(args)
+    experiments = cluster.list_experiments(check=args.check, run=args.run_id)
+    groups = group_by_check(experiments)
+    if args.check is not None:
+        groups.setdefault(args.check, [])
+    tables: list[Table] = []
+    unsortable: list[str] = []
+    for check_name, members in groups.items():
+        check = cluster.find_driftcheck(check_name)
+        if check is None and not members:
+            raise NotFound(f'driftcheck/{check_name} not found in namespace "{cluster.namespace}"')
+        production = _production_experiment(cluster, check, members)
+        table_of = partial(
+            build_table,
+            check_name,
+            members,
+            check,
+            sort_order=args.sort_order,
+            only_changed=args.only_changed,
+            production=production,
+        )
+        try:
+            table = table_of(sort_by=args.sort_by)
+        except UnknownColumn as error:
+            # Across several checks a metric may exist in some tables only: those keep the default order.
+            unsortable.append(str(error))
+            table = table_of()
+        tables.append(table)
+    if unsortable and (args.check is not None or len(unsortable) == len(tables)):
+        print(f"error: {unsortable[0]}", file=sys.stderr)
+        return 2
+    if not tables:
+        print(f'No Experiments in namespace "{cluster.namespace}".', file=sys.stderr)
+        return 0
+    if args.format == "csv":
+        sys.stdout.write(formats.to_csv(tables))
+    elif args.format == "md":
+        sys.stdout.write(formats.to_markdown(tables, args.precision))
+    elif args.format == "json":
+        sys.stdout.write(formats.to_json(tables))
+    else:
+        console = Console()
+        for table in tables:
+            console.print(terminal.renderable(table, console, args.precision))
+    return 0
+
+
+def _production_experiment(
+    cluster: Cluster, check: DriftCheck | None, listed: Sequence[Experiment]
+) -> Experiment | None:
+    """The promoted Experiment when it is not listed (an earlier run, or filtered out by --run)."""
+    production = check.status.production if check is not None else None
+    if production is None or any(e.metadata.name == production.experiment for e in listed):
+        return None
+    try:
+        return cluster.get_experiment(production.experiment)
+    except NotFound:  # garbage-collected; the status still has its objective
+        return None
+
+
+def run_check(args: argparse.Namespace) -> int:
+    cluster = connect(args)
+    return _fire(cluster, triggers.check_now(args.check, triggers.fresh_value()), args)
+
+
+def retrain(args: argparse.Namespace) -> int:
+    cluster = connect(args)
+    return _fire(cluster, triggers.retrain_now(args.check, triggers.fresh_value()), args)
+
+
+def promote_experiment(args: argparse.Namespace) -> int:
+    cluster = connect(args)
+    experiment = cluster.get_experiment(args.experiment)
+    trigger = triggers.promote(args.experiment, experiment.spec.check, triggers.fresh_value())
+    return _fire(cluster, trigger, args)
+
+
+def _fire(cluster: Cluster, trigger: triggers.Trigger, args: argparse.Namespace) -> int:
+    cluster.annotate(trigger.kind, trigger.name, {trigger.annotation: trigger.value})
+    print(f"{trigger.kind.singular}/{trigger.name} annotated {trigger.annotation}={trigger.value}")
+    if not args.wait:
+        return 0
+    acknowledged = wait_for_acknowledgement(
+        lambda: cluster.get_driftcheck(trigger.check).status, trigger, args.timeout
+    )
+    if not acknowledged:
+        print(
+            f"error: timed out after {args.timeout:g}s: driftcheck/{trigger.check} has not acknowledged "
+            f"{trigger.annotation}={trigger.value}; is the kubedrift operator running?",
+            file=sys.stderr,
+        )
+        return TIMEOUT_EXIT_CODE
+    for line in triggers.outcome(trigger, cluster.get_driftcheck(trigger.check)):
+        print(line)
+    return 0
+
+
+def wait_for_acknowledgement(
+    read_status: Callable[[], DriftCheckStatus],
+    trigger: triggers.Trigger,
+    timeout: float,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> bool:
+    """Poll until the status records the trigger's value; False on timeout.
+
+    Polling, not a watch: an acknowledgement is one status write, a few requests
+    a second cost nothing, and a poll survives apiserver restarts without resync.
+    """
+    deadline = clock() + timeout
+    while True:
+        if triggers.acknowledged(read_status(), trigger):
+            return True
+        if clock() >= deadline:
+            return False
+        sleep(min(POLL_SECONDS, max(deadline - clock(), 0.0)))
+
+
+def show_report(args: argparse.Namespace) -> int:
+    cluster = connect(args)
+    check = cluster.get_driftcheck(args.check)
+    if args.output is None:
+        print(report.latest_report_uri(check))
+        return 0
+    uri = report.download(check, args.output)
+    print(f"{args.output} ← {uri}")
+    return 0

@@ -1,0 +1,46 @@
+"""`kubectl drift report`: where the latest drift report is, and fetching it.
+
+`status.lastCheck.reportUri` names the folder that holds `report.html` and
+`report.json` (or one of the two files directly, the other beside it with the
+same name); the output file's suffix picks which one to download. Credentials come from the environment
+(AWS_ACCESS_KEY_ID, ...), the endpoint and region from the DriftCheck's
+`spec.storage`, exactly as `kubedrift.storage` reads them for the jobs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kubedrift import storage
+from kubedrift.errors import DataNotFound
+from kubedrift.models.resources import DriftCheck
+
+REPORT_FILES = {".html": "report.html", ".json": "report.json"}
+
+
+def latest_report_uri(check: DriftCheck) -> str:
+    last = check.status.last_check
+    if last is None or not last.report_uri:
+        raise DataNotFound(
+            f"driftcheck/{check.metadata.name} has no report yet: no check has finished "
+            f"(kubectl drift run {check.metadata.name} starts one)"
+        )
+    return last.report_uri
+
+
+def report_file_uri(report_uri: str, output: Path) -> str:
+    """The report file to download into `output`: JSON for a .json output, else HTML."""
+    suffix = output.suffix.lower() if output.suffix.lower() in REPORT_FILES else ".html"
+    current_suffix = Path(report_uri).suffix.lower()
+    if current_suffix in REPORT_FILES:  # a file: the same name with the wanted suffix
+        return report_uri[: -len(current_suffix)] + suffix
+    return storage.join(report_uri, REPORT_FILES[suffix])
+
+
+def download(check: DriftCheck, output: Path) -> str:
+    """Copy the latest report into `output`; returns the URI it came from."""
+    uri = report_file_uri(latest_report_uri(check), output)
+    data = storage.read_bytes(uri, check.spec.storage)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(data)
+    return uri

@@ -1,0 +1,148 @@
+"""Reading what the children say: Job outcomes and the results in pod termination messages.
+
+Pure functions over the raw Job and Pod dicts as the API returns them. A job writes
+either its summary (CheckSummary / TrialSummary) or `{"error": JobFailure}` to its
+termination message; the kubelet copies it into the pod status, where this reads it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from kubedrift.models.results import CheckSummary, JobFailure, TrialSummary
+
+JSON = dict[str, Any]
+JobOutcome = Literal["Complete", "Failed"]
+INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+Outcome = tuple[JobOutcome, datetime | None, str, str]
+
+
+def job_outcome(job: JSON) -> Outcome | None:
+    """(Complete|Failed, when, reason, message) once the Job has ended; None while it runs."""
+    for condition in job.get("status", {}).get("conditions") or []:
+        if condition.get("type") in ("Complete", "Failed") and condition.get("status") == "True":
+            when = parse_time(condition.get("lastTransitionTime")) or parse_time(
+                job.get("status", {}).get("completionTime")
+            )
+            return condition["type"], when, condition.get("reason", ""), condition.get("message", "")
+    return None
+
+
+def parse_indexes(text: str | None) -> set[int]:
+    """'0-2,5' → {0, 1, 2, 5}, as in a Job's completedIndexes / failedIndexes."""
+    out: set[int] = set()
+    for part in (text or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        low, _, high = part.partition("-")
+        out.update(range(int(low), int(high or low) + 1))
+    return out
+
+
+@dataclass(frozen=True)
+class Termination:
+    exit_code: int
+    message: str
+    reason: str
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+def pod_phase(pod: JSON) -> str:
+    return str(pod.get("status", {}).get("phase") or "Pending")
+
+
+def pod_index(pod: JSON) -> int | None:
+    meta = pod.get("metadata", {})
+    value = (meta.get("annotations") or {}).get(INDEX_ANNOTATION) or (meta.get("labels") or {}).get(
+        INDEX_ANNOTATION
+    )
+    return int(value) if value is not None and str(value).isdigit() else None
+
+
+def pod_started_at(pod: JSON) -> datetime | None:
+    return parse_time(pod.get("status", {}).get("startTime"))
+
+
+def termination(pod: JSON) -> Termination | None:
+    for status in pod.get("status", {}).get("containerStatuses") or []:
+        terminated = (status.get("state") or {}).get("terminated")
+        if terminated:
+            return Termination(
+                exit_code=int(terminated.get("exitCode", 0)),
+                message=terminated.get("message") or "",
+                reason=terminated.get("reason") or "",
+                started_at=parse_time(terminated.get("startedAt")),
+                finished_at=parse_time(terminated.get("finishedAt")),
+            )
+    return None
+
+
+def _document(message: str) -> JSON | None:
+    try:
+        value = json.loads(message)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def failure(term: Termination | None) -> JobFailure:
+    """Why a pod failed: the job's own reason when it wrote one, else what the kubelet saw."""
+    if term is None:
+        return JobFailure(reason="PodFailed", message="the pod failed without a termination record")
+    document = _document(term.message)
+    if document and isinstance(document.get("error"), dict):
+        try:
+            return JobFailure.model_validate(document["error"])
+        except ValidationError:
+            pass
+    tail = term.message.strip().splitlines()[-1][:500] if term.message.strip() else ""
+    reason = (
+        term.reason
+        if term.reason and term.reason not in ("Error", "Completed")
+        else f"ExitCode{term.exit_code}"
+    )
+    return JobFailure(reason=reason, message=tail or f"the container exited with code {term.exit_code}")
+
+
+def check_summary(term: Termination) -> CheckSummary | None:
+    document = _document(term.message)
+    try:
+        return CheckSummary.model_validate(document) if document else None
+    except ValidationError:
+        return None
+
+
+def trial_summary(term: Termination) -> TrialSummary | None:
+    document = _document(term.message)
+    try:
+        return TrialSummary.model_validate(document) if document else None
+    except ValidationError:
+        return None
+
+
+def newest(pods: list[JSON], phase: str) -> JSON | None:
+    """The pod of `phase` that ended last (retries leave several behind)."""
+    matching = [p for p in pods if pod_phase(p) == phase]
+    if not matching:
+        return None
+
+    def ended(pod: JSON) -> str:
+        term = termination(pod)
+        return term.finished_at.isoformat() if term and term.finished_at else ""
+
+    return max(matching, key=lambda p: (ended(p), p["metadata"]["name"]))

@@ -1,0 +1,87 @@
+"""The whole local cluster as one context manager: control plane plus node agent.
+
+Used by `python -m tests.cluster up` and by the pytest `cluster` fixture.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+from tests.cluster.binaries import Binaries, ensure_built
+from tests.cluster.controlplane import ControlPlane
+from tests.cluster.kubeapi import KubeApi
+from tests.cluster.nodeagent import NodeAgent
+from tests.cluster.processes import wait_until_gone
+
+
+class LocalCluster:
+    def __init__(
+        self, binaries: Binaries | None = None, state_dir: Path | None = None, keep_state: bool = False
+    ):
+        self.binaries = binaries or ensure_built()
+        self.state_dir = state_dir or Path(tempfile.mkdtemp(prefix="kubedrift-cluster-"))
+        self.keep_state = keep_state
+        self.control_plane = ControlPlane(self.binaries, self.state_dir)
+        self.node_agent: NodeAgent | None = None
+        self.startup_seconds = 0.0
+        self._log_handler: logging.Handler | None = None
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.control_plane.kubeconfig
+
+    @property
+    def pods_dir(self) -> Path:
+        return self.state_dir / "pods"
+
+    def admin_api(self) -> KubeApi:
+        return self.control_plane.admin_api()
+
+    def start(self) -> LocalCluster:
+        started = time.monotonic()
+        self._log_to_file()
+        try:
+            self.control_plane.start()
+            self.node_agent = NodeAgent(self.admin_api(), self.state_dir, self.control_plane.apiserver_port)
+            self.node_agent.start()
+        except BaseException:
+            self.stop()
+            raise
+        self.startup_seconds = time.monotonic() - started
+        return self
+
+    def stop(self) -> list[int]:
+        """Stop pods, then the control plane; returns PIDs of processes still alive (should be none)."""
+        if self.node_agent is not None:
+            self.node_agent.stop()
+            self.node_agent = None
+        self.control_plane.stop()
+        leftovers = wait_until_gone(str(self.state_dir), timeout=10)
+        if self._log_handler is not None:
+            logging.getLogger("tests.cluster").removeHandler(self._log_handler)
+            self._log_handler.close()
+        if not self.keep_state and not leftovers:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+        return leftovers
+
+    def _log_to_file(self) -> None:
+        (self.state_dir / "logs").mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(self.state_dir / "logs" / "node-agent.log")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(message)s"))
+        logger = logging.getLogger("tests.cluster")
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        self._log_handler = handler
+
+    def __enter__(self) -> LocalCluster:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -1,0 +1,111 @@
+"""Issue 5, item 1: the seed's story, end to end, on the real control plane.
+
+apply a DriftCheck (reference January 2011, current 2012) → check now → drift → a run of
+6 combinations → every Experiment with metrics in `kubectl get experiments` → best in
+the DriftCheck status → promoted under Auto → conditions and Events tell the story.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fixtures.cluster import Cluster, wait_for
+from tests.integration.operator.conftest import BikeData, Kube, OperatorProcess, bike_check, dump, wait_status
+
+pytestmark = pytest.mark.cluster
+
+
+def test_bike_story_end_to_end(
+    cluster: Cluster,
+    namespace: str,
+    kube: Kube,
+    operator: OperatorProcess,
+    bike_bucket: BikeData,
+    s3_secret: str,
+) -> None:
+    cluster.apply(bike_check("bikes", bike_bucket), namespace)
+    cluster.kubectl("wait", "-n", namespace, "--for=condition=Ready", "--timeout=60s", "driftcheck/bikes")
+    cron = cluster.get(f"/apis/batch/v1/namespaces/{namespace}/cronjobs/bikes-check")
+    assert cron is not None and cron["spec"]["concurrencyPolicy"] == "Forbid"
+    pod_spec = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod_spec["securityContext"]["runAsNonRoot"] is True
+    assert pod_spec["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is True
+
+    kube.annotate("driftcheck", "bikes", "kubedrift.io/check-now", "1")
+    status = wait_status(kube, "bikes", lambda s: s.get("lastCheck"), "the first check", timeout=180)
+    last = status["lastCheck"]
+    assert last["succeeded"], dump(status)
+    assert last["datasetDrift"] is True and last["driftShare"] >= 0.5, dump(last)
+    assert last["reportUri"].startswith(bike_bucket.uri("reports/bikes/"))
+    assert status["handledTriggers"]["kubedrift.io/check-now"] == "1"
+
+    status = wait_status(
+        kube,
+        "bikes",
+        lambda s: (s.get("run") or {}).get("phase") in ("Succeeded", "Failed"),
+        "the retrain run",
+        timeout=400,
+    )
+    run = status["run"]
+    assert run["phase"] == "Succeeded" and run["trialsTotal"] == 6 and run["trialsSucceeded"] == 6, dump(
+        [run, *(e["status"] for e in kube.experiments("bikes"))]
+    )
+    experiments = kube.experiments("bikes")
+    assert len(experiments) == 6
+    assert all(
+        e["status"]["phase"] == "Succeeded" and "avg_prec" in e["status"]["metrics"] for e in experiments
+    )
+    best = max(experiments, key=lambda e: (e["status"]["objective"], -e["spec"]["index"]))
+    assert run["bestExperiment"] == best["metadata"]["name"]
+    assert run["bestObjective"] == pytest.approx(best["status"]["objective"])
+
+    table = cluster.kubectl(
+        "get",
+        "experiments.kubedrift.io",
+        "-n",
+        namespace,
+        "-l",
+        "kubedrift.io/check=bikes",
+        "--sort-by=.status.objective",
+    ).stdout
+    print(table)
+    header = table.splitlines()[0].split()
+    assert header[:5] == ["NAME", "CHECK", "RUN", "PARAMS", "OBJECTIVE"], table
+    assert table.count("Succeeded") == 6 and "avg_prec=" in table
+
+    status = wait_status(kube, "bikes", lambda s: s.get("production"), "Auto promotion", timeout=180)
+    assert status["production"]["experiment"] == best["metadata"]["name"]
+    assert status["production"]["uri"] == bike_bucket.uri("reports/bikes/production")
+    promoted = {c["type"]: c for c in status["conditions"]}
+    assert promoted["Ready"]["status"] == "True"
+    assert promoted["Drifted"]["status"] == "True" and promoted["Drifted"]["reason"] == "DatasetDrift"
+    assert promoted["Retraining"]["status"] == "False" and promoted["Retraining"]["reason"] == "RunSucceeded"
+    assert promoted["Promoted"]["status"] == "True" and promoted["Promoted"]["reason"] == "AutoPromoted"
+    wait_for(
+        lambda: (
+            kube.experiments("bikes") and any(e["status"].get("promoted") for e in kube.experiments("bikes"))
+        ),
+        "the promoted Experiment to be marked",
+    )
+
+    reasons = [e["reason"] for e in kube.events("bikes")]
+    for reason in (
+        "CheckStarted",
+        "DriftDetected",
+        "RetrainStarted",
+        "RetrainSucceeded",
+        "Promoting",
+        "Promoted",
+    ):
+        assert reason in reasons, reasons
+    described = cluster.kubectl("describe", "driftcheck", "bikes", "-n", namespace).stdout
+    assert "DriftDetected" in described and "Promoted" in described
+    listing = cluster.kubectl("get", "driftchecks", "-n", namespace).stdout
+    assert "bikes" in listing and best["metadata"]["name"] in listing
+
+    # exactly one Job per purpose: the check-now Job, the run's Job, the promotion Job
+    jobs = sorted(j["metadata"]["labels"]["app.kubernetes.io/component"] for j in kube.jobs("bikes"))
+    assert jobs == ["check", "promote", "train"], jobs
+    metrics = operator.metrics()
+    assert "kubedrift_drift_detected_total 1.0" in metrics
+    assert 'kubedrift_experiments_total{phase="Succeeded"} 6.0' in metrics

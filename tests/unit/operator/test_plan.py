@@ -1,0 +1,251 @@
+"""The reconcile decisions, as pure functions of (DriftCheck, children, now)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from kubedrift.models.status import HISTORY_LIMIT
+from kubedrift.operator import names
+from kubedrift.operator.reconcile.draft import Children, Plan
+from kubedrift.operator.reconcile.plan import plan
+from kubedrift.operator.settings import Settings
+from tests.unit.operator import factories as f
+
+SETTINGS = Settings()
+
+
+def cond(status: dict[str, Any], type_: str) -> dict[str, Any]:
+    return next(c for c in status["conditions"] if c["type"] == type_)
+
+
+def settled(body: dict[str, Any], objects: list[dict[str, Any]] | None = None) -> Children:
+    """Children as they are once the static children were applied."""
+    from kubedrift.operator.build.check import config_map, cron_job
+    from tests.unit.operator.test_build import parsed
+
+    return Children.of(
+        "bikes", [config_map(body, parsed(body)), cron_job(body, parsed(body), SETTINGS), *(objects or [])]
+    )
+
+
+def apply_plan(body: dict[str, Any], out: Plan) -> dict[str, Any]:
+    return {**body, "status": out.status} if out.status is not None else body
+
+
+def test_a_new_driftcheck_gets_its_children_and_ready() -> None:
+    out = plan(f.driftcheck(), Children(service_account=False), SETTINGS, f.NOW)
+    assert [m["kind"] for m in out.apply] == ["ServiceAccount", "ConfigMap", "CronJob"]
+    assert out.status is not None and cond(out.status, "Ready")["status"] == "True"
+    assert cond(out.status, "Drifted")["status"] == "Unknown"
+    assert out.create == [] and out.create_first == []
+
+
+def test_a_settled_driftcheck_plans_nothing() -> None:
+    body = f.driftcheck()
+    body = apply_plan(body, plan(body, settled(body), SETTINGS, f.NOW))
+    again = plan(body, settled(body), SETTINGS, f.NOW + timedelta(minutes=5))
+    assert (again.apply, again.create, again.status, again.events) == ([], [], None, [])
+
+
+def test_an_invalid_stored_spec_stalls_without_touching_children() -> None:
+    body = f.driftcheck(spec={"schedule": "* *"})
+    out = plan(body, Children(), SETTINGS, f.NOW)
+    assert out.apply == [] and out.status is not None
+    assert (
+        cond(out.status, "Stalled")["reason"] == "InvalidSpec"
+        and cond(out.status, "Ready")["status"] == "False"
+    )
+    assert [e.reason for e in out.events] == ["InvalidSpec"]
+
+
+def test_check_now_creates_one_job_and_acknowledges_it() -> None:
+    body = f.driftcheck(annotations={"kubedrift.io/check-now": "t1"})
+    out = plan(body, settled(body), SETTINGS, f.NOW)
+    assert [j["metadata"]["name"] for j in out.create_first] == [names.check_now_job("bikes", "t1")]
+    assert out.status is not None and out.status["handledTriggers"]["kubedrift.io/check-now"] == "t1"
+    again = plan(apply_plan(body, out), settled(body), SETTINGS, f.NOW)
+    assert again.create_first == []
+
+
+def drifted_check(drift: bool = True) -> tuple[dict[str, Any], Children]:
+    body = f.driftcheck()
+    body = apply_plan(body, plan(body, settled(body), SETTINGS, f.NOW))
+    job = f.job("bikes-check-1", "check", outcome="Complete")
+    pod = f.pod("bikes-check-1", "Succeeded", message=f.check_summary(drift))
+    return body, settled(body, [job, pod])
+
+
+def test_drift_records_the_check_and_starts_exactly_one_run() -> None:
+    body, children = drifted_check()
+    out = plan(body, children, SETTINGS, f.NOW + timedelta(seconds=5))
+    status = out.status
+    assert status is not None
+    assert status["lastCheck"]["datasetDrift"] is True and status["lastCheck"]["job"] == "bikes-check-1"
+    run = status["run"]
+    assert run["phase"] == "Running" and run["trialsTotal"] == 6 and run["reason"] == "Drift"
+    kinds = [m["kind"] for m in out.create]
+    assert kinds == ["ConfigMap", *["Experiment"] * 6, "Job"]
+    assert {e.reason for e in out.events} >= {"DriftDetected", "RetrainStarted"}
+    assert cond(status, "Drifted")["status"] == "True" and cond(status, "Retraining")["status"] == "True"
+    # the same check is never recorded twice, and no second run starts
+    again = plan(apply_plan(body, out), children, SETTINGS, f.NOW + timedelta(seconds=10))
+    assert again.status is None or again.status["run"]["name"] == run["name"]
+    assert len(again.status["history"] if again.status else status["history"]) == 1
+
+
+def test_no_drift_records_the_check_without_a_run() -> None:
+    body, children = drifted_check(drift=False)
+    out = plan(body, children, SETTINGS, f.NOW)
+    assert out.status is not None and "run" not in out.status and out.create == []
+    assert cond(out.status, "Drifted")["reason"] == "NoDrift"
+
+
+def test_a_failed_check_reads_the_jobs_reason() -> None:
+    body = f.driftcheck()
+    job = f.job("bikes-check-1", "check", outcome="Failed")
+    pod = f.pod(
+        "bikes-check-1",
+        "Failed",
+        exit_code=3,
+        message={"error": {"reason": "DataNotFound", "message": "no s3://x"}},
+    )
+    out = plan(body, settled(body, [job, pod]), SETTINGS, f.NOW)
+    assert out.status is not None
+    assert out.status["lastCheck"]["reason"] == "DataNotFound"
+    assert (
+        cond(out.status, "Ready")["reason"] == "DataNotFound"
+        and cond(out.status, "Stalled")["status"] == "True"
+    )
+    assert [(e.type, e.reason) for e in out.events] == [("Warning", "CheckFailed")]
+
+
+def test_a_finished_job_without_its_pod_waits_then_is_recorded_unavailable() -> None:
+    body = f.driftcheck()
+    job = f.job("bikes-check-1", "check", outcome="Complete", at=f.NOW)
+    soon = plan(body, settled(body, [job]), SETTINGS, f.NOW + timedelta(seconds=3))
+    assert soon.requeue_after is not None and "lastCheck" not in (soon.status or {})
+    late = plan(body, settled(body, [job]), SETTINGS, f.NOW + timedelta(minutes=2))
+    assert late.status is not None and late.status["lastCheck"]["reason"] == "ResultUnavailable"
+
+
+def test_history_is_capped() -> None:
+    body = f.driftcheck()
+    objects: list[dict[str, Any]] = []
+    for i in range(HISTORY_LIMIT + 5):
+        at = f.NOW + timedelta(minutes=i)
+        objects.append(f.job(f"bikes-check-{i}", "check", outcome="Complete", at=at))
+        summary = {**f.check_summary(drift=False), "finishedAt": f.ts(at)}
+        objects.append(f.pod(f"bikes-check-{i}", "Succeeded", message=summary, at=at))
+    out = plan(body, settled(body, objects), SETTINGS, f.NOW + timedelta(hours=1))
+    assert out.status is not None and len(out.status["history"]) == HISTORY_LIMIT
+    assert out.status["lastCheck"]["job"] == f"bikes-check-{HISTORY_LIMIT + 4}"
+    assert out.status["history"][0]["job"] == out.status["lastCheck"]["job"]
+
+
+def running(body: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    out = plan(body, drifted_check()[1], SETTINGS, f.NOW)
+    body = apply_plan(body, out)
+    return body, body["status"]["run"]["name"]
+
+
+def test_trials_become_experiment_statuses_and_the_run_is_summarised() -> None:
+    body, _ = drifted_check()
+    body, run = running(body)
+    job_name = names.run_job("bikes", run)
+    exps = [
+        f.experiment(names.experiment("bikes", run, i), run, i, status={"phase": "Pending"}) for i in range(6)
+    ]
+    objectives = [0.70, 0.80, 0.75, 0.60, 0.90, 0.65]
+    pods = [
+        f.pod(job_name, "Succeeded", index=i, message=f.trial_summary(i, objectives[i]))
+        for i in range(6)
+        if i != 3
+    ]
+    pods.append(
+        f.pod(
+            job_name,
+            "Failed",
+            index=3,
+            exit_code=5,
+            message={"error": {"reason": "TrainingFailed", "message": "boom"}},
+        )
+    )
+    job = f.job(job_name, "train", run=run, outcome="Failed", completed="0-2,4-5", failed="3")
+    children = settled(body, [*exps, *pods, job, f.job("bikes-check-1", "check", outcome="Complete")])
+    children.pods.append(f.pod("bikes-check-1", "Succeeded", message=f.check_summary()))
+    out = plan(body, children, SETTINGS, f.NOW + timedelta(minutes=5))
+    statuses = out.experiment_status
+    assert statuses[names.experiment("bikes", run, 4)]["objective"] == 0.90
+    failed = statuses[names.experiment("bikes", run, 3)]
+    assert (failed["phase"], failed["reason"], failed["message"]) == ("Failed", "TrainingFailed", "boom")
+    status = out.status
+    assert status is not None
+    summary = status["run"]
+    assert (summary["phase"], summary["trialsSucceeded"], summary["trialsFailed"]) == ("Succeeded", 5, 1)
+    assert summary["bestExperiment"] == names.experiment("bikes", run, 4)
+    # Auto policy, no production yet: promotion is recorded before its Job is created
+    assert status["promoting"]["experiment"] == summary["bestExperiment"]
+    jobs = [m for m in out.create if m["kind"] == "Job"]
+    assert len(jobs) == 1 and "promote-copy" in jobs[0]["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert {e.reason for e in out.events} >= {"ExperimentFailed", "RetrainSucceeded", "Promoting"}
+
+
+def test_a_trial_being_retried_is_still_running() -> None:
+    from kubedrift.models.status import ExperimentStatus
+    from kubedrift.operator.reconcile.runs import trial_status
+
+    pods = [
+        f.pod(
+            "j", "Failed", index=0, exit_code=75, message={"error": {"reason": "Transient", "message": "x"}}
+        ),
+        f.pod("j", "Running", index=0, suffix="b"),
+    ]
+    status = trial_status(ExperimentStatus(), pods, f.job("j", "train", completed="", failed=""), 0)
+    assert status.phase == "Running" and status.attempts == 2
+
+
+def test_an_index_the_job_never_ran_fails_as_not_run() -> None:
+    from kubedrift.models.status import ExperimentStatus
+    from kubedrift.operator.reconcile.runs import trial_status
+
+    status = trial_status(
+        ExperimentStatus(), [], f.job("j", "train", outcome="Failed", completed="0", failed="1"), 2
+    )
+    assert status.phase == "Failed" and status.reason == "NotRun"
+
+
+def test_promotion_skips_a_model_that_does_not_beat_production_by_the_margin() -> None:
+    from kubedrift.models.status import DriftCheckStatus, ProductionModel, RunStatus
+    from kubedrift.operator.reconcile import promotion
+    from kubedrift.operator.reconcile.draft import Draft
+    from tests.unit.operator.test_build import parsed
+
+    body = f.driftcheck()
+    body["spec"]["promotion"] = {"policy": "Auto", "minImprovement": 0.05}
+    status = DriftCheckStatus(
+        production=ProductionModel(experiment="old", objective=0.88, uri="s3://p", promoted_at=f.NOW),
+        run=RunStatus(
+            name="r1",
+            job="j",
+            reason="Drift",
+            phase="Succeeded",
+            started_at=f.NOW,
+            trials_total=1,
+            best_experiment="bikes-r1-0",
+            best_objective=0.90,
+        ),
+    )
+    draft = Draft(
+        body=body, check=parsed(body), children=Children(), settings=SETTINGS, now=f.NOW, status=status
+    )
+    promotion.auto_promote(draft)
+    assert draft.status.promoting is None and draft.promoted_condition is not None
+    assert draft.promoted_condition[1] == "NotImproved"
+    assert [e.reason for e in draft.plan.events] == ["PromotionSkipped"]
+
+
+def test_status_never_holds_credentials() -> None:
+    body, children = drifted_check()
+    out = plan(body, children, SETTINGS, f.NOW)
+    assert "AWS_SECRET" not in str(out.status) and "secretKeyRef" not in str(out.status)
