@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from kubedrift.jobs.drift.binning import histogram_of_sorted
+from kubedrift.jobs.drift.binning import distinct_count, histogram_of_sorted
 from kubedrift.jobs.drift.column_types import Inferred, infer
 from kubedrift.jobs.drift.registry import ColumnType
 from kubedrift.jobs.drift.samples import categorical_pair, numerical_sample
@@ -184,10 +184,11 @@ def _distinct_union(ref: np.ndarray, cur: np.ndarray) -> int:
     union is reported as that lower bound (finding it exactly costs a search of
     one side's values in the other's, the slowest step of a large column).
     """
+    ref_distinct, cur_distinct = distinct_count(ref), distinct_count(cur)
+    if max(ref_distinct, cur_distinct) > EXACT_DISTINCT_LIMIT:
+        return max(ref_distinct, cur_distinct)
     ref_unique = ref[np.concatenate([[True], ref[1:] != ref[:-1]])]
     cur_unique = cur[np.concatenate([[True], cur[1:] != cur[:-1]])]
-    if max(ref_unique.size, cur_unique.size) > EXACT_DISTINCT_LIMIT:
-        return max(ref_unique.size, cur_unique.size)
     positions = np.searchsorted(ref_unique, cur_unique)
     found = positions < ref_unique.size
     found[found] = ref_unique[positions[found]] == cur_unique[found]

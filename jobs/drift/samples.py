@@ -63,10 +63,10 @@ class NumericalSample:
 def numerical_sample(column: pa.ChunkedArray) -> NumericalSample:
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
-    values = np.concatenate(
-        [_float_values(chunk) for chunk in column.chunks] or [np.empty(0, dtype=np.float64)]
-    )
-    values = values[np.isfinite(values)]
+    chunks = [_float_values(chunk) for chunk in column.chunks]
+    # Drop NaN/±inf chunk by chunk, and only where there are any: no second full-size copy.
+    finite = [values if bool(np.isfinite(values).all()) else values[np.isfinite(values)] for values in chunks]
+    values = np.concatenate(finite) if finite else np.empty(0, dtype=np.float64)
     values.sort()
     return NumericalSample(rows=len(column), values=values)
 

@@ -216,3 +216,21 @@ def test_correction_recomputes_verdicts_on_adjusted_p_values(tmp_path: Path) -> 
     for c in columns:
         assert c.adjusted_score == pytest.approx(min(1.0, (c.score or 0) * 10))
         assert c.drifted == ((c.adjusted_score or 1) <= 0.05)
+
+
+def test_prediction_gets_its_own_verdict_beside_the_target(tmp_path: Path) -> None:
+    code, message = run(
+        tmp_path,
+        str(BIKES / "reference.parquet"),
+        str(BIKES / "current" / "week-2.parquet"),
+        columns={"target": "high_demand", "prediction": "cnt"},
+    )
+    report = load_report(tmp_path)
+    assert code == 0 and report.prediction is not None and report.target is not None
+    assert (report.prediction.name, report.prediction.role, report.prediction.status) == (
+        "cnt",
+        "prediction",
+        "tested",
+    )
+    assert report.target.method == "z" and message["targetDrift"] == report.target.drifted
+    assert {"cnt", "high_demand"}.isdisjoint(c.name for c in report.columns)
