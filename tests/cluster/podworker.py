@@ -11,6 +11,7 @@ import json
 import logging
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -22,6 +23,11 @@ from tests.cluster.kubeapi import JSON, ApiError, KubeApi
 from tests.cluster.podstatus import ContainerRecord, Terminated
 
 log = logging.getLogger(__name__)
+# Containers run this project's code with this Python: a volume mounted over a folder that holds
+# them (an emptyDir at /tmp while the project was cloned under /tmp) must not hide them.
+HOST_PATHS_PODS_NEED = sandbox.outermost(
+    [str(Path(__file__).resolve().parents[2]), sys.prefix, sys.base_prefix]
+)
 
 POLL_SECONDS = 0.1
 # The kubelet backs off 10 s doubling to 5 min before restarting a failed container; tests need less.
@@ -223,7 +229,9 @@ class PodWorker(threading.Thread):
         ]
         working_dir = container.get("workingDir") or str(self.dir / "work" / name)
         process = processes.spawn(
-            sandbox.sandboxed_argv(command, mounts, working_dir), env=env, log=self.log_file(name)
+            sandbox.sandboxed_argv(command, mounts, working_dir, HOST_PATHS_PODS_NEED),
+            env=env,
+            log=self.log_file(name),
         )
         record.start(process.pid, now_rfc3339())
         return process

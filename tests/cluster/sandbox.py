@@ -48,9 +48,31 @@ def mount_order(mounts: Sequence[Mount]) -> list[Mount]:
     return sorted(early, key=depth) + sorted(late, key=depth)
 
 
-def prelude(mounts: Sequence[Mount], working_dir: str) -> str:
+# Where host paths that a volume would hide wait while the volumes are mounted (a tmpfs of the
+# namespace's own, so nothing appears on the host).
+STASH = "/mnt"
+
+
+def outermost(paths: Sequence[str]) -> list[str]:
+    """The paths that are not inside another of them (keeping a folder keeps its contents)."""
+    real = sorted({str(Path(p).resolve()) for p in paths})
+    return [p for p in real if not any(o != p and _under(p, o) for o in real)]
+
+
+def hidden_by(mounts: Sequence[Mount], keep_visible: Sequence[str]) -> list[str]:
+    """The host paths the container needs (its Python, the project) that a volume would hide:
+    e.g. an emptyDir at /tmp while the project was cloned under /tmp."""
+    return [path for path in keep_visible if any(_under(path, m.target) for m in mounts)]
+
+
+def prelude(mounts: Sequence[Mount], working_dir: str, keep_visible: Sequence[str] = ()) -> str:
     """Shell commands that set up the mounts and working directory, then run "$@" as a child."""
     lines = ["set -e"]
+    hidden = hidden_by(mounts, keep_visible)
+    if hidden:
+        lines.append(f"mount -t tmpfs kubedrift-stash {STASH}")
+    for number, path in enumerate(hidden):
+        lines += [f"mkdir {STASH}/{number}", f"mount --bind {shlex.quote(path)} {STASH}/{number}"]
     for mount in mount_order(mounts):
         target = shlex.quote(mount.target)
         if mount.source.is_dir():
@@ -61,6 +83,8 @@ def prelude(mounts: Sequence[Mount], working_dir: str) -> str:
         lines.append(f"mount --bind {shlex.quote(str(mount.source))} {target}")
         if mount.read_only:
             lines.append(f"mount -o remount,bind,ro {target}")
+    for number, path in enumerate(hidden):
+        lines += [f"mkdir -p {shlex.quote(path)}", f"mount --bind {STASH}/{number} {shlex.quote(path)}"]
     quoted_dir = shlex.quote(working_dir)
     lines.append(f"mkdir -p {quoted_dir} && cd {quoted_dir}")
     lines.extend(SUPERVISE)
@@ -80,10 +104,13 @@ SUPERVISE = [
 ]
 
 
-def sandboxed_argv(command: Sequence[str], mounts: Sequence[Mount], working_dir: str) -> list[str]:
+def sandboxed_argv(
+    command: Sequence[str], mounts: Sequence[Mount], working_dir: str, keep_visible: Sequence[str] = ()
+) -> list[str]:
     unshare = shutil.which("unshare") or "/usr/bin/unshare"
     namespaces = ["--mount", "--propagation", "private", "--pid", "--fork", "--kill-child"]
-    return [unshare, *namespaces, "/bin/sh", "-c", prelude(mounts, working_dir), "container", *command]
+    script = prelude(mounts, working_dir, keep_visible)
+    return [unshare, *namespaces, "/bin/sh", "-c", script, "container", *command]
 
 
 def check_available() -> None:

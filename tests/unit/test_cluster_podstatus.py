@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.cluster.podstatus import (
@@ -13,7 +15,7 @@ from tests.cluster.podstatus import (
     should_restart,
     termination_message,
 )
-from tests.cluster.sandbox import Mount, prelude
+from tests.cluster.sandbox import Mount, hidden_by, outermost, prelude, sandboxed_argv
 
 
 def _done(name: str, exit_code: int) -> ContainerRecord:
@@ -91,3 +93,33 @@ def test_sandbox_prelude_mounts_parents_before_children(tmp_path: object) -> Non
     script = prelude([Mount(base / "b", "/data/sub"), Mount(base / "a", "/data", read_only=True)], "/work")
     assert script.index("/data/sub") > script.index(f"mount --bind {base / 'a'} /data")
     assert "mount -o remount,bind,ro /data" in script
+
+
+def test_a_volume_over_the_projects_folder_leaves_the_project_visible(tmp_path: Path) -> None:
+    # An emptyDir at /tmp must not hide a project (and its Python) cloned under /tmp.
+    mounts = [Mount(tmp_path / "empty", "/tmp"), Mount(tmp_path / "token", "/var/run/secrets")]
+    keep = outermost(["/tmp/clone", "/tmp/clone/.venv", "/usr"])
+    assert keep == ["/tmp/clone", "/usr"]
+    assert hidden_by(mounts, keep) == ["/tmp/clone"]
+    script = prelude(mounts, "/work", keep)
+    lines = script.splitlines()
+    stash = lines.index("mount --bind /tmp/clone /mnt/0")
+    restore = lines.index("mount --bind /mnt/0 /tmp/clone")
+    over_tmp = next(i for i, line in enumerate(lines) if line.endswith(" /tmp") and "--bind" in line)
+    assert stash < over_tmp < restore
+
+
+def test_the_project_stays_visible_inside_a_real_namespace(tmp_path: Path) -> None:
+    import subprocess
+
+    project = tmp_path / "clone"
+    project.mkdir()
+    (project / "marker").write_text("here")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    argv = sandboxed_argv(
+        ["cat", str(project / "marker")], [Mount(empty, str(tmp_path))], "/", [str(project)]
+    )
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "here"
