@@ -7,8 +7,10 @@ workers keep two cores busy: Parquet decoding and numpy's sorts release the GIL.
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -23,7 +25,13 @@ from kubedrift.storage import ParquetData, open_parquet, retrying
 DEFAULT_WORKERS = 2
 
 
-def run_check(config: CheckJobConfig, report_uri: str, workers: int | None = None) -> DriftReport:
+def run_check(
+    config: CheckJobConfig,
+    report_uri: str,
+    workers: int | None = None,
+    on_column: Callable[[int, int], None] | None = None,
+) -> DriftReport:
+    """Check every column; `on_column(done, total)` is called as each one finishes (for progress bars)."""
     started_at = datetime.now(UTC)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -37,8 +45,13 @@ def run_check(config: CheckJobConfig, report_uri: str, workers: int | None = Non
 
     clock = time.perf_counter()
 
+    done = itertools.count(1)
+
     def one(plan: ColumnPlan) -> ColumnResult:
-        return check_column(plan, reference.column(plan.name), current.column(plan.name), config.drift)
+        result = check_column(plan, reference.column(plan.name), current.column(plan.name), config.drift)
+        if on_column is not None:
+            on_column(next(done), len(plans))
+        return result
 
     count = workers or min(DEFAULT_WORKERS, os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=count, thread_name_prefix="drift") as pool:

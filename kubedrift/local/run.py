@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kubedrift import decisions, storage
 from kubedrift.errors import TrainingError
@@ -74,8 +75,7 @@ def run_local(
 ) -> LocalOutcome:
     name, namespace, spec = check.metadata.name, check.metadata.namespace or "default", check.spec
     config = CheckJobConfig.from_spec(name, namespace, spec)
-    with console.status(f"checking {spec.current.uri} against {spec.reference.uri}", spinner="dots"):
-        report = _drift_check(config)
+    report = _drift_check(config, console, progress)
     summary = check_summary(report)
     print_drift(report, console)
 
@@ -111,10 +111,25 @@ def run_local(
     return LocalOutcome(summary, reason, run, promotion)
 
 
-def _drift_check(config: CheckJobConfig) -> DriftReport:
+def _drift_check(config: CheckJobConfig, console: Console, progress: bool) -> DriftReport:
     from kubedrift.jobs.drift.engine import run_check
 
-    report = run_check(config, report_folder(config, datetime.now(UTC)))
+    bar = Progress(
+        TextColumn("[bold]checking"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("columns"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not progress,
+    )
+    with bar:
+        task = bar.add_task("", total=None)  # the column count is known once the data is open
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        report = run_check(config, report_folder(config, datetime.now(UTC)), on_column=advance)
     publish(report, config)
     return report
 

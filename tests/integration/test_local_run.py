@@ -65,6 +65,7 @@ def test_the_example_finds_drift_retrains_ranks_and_promotes(example: Path) -> N
 def test_the_table_is_ranked_by_the_objective(example: Path) -> None:
     result = run(str(example))
     assert result.returncode == 0, result.stderr
+    assert "11/11 columns" in result.stdout and "6/6" in result.stdout  # the progress bars' last frames
     rows = [line for line in result.stdout.splitlines() if line.startswith("exp-")]
     assert len(rows) == 6
     assert "★" in rows[0] and not any("★" in row for row in rows[1:])
