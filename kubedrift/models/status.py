@@ -47,6 +47,20 @@ class CheckRecord(Model):
 
 
 RunPhase = Literal["Running", "Succeeded", "Failed"]
+BaselinePhase = Literal["Pending", "Running", "Succeeded", "Failed"]
+
+
+class BaselineStatus(Model):
+    """The production model re-evaluated on the run's test data (the index after the last trial)."""
+
+    experiment: str = Field(description="The production Experiment whose model is evaluated.")
+    uri: str = Field(description="Where the production model is read from.")
+    phase: BaselinePhase = Field(default="Pending", description="Pending, Running, Succeeded or Failed.")
+    objective: float | None = Field(
+        default=None, description="The production model's objective value on this run's test data."
+    )
+    reason: str | None = Field(default=None, description="Why the evaluation failed.")
+    message: str | None = Field(default=None, description="What went wrong.")
 
 
 class RunStatus(Model):
@@ -70,6 +84,11 @@ class RunStatus(Model):
     trials_running: int = Field(default=0, ge=0, description="Trials not yet ended.")
     best_experiment: str | None = Field(default=None, description="The best Experiment so far.")
     best_objective: float | None = Field(default=None, description="Its objective value.")
+    baseline: BaselineStatus | None = Field(
+        default=None,
+        description="The production model at the run's start, evaluated on the run's test data; "
+        "Auto promotion compares the best trial with it.",
+    )
 
 
 class ProductionModel(Model):

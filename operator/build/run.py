@@ -1,4 +1,4 @@
-"""A retrain run's children: its pinned config, one Experiment per index, one Indexed Job.
+"""A retrain run's children: its pinned config, one Experiment per trial, one Indexed Job.
 
 The run's config is rendered once, when the run starts, into an immutable ConfigMap:
 a spec edit during a run changes the next run, never the one in flight.
@@ -79,14 +79,15 @@ def experiment(body: JSON, check: DriftCheck, run: str, index: int) -> JSON:
     return {"apiVersion": API_VERSION, "kind": "Experiment", "metadata": meta, "spec": spec.to_wire()}
 
 
-def run_job(body: JSON, check: DriftCheck, run: str, settings: Settings) -> JSON:
+def run_job(body: JSON, check: DriftCheck, run: str, settings: Settings, *, baseline: bool = False) -> JSON:
+    """One index per combination; with a baseline, index `grid size` evaluates the production model."""
     retrain = check.spec.retrain
     assert retrain is not None
     name = check.metadata.name
     total = grid_size(retrain.grid)
     spec: JSON = {
         "completionMode": "Indexed",
-        "completions": total,
+        "completions": total + 1 if baseline else total,
         "parallelism": min(retrain.parallelism, total),
         "backoffLimitPerIndex": retrain.backoff_limit_per_index,
         # A trial that cannot succeed (a bad param, a missing column) fails its index at

@@ -91,7 +91,17 @@ def compute(
         put("Retraining", "False", "NoRun", "no retrain run has started")
     elif run.phase == "Running":
         done = run.trials_succeeded + run.trials_failed
-        put("Retraining", "True", run.reason, f"run {run.name}: {done} of {run.trials_total} trials ended")
+        waiting = (
+            "; re-evaluating production"
+            if run.baseline is not None and run.baseline.phase not in ("Succeeded", "Failed")
+            else ""
+        )
+        put(
+            "Retraining",
+            "True",
+            run.reason,
+            f"run {run.name}: {done} of {run.trials_total} trials ended{waiting}",
+        )
     else:
         best = (
             f"; best {run.best_experiment} ({run.best_objective:.4g})"

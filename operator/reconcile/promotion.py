@@ -14,6 +14,7 @@ from kubedrift.models.status import (
     PendingPromotion,
     ProductionModel,
     PromotionRecord,
+    RunStatus,
 )
 from kubedrift.operator import names, observe
 from kubedrift.operator.build.common import JSON
@@ -79,7 +80,9 @@ def _experiment_status(exp: JSON) -> ExperimentStatus | None:
         return None
 
 
-def _start(draft: Draft, experiment: str, status: ExperimentStatus, reason: str, trigger: str) -> None:
+def _start(
+    draft: Draft, experiment: str, status: ExperimentStatus, reason: str, trigger: str, why: str = ""
+) -> None:
     assert status.model_uri is not None
     job = names.promotion_job(draft.name, experiment, trigger)
     draft.update(
@@ -93,7 +96,8 @@ def _start(draft: Draft, experiment: str, status: ExperimentStatus, reason: str,
             requested_at=draft.now,
         )
     )
-    draft.event("Normal", "Promoting", f"promoting {experiment} ({reason}) with Job {job}")
+    because = f": {why}" if why else ""
+    draft.event("Normal", "Promoting", f"promoting {experiment} ({reason}) with Job {job}{because}")
     draft.plan.create.append(
         promotion_job(
             draft.body, draft.check, draft.settings, job, status.model_uri, destination(draft.check)
@@ -135,8 +139,42 @@ def handle_promote_annotations(draft: Draft) -> None:
         draft.update(handled_triggers=handled)
 
 
+def production_benchmark(run: RunStatus, production: ProductionModel | None) -> tuple[float | None, str]:
+    """The production objective a run's best trial must beat, and how to say where it comes from.
+
+    The production model re-evaluated on this run's test data (the run's baseline index)
+    when that succeeded; otherwise the objective recorded at its promotion, measured on
+    older test data, with the reason for the fallback.
+    """
+    if production is None:
+        return None, "no production model"
+    baseline = run.baseline
+    recorded = production.objective
+    if (
+        baseline is not None
+        and baseline.experiment == production.experiment
+        and baseline.objective is not None
+    ):
+        return baseline.objective, (
+            f"production {production.experiment} ({baseline.objective:.4g} on this run's test data)"
+        )
+    if baseline is None:
+        why = "this run has no baseline"
+    elif baseline.experiment != production.experiment:
+        why = f"this run re-evaluated {baseline.experiment}, which is no longer in production"
+    elif baseline.phase == "Failed":
+        why = f"its re-evaluation on this run's test data failed: {baseline.reason}: {baseline.message}"
+    else:
+        why = "its re-evaluation on this run's test data has no value for the objective"
+    shown = f"{recorded:.4g}" if recorded is not None else "none"
+    return recorded, f"production {production.experiment} ({shown} recorded at its promotion; {why})"
+
+
 def auto_promote(draft: Draft) -> None:
-    """After a run ended: promote its best trial when it beats production by the margin."""
+    """After a run ended: promote its best trial when it beats production by the margin.
+
+    Production is measured on the same test data as the trials (the run's baseline).
+    """
     run = draft.status.run
     policy = draft.check.spec.promotion
     if (
@@ -149,23 +187,28 @@ def auto_promote(draft: Draft) -> None:
     retrain = draft.check.spec.retrain
     assert retrain is not None
     best = run.best_objective
-    production = draft.status.production
-    if production is not None and production.objective is not None and best is not None:
-        margin = policy.min_improvement
-        if not improves(best, production.objective, retrain.objective.goal, margin):
-            message = (
-                f"best {run.best_experiment} {retrain.objective.metric}={best:.4g} does not beat production "
-                f"{production.experiment} ({production.objective:.4g}) by more than {margin}"
-            )
-            draft.promoted_condition = ("True", "NotImproved", message)
-            draft.event("Normal", "PromotionSkipped", message)
-            return
+    against, benchmark = production_benchmark(run, draft.status.production)
+    margin = policy.min_improvement
+    if (
+        against is not None
+        and best is not None
+        and not improves(best, against, retrain.objective.goal, margin)
+    ):
+        message = (
+            f"best {run.best_experiment} {retrain.objective.metric}={best:.4g} does not beat "
+            f"{benchmark} by more than {margin}"
+        )
+        draft.promoted_condition = ("True", "NotImproved", message)
+        draft.event("Normal", "PromotionSkipped", message)
+        return
     exp = draft.children.experiments.get(run.best_experiment)
     status = draft.plan.experiment_status.get(run.best_experiment)
     parsed = ExperimentStatus.model_validate(status) if status else (_experiment_status(exp) if exp else None)
     if parsed is None or not parsed.model_uri:
         return
-    _start(draft, run.best_experiment, parsed, "Auto", f"auto={run.name}")
+    shown = f"{best:.4g}" if best is not None else "none"
+    why = f"{retrain.objective.metric}={shown} against {benchmark}"
+    _start(draft, run.best_experiment, parsed, "Auto", f"auto={run.name}", why)
 
 
 def mark_promoted_experiments(draft: Draft) -> None:

@@ -4,6 +4,10 @@ A run is recorded in the DriftCheck status *before* any of its children exist; t
 children (config, Experiments, the Indexed Job) are then created under deterministic
 names on every reconcile until they exist. So a crash can delay a run but never
 duplicate or lose it.
+
+When a production model exists at the run's start, the run records it as its baseline:
+the Job gets one more index (after the last trial) that evaluates the production model
+on the run's test data. It has no Experiment; its result goes to `run.baseline`.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from pydantic import ValidationError
 from kubedrift import decisions
 from kubedrift.decisions import retrain_reason
 from kubedrift.models.resources import ANNOTATION_RETRAIN_NOW, LABEL_INDEX
-from kubedrift.models.status import ExperimentStatus, LastCheck, RunStatus
+from kubedrift.models.status import BaselineStatus, ExperimentStatus, LastCheck, RunStatus
 from kubedrift.operator import names, observe
 from kubedrift.operator.build import run as build
 from kubedrift.operator.build.common import JSON
@@ -50,6 +54,8 @@ def maybe_start_run(draft: Draft, new_checks: list[LastCheck]) -> None:
 def _start(draft: Draft, *, reason: str, trigger: str) -> None:
     run_id = names.run_id(f"{draft.check.metadata.uid}/{trigger}")
     total = build.trials(draft.check)
+    production = draft.status.production
+    baseline = BaselineStatus(experiment=production.experiment, uri=production.uri) if production else None
     draft.update(
         run=RunStatus(
             name=run_id,
@@ -61,12 +67,14 @@ def _start(draft: Draft, *, reason: str, trigger: str) -> None:
             started_at=draft.now,
             trials_total=total,
             trials_running=total,
+            baseline=baseline,
         )
     )
+    evaluates = f", and production {baseline.experiment} re-evaluated as index {total}" if baseline else ""
     draft.event(
         "Normal",
         "RetrainStarted",
-        f"run {run_id} ({reason}): {total} trials in Job {names.run_job(draft.name, run_id)}",
+        f"run {run_id} ({reason}): {total} trials in Job {names.run_job(draft.name, run_id)}{evaluates}",
     )
     draft.count("runs_started", reason=reason)
 
@@ -77,7 +85,9 @@ def follow_run(draft: Draft) -> bool:
     if run is None or run.phase != "Running" or draft.check.spec.retrain is None:
         return False
     children = draft.children
-    config = build.run_config_map(draft.body, draft.check, run.name)
+    config = build.run_config_map(
+        draft.body, draft.check, run.name, run.baseline.uri if run.baseline else None
+    )
     if config["metadata"]["name"] not in children.config_maps:
         draft.plan.create.append(config)
     for index in range(run.trials_total):
@@ -86,7 +96,11 @@ def follow_run(draft: Draft) -> bool:
             draft.plan.create.append(build.experiment(draft.body, draft.check, run.name, index))
     job = children.jobs.get(run.job)
     if job is None:
-        draft.plan.create.append(build.run_job(draft.body, draft.check, run.name, draft.settings))
+        draft.plan.create.append(
+            build.run_job(
+                draft.body, draft.check, run.name, draft.settings, baseline=run.baseline is not None
+            )
+        )
 
     statuses: dict[int, ExperimentStatus] = {}
     pods = children.pods_of_job(run.job)
@@ -112,7 +126,33 @@ def follow_run(draft: Draft) -> bool:
                     name=exp["metadata"]["name"],
                     uid=exp["metadata"].get("uid"),
                 )
+    if run.baseline is not None and run.baseline.phase not in TERMINAL:
+        index = run.trials_total
+        baseline = baseline_status(
+            run.baseline, [p for p in pods if observe.pod_index(p) == index], job, index
+        )
+        if baseline.phase == "Failed":
+            draft.event(
+                "Warning",
+                "BaselineFailed",
+                f"re-evaluating production {baseline.experiment} on the test data of run {run.name} "
+                f"failed: {baseline.reason}: {baseline.message}",
+            )
+        run = run.model_copy(update={"baseline": baseline})
     return _summarise(draft, run, statuses, job)
+
+
+def baseline_status(old: BaselineStatus, pods: list[JSON], job: JSON | None, index: int) -> BaselineStatus:
+    """The baseline index, read like a trial (same pods, same termination messages)."""
+    seen = trial_status(ExperimentStatus(phase=old.phase), pods, job, index)
+    return old.model_copy(
+        update={
+            "phase": seen.phase,
+            "objective": seen.objective,
+            "reason": seen.reason,
+            "message": seen.message,
+        }
+    )
 
 
 def _experiment_status(exp: JSON) -> ExperimentStatus:
@@ -199,6 +239,7 @@ def _summarise(draft: Draft, run: RunStatus, statuses: dict[int, ExperimentStatu
         and observe.job_outcome(job) is not None
         and len(statuses) == run.trials_total
         and all(s.phase in TERMINAL for s in statuses.values())
+        and (run.baseline is None or run.baseline.phase in TERMINAL)
     )
     outcome = observe.job_outcome(job) if done and job else None
     updated = run.model_copy(
@@ -218,6 +259,13 @@ def _summarise(draft: Draft, run: RunStatus, statuses: dict[int, ExperimentStatu
     text = f"run {run.name}: {len(succeeded)} of {run.trials_total} trials succeeded, {failed} failed" + (
         f"; best {best_name} {retrain.objective.metric}={updated.best_objective:.4g}" if best_name else ""
     )
+    baseline = updated.baseline
+    if baseline is not None:
+        text += (
+            f"; production {baseline.experiment} on this test data: {baseline.objective:.4g}"
+            if baseline.objective is not None
+            else f"; production {baseline.experiment} not re-evaluated ({baseline.reason or 'no value'})"
+        )
     if succeeded:
         draft.event("Normal", "RetrainSucceeded", text)
     else:

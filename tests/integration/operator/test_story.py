@@ -2,7 +2,8 @@
 
 apply a DriftCheck (reference January 2011, current 2012) → check now → drift → a run of
 6 combinations → every Experiment with metrics in `kubectl get experiments` → best in
-the DriftCheck status → promoted under Auto → conditions and Events tell the story.
+the DriftCheck status → promoted under Auto → conditions and Events tell the story. Then a
+second run re-evaluates the production model on its own test data, and Auto decides with that.
 """
 
 from __future__ import annotations
@@ -109,3 +110,27 @@ def test_bike_story_end_to_end(
     metrics = operator.metrics()
     assert "kubedrift_drift_detected_total 1.0" in metrics
     assert 'kubedrift_experiments_total{phase="Succeeded"} 6.0' in metrics
+
+    # A second run after the promotion evaluates production on its test data as one more index
+    # (no Experiment), and Auto compares with that. Same data and seed: the new best ties it.
+    kube.annotate("driftcheck", "bikes", "kubedrift.io/retrain-now", "1")
+    status = wait_status(
+        kube,
+        "bikes",
+        lambda s: s["run"]["name"] != run["name"] and s["run"]["phase"] != "Running",
+        "the second run",
+        timeout=400,
+    )
+    second = status["run"]
+    baseline = second.get("baseline") or {}
+    assert second["phase"] == "Succeeded" and second["trialsTotal"] == 6, dump(second)
+    assert baseline.get("phase") == "Succeeded" and baseline["experiment"] == best["metadata"]["name"]
+    assert baseline["objective"] == pytest.approx(best["status"]["objective"]), dump(second)
+    assert second["bestObjective"] == pytest.approx(baseline["objective"]), dump(second)
+    job = cluster.get(f"/apis/batch/v1/namespaces/{namespace}/jobs/{second['job']}")
+    assert job is not None and job["spec"]["completions"] == 7
+    assert len(kube.experiments("bikes")) == 12
+    promoted = {c["type"]: c for c in status["conditions"]}["Promoted"]
+    assert promoted["reason"] == "NotImproved" and "on this run's test data" in promoted["message"], promoted
+    assert status["production"]["experiment"] == best["metadata"]["name"]
+    assert "PromotionSkipped" in [e["reason"] for e in kube.events("bikes")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from kubedrift.errors import PERMANENT_EXIT_CODES
@@ -94,6 +96,20 @@ def test_run_job_is_indexed_with_a_failure_policy() -> None:
     assert rules[1]["action"] == "Ignore" and rules[1]["onPodConditions"][0]["type"] == "DisruptionTarget"
     assert job["metadata"]["name"] == "bikes-r123456"
     assert spec["template"]["metadata"]["labels"]["kubedrift.io/run"] == "r123456"
+
+
+def test_a_baseline_adds_one_index_after_the_grid_and_its_model_to_the_config() -> None:
+    body = f.driftcheck()
+    body["spec"]["retrain"].update(parallelism=4, maxFailedIndexes=3)
+    check = parsed(body)
+    plain = build_run.run_job(body, check, "r1", Settings())["spec"]
+    with_baseline = build_run.run_job(body, check, "r1", Settings(), baseline=True)["spec"]
+    assert (plain["completions"], with_baseline["completions"]) == (6, 7)
+    # only the completions change: the failure policy and limits hold for the baseline index too
+    assert {**with_baseline, "completions": 6} == plain
+    config = json.loads(build_run.run_config_map(body, check, "r1", "s3://p/prod")["data"]["config.json"])
+    assert config["baselineModelUri"] == "s3://p/prod"
+    assert "baselineModelUri" not in build_run.run_config_map(body, check, "r1")["data"]["config.json"]
 
 
 def test_parallelism_never_exceeds_the_grid() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -260,3 +261,141 @@ def test_a_grid_param_the_estimator_lacks_stalls_before_any_job() -> None:
     stalled = cond(out.status, "Stalled")
     assert stalled["reason"] == "InvalidSpec"
     assert "grid may only name constructor params of the estimator" in stalled["message"]
+
+
+PRODUCTION_URI = "s3://bikes/reports/bikes/production"
+
+
+def production_check(objective: float = 0.80, margin: float = 0.05) -> tuple[dict[str, Any], Children]:
+    """A drifted check whose earlier run promoted `old` (objective recorded at its promotion)."""
+    body, children = drifted_check()
+    body["spec"]["promotion"] = {"policy": "Auto", "minImprovement": margin}
+    body["status"]["production"] = {
+        "experiment": "bikes-rold-1",
+        "objective": objective,
+        "uri": PRODUCTION_URI,
+        "promotedAt": f.ts(f.NOW),
+    }
+    return body, children
+
+
+def test_a_run_with_a_production_model_evaluates_it_as_the_index_after_the_grid() -> None:
+    body, children = production_check()
+    out = plan(body, children, SETTINGS, f.NOW)
+    assert out.status is not None
+    run = out.status["run"]
+    assert run["trialsTotal"] == 6
+    assert run["baseline"] == {"experiment": "bikes-rold-1", "uri": PRODUCTION_URI, "phase": "Pending"}
+    assert [m["kind"] for m in out.create] == ["ConfigMap", *["Experiment"] * 6, "Job"]
+    config = json.loads(out.create[0]["data"]["config.json"])
+    assert config["baselineModelUri"] == PRODUCTION_URI
+    assert out.create[-1]["spec"]["completions"] == 7
+    # the children are rebuilt from the recorded run, not from the (maybe changed) production
+    body = apply_plan(body, out)
+    del body["status"]["production"]
+    again = plan(body, children, SETTINGS, f.NOW + timedelta(seconds=5))
+    assert again.create[-1]["spec"]["completions"] == 7
+    assert json.loads(again.create[0]["data"]["config.json"])["baselineModelUri"] == PRODUCTION_URI
+
+
+def test_a_run_without_a_production_model_has_no_baseline() -> None:
+    body, children = drifted_check()
+    out = plan(body, children, SETTINGS, f.NOW)
+    assert out.status is not None and "baseline" not in out.status["run"]
+    assert "baselineModelUri" not in out.create[0]["data"]["config.json"]
+    assert out.create[-1]["spec"]["completions"] == 6
+
+
+def baseline_summary(objective: float) -> dict[str, Any]:
+    return {**f.trial_summary(6, objective), "modelUri": f"{PRODUCTION_URI}/model.skops", "baseline": True}
+
+
+def ended_run(
+    body: dict[str, Any], baseline_pod: dict[str, Any] | None, *, completed: str, failed: str = ""
+) -> tuple[dict[str, Any], Plan, str]:
+    """Six trials succeeded (best index 4, 0.90); the Job ended; the baseline pod as given."""
+    body, run = running(body)
+    job_name = names.run_job("bikes", run)
+    objectives = [0.70, 0.80, 0.75, 0.60, 0.90, 0.65]
+    exps = [
+        f.experiment(names.experiment("bikes", run, i), run, i, status={"phase": "Pending"}) for i in range(6)
+    ]
+    pods = [
+        f.pod(job_name, "Succeeded", index=i, message=f.trial_summary(i, objectives[i])) for i in range(6)
+    ]
+    if baseline_pod is not None:
+        pods.append(baseline_pod)
+    outcome = "Failed" if failed else "Complete"
+    job = f.job(job_name, "train", run=run, outcome=outcome, completed=completed, failed=failed)
+    children = settled(body, [*exps, *pods, job, f.job("bikes-check-1", "check", outcome="Complete")])
+    children.pods.append(f.pod("bikes-check-1", "Succeeded", message=f.check_summary()))
+    return body, plan(body, children, SETTINGS, f.NOW + timedelta(minutes=5)), job_name
+
+
+def running_with_production(objective: float = 0.80) -> dict[str, Any]:
+    body, _ = production_check(objective)
+    return body
+
+
+def test_the_run_ends_only_when_its_baseline_index_has_ended() -> None:
+    body = running_with_production()
+    # the Job says index 6 completed, but its pod is not in the cache yet
+    _, out, _ = ended_run(body, None, completed="0-6")
+    assert out.status is not None
+    run = out.status["run"]
+    assert run["phase"] == "Running" and run["trialsSucceeded"] == 6 and run["baseline"]["phase"] == "Pending"
+    assert "promoting" not in out.status
+
+
+def test_auto_promotion_keeps_production_when_the_best_does_not_beat_it_on_the_same_test_data() -> None:
+    body = running_with_production(objective=0.80)  # 0.90 beats the recorded 0.80 by more than 0.05 ...
+    job = names.run_job("bikes", running(body)[1])
+    pod = f.pod(job, "Succeeded", index=6, message=baseline_summary(0.88))  # ... but not 0.88 on this data
+    _, out, _ = ended_run(body, pod, completed="0-6")
+    status = out.status
+    assert status is not None
+    run = status["run"]
+    assert run["phase"] == "Succeeded" and run["trialsTotal"] == 6 and run["trialsSucceeded"] == 6
+    assert run["baseline"]["phase"] == "Succeeded" and run["baseline"]["objective"] == 0.88
+    assert "promoting" not in status and not [m for m in out.create if m["kind"] == "Job"]
+    promoted = cond(status, "Promoted")
+    assert promoted["reason"] == "NotImproved" and "0.88 on this run's test data" in promoted["message"]
+    assert "PromotionSkipped" in [e.reason for e in out.events]
+    # the baseline index is not an Experiment
+    assert names.experiment("bikes", run["name"], 6) not in out.experiment_status
+
+
+def test_auto_promotion_promotes_when_the_best_beats_the_re_evaluated_production() -> None:
+    body = running_with_production(objective=0.95)  # the recorded objective alone would keep production
+    job = names.run_job("bikes", running(body)[1])
+    pod = f.pod(job, "Succeeded", index=6, message=baseline_summary(0.70))
+    _, out, _ = ended_run(body, pod, completed="0-6")
+    assert out.status is not None and out.status["run"]["baseline"]["objective"] == 0.70
+    assert out.status["promoting"]["experiment"] == out.status["run"]["bestExperiment"]
+    promoting = next(e for e in out.events if e.reason == "Promoting")
+    assert "0.7 on this run's test data" in promoting.message
+
+
+def test_a_failed_baseline_falls_back_to_the_recorded_objective_and_says_so() -> None:
+    body = running_with_production(objective=0.80)
+    job = names.run_job("bikes", running(body)[1])
+    pod = f.pod(
+        job,
+        "Failed",
+        index=6,
+        exit_code=3,
+        message={"error": {"reason": "DataUnreadable", "message": "the test data lacks column(s) hum"}},
+    )
+    _, out, _ = ended_run(body, pod, completed="0-5", failed="6")
+    status = out.status
+    assert status is not None
+    run = status["run"]
+    assert run["phase"] == "Succeeded" and run["trialsFailed"] == 0
+    assert (run["baseline"]["phase"], run["baseline"]["reason"]) == ("Failed", "DataUnreadable")
+    assert "objective" not in run["baseline"]
+    events = {e.reason: e for e in out.events}
+    assert events["BaselineFailed"].type == "Warning" and "hum" in events["BaselineFailed"].message
+    # 0.90 against the 0.80 recorded at promotion: promoted, and the Event says why that number
+    assert status["promoting"]["experiment"] == run["bestExperiment"]
+    assert "0.8 recorded at its promotion" in events["Promoting"].message
+    assert "failed: DataUnreadable" in events["Promoting"].message
