@@ -14,7 +14,7 @@ from kubedrift.jobs.drift.binning import distinct_count, histogram_of_sorted
 from kubedrift.jobs.drift.column_types import Inferred, infer
 from kubedrift.jobs.drift.registry import ColumnType
 from kubedrift.jobs.drift.samples import categorical_pair, numerical_sample
-from kubedrift.jobs.drift.selection import choose
+from kubedrift.jobs.drift.selection import Choice, choose
 from kubedrift.models.driftcheck import DriftSettings
 from kubedrift.models.report import (
     CategoricalSummary,
@@ -86,17 +86,11 @@ def _numerical(
     distinct = _distinct_union(ref.values, cur.values)
     choice = choose(plan.name, "numerical", ref.values.size, distinct, settings)
     score, drifted = choice.test.run(ref.values, cur.values, "numerical", choice.threshold)
-    notes = ["constant: one and the same value on both sides"] if distinct == 1 else []
-    return ColumnResult(
-        status="tested",
-        method=choice.test.name,
-        method_kind=choice.test.kind,
-        overridden=choice.overridden,
-        threshold=choice.threshold,
-        score=score,
-        drifted=drifted,
-        distinct_values=distinct,
-        notes=notes,
+    return _tested(
+        choice,
+        score,
+        drifted,
+        distinct,
         reference_summary=_numerical_summary(ref.values),
         current_summary=_numerical_summary(cur.values),
         histogram=_numerical_histogram(ref.values, cur.values),
@@ -122,6 +116,27 @@ def _categorical(
     choice = choose(plan.name, "categorical", pair.reference.size, distinct, settings)
     score, drifted = choice.test.run(pair.reference, pair.current, "categorical", choice.threshold)
     unseen = np.flatnonzero((ref_counts == 0) & (cur_counts > 0))
+    return _tested(
+        choice,
+        score,
+        drifted,
+        distinct,
+        unseen_categories=[pair.labels[i] for i in unseen[:UNSEEN_LISTED]],
+        unseen_categories_total=int(unseen.size),
+        unseen_share_current=float(cur_counts[unseen].sum() / pair.current.size),
+        reference_summary=CategoricalSummary(
+            count=pair.reference.size, distinct=int(np.count_nonzero(ref_counts))
+        ),
+        current_summary=CategoricalSummary(
+            count=pair.current.size, distinct=int(np.count_nonzero(cur_counts))
+        ),
+        histogram=_categorical_histogram(pair.labels, ref_counts, cur_counts),
+        **base,
+    )
+
+
+def _tested(choice: Choice, score: float, drifted: bool, distinct: int, **fields: object) -> ColumnResult:
+    """A tested column: the verdict of the chosen test, plus what only its type knows."""
     notes = ["constant: one and the same value on both sides"] if distinct == 1 else []
     return ColumnResult(
         status="tested",
@@ -132,18 +147,8 @@ def _categorical(
         score=score,
         drifted=drifted,
         distinct_values=distinct,
-        unseen_categories=[pair.labels[i] for i in unseen[:UNSEEN_LISTED]],
-        unseen_categories_total=int(unseen.size),
-        unseen_share_current=float(cur_counts[unseen].sum() / pair.current.size),
         notes=notes,
-        reference_summary=CategoricalSummary(
-            count=pair.reference.size, distinct=int(np.count_nonzero(ref_counts))
-        ),
-        current_summary=CategoricalSummary(
-            count=pair.current.size, distinct=int(np.count_nonzero(cur_counts))
-        ),
-        histogram=_categorical_histogram(pair.labels, ref_counts, cur_counts),
-        **base,
+        **fields,
     )
 
 
