@@ -218,16 +218,19 @@ class ParquetData:
                 raise
 
     def fingerprint(self) -> DataFingerprint:
-        """The data version: a hash over each file's path, size and etag or content hash."""
+        """The data version: a hash over each file's name within the dataset, size and etag or
+        content hash. Where the dataset lives does not count: the same files copied elsewhere
+        (another clone, another bucket prefix) are the same data version."""
         digest = hashlib.sha256()
         total = 0
+        root = os.path.commonpath(self.files) if len(self.files) > 1 else os.path.dirname(self.files[0])
         with storage_errors(self.uri):
             for path in self.files:
                 info = self.fs.info(path)
                 size = int(info.get("size") or 0)
                 total += size
                 tag = info.get("ETag") or info.get("etag") or _content_hash(self.fs, path)
-                digest.update(f"{path}\0{size}\0{tag}\n".encode())
+                digest.update(f"{os.path.relpath(path, root)}\0{size}\0{tag}\n".encode())
         schema_hash = hashlib.sha256(self.schema.to_string(show_schema_metadata=False).encode()).hexdigest()
         return DataFingerprint(
             uri=self.uri,

@@ -110,3 +110,18 @@ def test_unreachable_endpoint_is_transient_after_retries(s3: S3Server) -> None:
     settings = Storage(reports_uri="s3://kd-bucket/r", endpoint="http://127.0.0.1:9")  # discard port
     with pytest.raises(TransientError, match="unreachable"):
         storage.list_parquet("s3://kd-bucket/data/", settings)
+
+
+def test_the_same_files_elsewhere_are_the_same_data_version(tmp_path: Path) -> None:
+    root = _write_local(tmp_path / "here")
+    import shutil
+
+    shutil.copytree(root, tmp_path / "there")
+    here = storage.open_parquet(str(root)).fingerprint()
+    there = storage.open_parquet(str(tmp_path / "there")).fingerprint()
+    assert here.content_hash == there.content_hash and here.uri != there.uri
+    single_here = storage.open_parquet(str(root / "year=2011" / "part-0.parquet")).fingerprint()
+    single_there = storage.open_parquet(
+        str(tmp_path / "there" / "year=2011" / "part-0.parquet")
+    ).fingerprint()
+    assert single_here.content_hash == single_there.content_hash
