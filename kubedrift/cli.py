@@ -35,32 +35,32 @@ def _docs(args: argparse.Namespace) -> int:
 
 def _add_operator_arguments(parser: argparse.ArgumentParser) -> None:
     try:
-        from kubedrift.operator.main import add_arguments
+        from kubedrift_operator.main import add_arguments
     except ImportError:  # without the operator extra the command exists but explains itself
         return
     add_arguments(parser)
 
 
 def _operator(args: argparse.Namespace) -> int:
-    from kubedrift.operator.main import run
+    from kubedrift_operator.main import run
 
     return run(args)
 
 
 def _promote_copy(args: argparse.Namespace) -> int:
-    from kubedrift.jobs.promote import promote_copy
+    from kubedrift_jobs.promote import promote_copy
 
     return promote_copy(args.source, args.destination, args.config)
 
 
 def _train(args: argparse.Namespace) -> int:
-    from kubedrift.jobs.train.job import run_command
+    from kubedrift_jobs.train.job import run_command
 
     return run_command(args)
 
 
 def _check(args: argparse.Namespace) -> int:
-    from kubedrift.jobs.drift.job import main as check_main
+    from kubedrift_jobs.drift.job import main as check_main
 
     return check_main(args.config, args.termination_message_path, args.workers)
 
@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     promote.add_argument("--config", default=None, help="check config (default: $KUBEDRIFT_CONFIG)")
     promote.set_defaults(run=_promote_copy)
 
-    from kubedrift.jobs.train.job import add_arguments as add_train_arguments
+    from kubedrift_jobs.train.job import add_arguments as add_train_arguments
 
     train = commands.add_parser(
         "train", help="train and evaluate one grid index (the Indexed Job's command), or --all locally"

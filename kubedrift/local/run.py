@@ -20,16 +20,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from kubedrift import decisions, storage
 from kubedrift.errors import TrainingError
-from kubedrift.jobs.drift.job import publish, report_folder
-from kubedrift.jobs.drift.summary import check_summary
-from kubedrift.jobs.promote import copy_model
-from kubedrift.jobs.train.local import LocalRun, print_table, run_grid
-from kubedrift.jobs.train.trial import TrialResult
 from kubedrift.local.render import print_drift
 from kubedrift.models.jobconfig import CheckJobConfig, TrainJobConfig
 from kubedrift.models.report import DriftReport
 from kubedrift.models.resources import DriftCheck
 from kubedrift.models.results import CheckSummary, TrialSummary
+from kubedrift_jobs.drift.job import publish, report_folder
+from kubedrift_jobs.drift.summary import check_summary
+from kubedrift_jobs.promote import copy_model
+from kubedrift_jobs.train.local import LocalRun, print_table, run_grid
+from kubedrift_jobs.train.trial import TrialResult
 
 PRODUCTION_RECORD = "production.json"
 
@@ -112,7 +112,7 @@ def run_local(
 
 
 def _drift_check(config: CheckJobConfig, console: Console, progress: bool) -> DriftReport:
-    from kubedrift.jobs.drift.engine import run_check
+    from kubedrift_jobs.drift.engine import run_check
 
     bar = Progress(
         TextColumn("[bold]checking"),

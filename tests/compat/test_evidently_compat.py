@@ -14,9 +14,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from kubedrift.jobs.drift.engine import run_check
 from kubedrift.models.jobconfig import CheckJobConfig
 from kubedrift.models.report import DriftReport
+from kubedrift_jobs.drift.engine import run_check
 from tests.compat.run_evidently import evidently_drift
 
 BIKES = Path(__file__).resolve().parents[2] / "examples" / "bike-sharing" / "data"

@@ -9,10 +9,10 @@ import pytest
 from rich.console import Console
 
 from kubedrift.cli import main
-from kubedrift.jobs.train.local import print_table, run_grid
-from kubedrift.jobs.train.trial import TrialResult, run_trial
 from kubedrift.models.jobconfig import TrainJobConfig
 from kubedrift.table.terminal import BEST_MARK, PRODUCTION_MARK
+from kubedrift_jobs.train.local import print_table, run_grid
+from kubedrift_jobs.train.trial import TrialResult, run_trial
 from tests.fixtures.train_data import BIKE_COLUMNS, BIKE_DATA, write_config
 
 # The seed workflow's grid had n_est 350…500 and min_split 28…64; the trees are fewer here to keep the

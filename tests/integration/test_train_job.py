@@ -13,12 +13,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from kubedrift import storage
-from kubedrift.jobs.train import artifacts
-from kubedrift.jobs.train.features import FeatureRoles
-from kubedrift.jobs.train.job import main_index
-from kubedrift.jobs.train.metrics import Predictions, evaluate
-from kubedrift.jobs.train.pipeline import prepare_frame
 from kubedrift.models.results import TrialSummary
+from kubedrift_jobs.train import artifacts
+from kubedrift_jobs.train.features import FeatureRoles
+from kubedrift_jobs.train.job import main_index
+from kubedrift_jobs.train.metrics import Predictions, evaluate
+from kubedrift_jobs.train.pipeline import prepare_frame
 from tests.fixtures.train_data import train_config, write_config, write_synthetic
 
 ROLES = FeatureRoles("y", ("x1", "x2"), ("color",))

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from kubedrift.models.crd import crd_manifests
-from kubedrift.operator.settings import restricted_container_security_context, restricted_pod_security_context
+from kubedrift_operator.settings import restricted_container_security_context, restricted_pod_security_context
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "kubedrift"

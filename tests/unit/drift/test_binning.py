@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kubedrift.jobs.drift.binning import aligned_counts, distinct_count, sturges_counts, sturges_edges
+from kubedrift_jobs.drift.binning import aligned_counts, distinct_count, sturges_counts, sturges_edges
 
 RNG = np.random.default_rng(3)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from kubedrift.jobs.drift.column_types import declared_type_fits, infer
+from kubedrift_jobs.drift.column_types import declared_type_fits, infer
 
 
 def chunked(values: list, data_type: pa.DataType | None = None) -> pa.ChunkedArray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kubedrift.jobs.drift.correction import adjust
+from kubedrift_jobs.drift.correction import adjust
 
 
 def test_none_leaves_p_values_alone() -> None:

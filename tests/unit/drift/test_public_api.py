@@ -1,6 +1,6 @@
 """The drift package's public API is re-exported in one place; this pins it."""
 
-import kubedrift.jobs.drift as drift
+import kubedrift_jobs.drift as drift
 
 
 def test_public_api_is_pinned() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from kubedrift.jobs.drift.samples import categorical_pair, numerical_sample, same_kind
+from kubedrift_jobs.drift.samples import categorical_pair, numerical_sample, same_kind
 
 
 def test_numerical_sample_drops_null_nan_and_inf_and_sorts() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from kubedrift.errors import ConfigError
-from kubedrift.jobs.drift.selection import choose, default_method
 from kubedrift.models.driftcheck import DriftSettings
+from kubedrift_jobs.drift.selection import choose, default_method
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ import pytest
 from scipy import stats
 from scipy.spatial import distance
 
-from kubedrift.jobs.drift import registry
-from kubedrift.jobs.drift.stattests.wasserstein import wasserstein_distance
+from kubedrift_jobs.drift import registry
+from kubedrift_jobs.drift.stattests.wasserstein import wasserstein_distance
 
 RNG = np.random.default_rng(7)
 SIZES = [(5, 9), (40, 40), (300, 1200), (5000, 3000)]

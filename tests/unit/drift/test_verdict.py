@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kubedrift.jobs.drift.verdict import apply_correction, dataset_verdict, report_order
 from kubedrift.models.driftcheck import DriftSettings
 from kubedrift.models.report import ColumnResult
+from kubedrift_jobs.drift.verdict import apply_correction, dataset_verdict, report_order
 
 
 def a_tested_column(name: str, drifted: bool, score: float = 0.5, method: str = "ks") -> ColumnResult:

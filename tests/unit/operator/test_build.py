@@ -9,11 +9,11 @@ import pytest
 from kubedrift.errors import PERMANENT_EXIT_CODES
 from kubedrift.models.driftcheck import DriftCheckSpec
 from kubedrift.models.resources import DriftCheck, ObjectMeta
-from kubedrift.operator import names
-from kubedrift.operator.build import check as build_check
-from kubedrift.operator.build import run as build_run
-from kubedrift.operator.build.common import ANNOTATION_HASH
-from kubedrift.operator.settings import Settings
+from kubedrift_operator import names
+from kubedrift_operator.build import check as build_check
+from kubedrift_operator.build import run as build_run
+from kubedrift_operator.build.common import ANNOTATION_HASH
+from kubedrift_operator.settings import Settings
 from tests.unit.operator import factories as f
 
 

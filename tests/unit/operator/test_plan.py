@@ -7,10 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 from kubedrift.models.status import HISTORY_LIMIT
-from kubedrift.operator import names
-from kubedrift.operator.reconcile.draft import Children, Plan
-from kubedrift.operator.reconcile.plan import plan
-from kubedrift.operator.settings import Settings
+from kubedrift_operator import names
+from kubedrift_operator.reconcile.draft import Children, Plan
+from kubedrift_operator.reconcile.plan import plan
+from kubedrift_operator.settings import Settings
 from tests.unit.operator import factories as f
 
 SETTINGS = Settings()
@@ -22,7 +22,7 @@ def cond(status: dict[str, Any], type_: str) -> dict[str, Any]:
 
 def settled(body: dict[str, Any], objects: list[dict[str, Any]] | None = None) -> Children:
     """Children as they are once the static children were applied."""
-    from kubedrift.operator.build.check import config_map, cron_job
+    from kubedrift_operator.build.check import config_map, cron_job
     from tests.unit.operator.test_build import parsed
 
     return Children.of(
@@ -194,7 +194,7 @@ def test_trials_become_experiment_statuses_and_the_run_is_summarised() -> None:
 
 def test_a_trial_being_retried_is_still_running() -> None:
     from kubedrift.models.status import ExperimentStatus
-    from kubedrift.operator.reconcile.runs import trial_status
+    from kubedrift_operator.reconcile.runs import trial_status
 
     pods = [
         f.pod(
@@ -208,7 +208,7 @@ def test_a_trial_being_retried_is_still_running() -> None:
 
 def test_an_index_the_job_never_ran_fails_as_not_run() -> None:
     from kubedrift.models.status import ExperimentStatus
-    from kubedrift.operator.reconcile.runs import trial_status
+    from kubedrift_operator.reconcile.runs import trial_status
 
     status = trial_status(
         ExperimentStatus(), [], f.job("j", "train", outcome="Failed", completed="0", failed="1"), 2
@@ -218,8 +218,8 @@ def test_an_index_the_job_never_ran_fails_as_not_run() -> None:
 
 def test_promotion_skips_a_model_that_does_not_beat_production_by_the_margin() -> None:
     from kubedrift.models.status import DriftCheckStatus, ProductionModel, RunStatus
-    from kubedrift.operator.reconcile import promotion
-    from kubedrift.operator.reconcile.draft import Draft
+    from kubedrift_operator.reconcile import promotion
+    from kubedrift_operator.reconcile.draft import Draft
     from tests.unit.operator.test_build import parsed
 
     body = f.driftcheck()

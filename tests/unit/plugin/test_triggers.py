@@ -44,7 +44,7 @@ def test_acknowledged_only_for_the_same_value_of_the_same_annotation() -> None:
 
 
 def test_a_promotion_is_acknowledged_under_its_experiments_key() -> None:
-    # The operator's key (operator/reconcile/promotion.py) names the Experiment.
+    # The operator's key (kubedrift_operator/reconcile/promotion.py) names the Experiment.
     trigger = triggers.promote("bikes-r1-3", "bikes", "v1")
     assert not triggers.acknowledged(DriftCheckStatus(handled_triggers={ANNOTATION_PROMOTE: "v1"}), trigger)
     key = handled_trigger_key(ANNOTATION_PROMOTE, "bikes-r1-3")

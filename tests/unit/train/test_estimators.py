@@ -8,15 +8,15 @@ import pytest
 from pydantic import ValidationError
 
 from kubedrift.errors import ConfigError
-from kubedrift.jobs.train.estimators import (
+from kubedrift.models.driftcheck import EstimatorName, Retrain
+from kubedrift.models.estimators import ESTIMATOR_PARAMS, SEED_PARAM
+from kubedrift_jobs.train.estimators import (
     ESTIMATORS,
     constructor_params,
     make_estimator,
     param_problems,
     validate_retrain,
 )
-from kubedrift.models.driftcheck import EstimatorName, Retrain
-from kubedrift.models.estimators import ESTIMATOR_PARAMS, SEED_PARAM
 
 
 def retrain(estimator: str = "RandomForestClassifier", **overrides: Any) -> Retrain:

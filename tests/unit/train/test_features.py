@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from kubedrift.errors import ConfigError, DataUnreadable
-from kubedrift.jobs.train.features import feature_roles
 from kubedrift.models.driftcheck import Columns
+from kubedrift_jobs.train.features import feature_roles
 
 BIKE_SCHEMA = {
     "dteday": "timestamp[us]",

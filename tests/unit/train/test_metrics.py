@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn import metrics as sk
 
-from kubedrift.jobs.train.metrics import Predictions, evaluate, metric_names
+from kubedrift_jobs.train.metrics import Predictions, evaluate, metric_names
 
 RNG = np.random.default_rng(0)
 

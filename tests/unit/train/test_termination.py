@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from kubedrift.jobs.train.job import summary_message
 from kubedrift.models.results import TERMINATION_MESSAGE_LIMIT, TrialSummary
+from kubedrift_jobs.train.job import summary_message
 
 
 def summary(**update: object) -> dict[str, object]:

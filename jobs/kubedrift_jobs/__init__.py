@@ -1,0 +1,1 @@
+"""The batch entrypoints: the drift check (`drift`), training (`train`) and the promotion copy (`promote`)."""

@@ -1,0 +1,248 @@
+"""One column pair in, one `ColumnResult` out: status, type, method, score, verdict and the
+distributions for the report. Pure apart from the Arrow-to-numpy conversion; no I/O."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from kubedrift.models.driftcheck import DriftSettings
+from kubedrift.models.report import (
+    CategoricalSummary,
+    ColumnResult,
+    ColumnRole,
+    Histogram,
+    NumericalSummary,
+)
+from kubedrift_jobs.drift.binning import distinct_count, histogram_of_sorted
+from kubedrift_jobs.drift.column_types import Inferred, infer
+from kubedrift_jobs.drift.registry import ColumnType
+from kubedrift_jobs.drift.samples import categorical_pair, numerical_sample
+from kubedrift_jobs.drift.selection import Choice, choose
+
+HISTOGRAM_BINS = 20
+TOP_CATEGORIES = 20
+UNSEEN_LISTED = 50
+# A null share "changed" when a two-proportion z-test says so and it moved by at least a
+# percentage point: at millions of rows the test alone flags differences nobody cares about.
+NULL_SHARE_P = 0.05
+NULL_SHARE_MIN_CHANGE = 0.01
+EXACT_DISTINCT_LIMIT = 100_000
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    name: str
+    role: ColumnRole
+    declared: ColumnType | None  # from the spec; None means inferred
+
+
+def check_column(
+    plan: ColumnPlan, reference: pa.ChunkedArray, current: pa.ChunkedArray, settings: DriftSettings
+) -> ColumnResult:
+    started = time.perf_counter()
+    base = {
+        "name": plan.name,
+        "role": plan.role,
+        "arrow_type": str(current.type),
+        "rows_reference": len(reference),
+        "rows_current": len(current),
+        "null_share_reference": _share(reference.null_count, len(reference)),
+        "null_share_current": _share(current.null_count, len(current)),
+    }
+    inferred = Inferred(plan.declared) if plan.declared else infer(current)
+    if inferred.column_type is None:
+        return ColumnResult(status=inferred.skip_status, reason=inferred.reason, **base)
+    for side, column in (("reference", reference), ("current", current)):
+        if column.null_count == len(column):
+            return ColumnResult(status="all_null", reason=f"every {side} value is null", **base)
+    base["column_type"] = inferred.column_type
+    base["type_source"] = "spec" if plan.declared else "inferred"
+    if inferred.column_type == "numerical":
+        result = _numerical(reference, current, plan, settings, base)
+    else:
+        result = _categorical(reference, current, plan, settings, base)
+    return result.model_copy(update={"seconds": time.perf_counter() - started})
+
+
+def _numerical(
+    reference: pa.ChunkedArray,
+    current: pa.ChunkedArray,
+    plan: ColumnPlan,
+    settings: DriftSettings,
+    base: dict[str, object],
+) -> ColumnResult:
+    ref, cur = numerical_sample(reference), numerical_sample(current)
+    base |= _nulls(ref.missing, ref.rows, cur.missing, cur.rows)
+    if ref.values.size == 0 or cur.values.size == 0:
+        side = "reference" if ref.values.size == 0 else "current"
+        return ColumnResult(
+            status="empty", reason=f"no finite {side} values (only null, NaN or ±inf)", **base
+        )
+    distinct = _distinct_union(ref.values, cur.values)
+    choice = choose(plan.name, "numerical", ref.values.size, distinct, settings)
+    score, drifted = choice.test.run(ref.values, cur.values, "numerical", choice.threshold)
+    return _tested(
+        choice,
+        score,
+        drifted,
+        distinct,
+        reference_summary=_numerical_summary(ref.values),
+        current_summary=_numerical_summary(cur.values),
+        histogram=_numerical_histogram(ref.values, cur.values),
+        **base,
+    )
+
+
+def _categorical(
+    reference: pa.ChunkedArray,
+    current: pa.ChunkedArray,
+    plan: ColumnPlan,
+    settings: DriftSettings,
+    base: dict[str, object],
+) -> ColumnResult:
+    pair = categorical_pair(reference, current)
+    base |= _nulls(pair.missing_reference, pair.rows_reference, pair.missing_current, pair.rows_current)
+    if pair.reference.size == 0 or pair.current.size == 0:
+        side = "reference" if pair.reference.size == 0 else "current"
+        return ColumnResult(status="empty", reason=f"no usable {side} values (only null or NaN)", **base)
+    ref_counts = np.bincount(pair.reference, minlength=len(pair.labels))
+    cur_counts = np.bincount(pair.current, minlength=len(pair.labels))
+    distinct = int(np.count_nonzero((ref_counts + cur_counts) > 0))
+    choice = choose(plan.name, "categorical", pair.reference.size, distinct, settings)
+    score, drifted = choice.test.run(pair.reference, pair.current, "categorical", choice.threshold)
+    unseen = np.flatnonzero((ref_counts == 0) & (cur_counts > 0))
+    return _tested(
+        choice,
+        score,
+        drifted,
+        distinct,
+        unseen_categories=[pair.labels[i] for i in unseen[:UNSEEN_LISTED]],
+        unseen_categories_total=int(unseen.size),
+        unseen_share_current=float(cur_counts[unseen].sum() / pair.current.size),
+        reference_summary=CategoricalSummary(
+            count=pair.reference.size, distinct=int(np.count_nonzero(ref_counts))
+        ),
+        current_summary=CategoricalSummary(
+            count=pair.current.size, distinct=int(np.count_nonzero(cur_counts))
+        ),
+        histogram=_categorical_histogram(pair.labels, ref_counts, cur_counts),
+        **base,
+    )
+
+
+def _tested(choice: Choice, score: float, drifted: bool, distinct: int, **fields: object) -> ColumnResult:
+    """A tested column: the verdict of the chosen test, plus what only its type knows."""
+    notes = ["constant: one and the same value on both sides"] if distinct == 1 else []
+    return ColumnResult(
+        status="tested",
+        method=choice.test.name,
+        method_kind=choice.test.kind,
+        overridden=choice.overridden,
+        threshold=choice.threshold,
+        score=score,
+        drifted=drifted,
+        distinct_values=distinct,
+        notes=notes,
+        **fields,
+    )
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def _nulls(missing_ref: int, rows_ref: int, missing_cur: int, rows_cur: int) -> dict[str, object]:
+    p = null_share_p_value(missing_ref, rows_ref, missing_cur, rows_cur)
+    ref_share, cur_share = _share(missing_ref, rows_ref), _share(missing_cur, rows_cur)
+    changed = p < NULL_SHARE_P and abs(ref_share - cur_share) >= NULL_SHARE_MIN_CHANGE
+    return {
+        "null_share_reference": ref_share,
+        "null_share_current": cur_share,
+        "null_share_p_value": p,
+        "null_share_changed": bool(changed),
+    }
+
+
+def null_share_p_value(missing_ref: int, rows_ref: int, missing_cur: int, rows_cur: int) -> float:
+    """Two-sided two-proportion z-test of the missing shares."""
+    if rows_ref == 0 or rows_cur == 0:
+        return 1.0
+    pooled = (missing_ref + missing_cur) / (rows_ref + rows_cur)
+    if pooled in (0.0, 1.0):
+        return 1.0
+    z = (missing_ref / rows_ref - missing_cur / rows_cur) / np.sqrt(
+        pooled * (1 - pooled) * (1 / rows_ref + 1 / rows_cur)
+    )
+    return math.erfc(abs(float(z)) / math.sqrt(2))  # = 2·(1 − Φ(|z|))
+
+
+def _distinct_union(ref: np.ndarray, cur: np.ndarray) -> int:
+    """Distinct values of both sorted samples together.
+
+    Exact when it decides anything: selection only asks whether it exceeds 5, and
+    once one side alone has more than EXACT_DISTINCT_LIMIT distinct values the
+    union is reported as that lower bound (finding it exactly costs a search of
+    one side's values in the other's, the slowest step of a large column).
+    """
+    ref_distinct, cur_distinct = distinct_count(ref), distinct_count(cur)
+    if max(ref_distinct, cur_distinct) > EXACT_DISTINCT_LIMIT:
+        return max(ref_distinct, cur_distinct)
+    ref_unique = ref[np.concatenate([[True], ref[1:] != ref[:-1]])]
+    cur_unique = cur[np.concatenate([[True], cur[1:] != cur[:-1]])]
+    positions = np.searchsorted(ref_unique, cur_unique)
+    found = positions < ref_unique.size
+    found[found] = ref_unique[positions[found]] == cur_unique[found]
+    return int(ref_unique.size + cur_unique.size - np.count_nonzero(found))
+
+
+def _numerical_summary(values: np.ndarray) -> NumericalSummary:
+    p25, median, p75 = (_quantile_of_sorted(values, q) for q in (0.25, 0.5, 0.75))
+    return NumericalSummary(
+        count=int(values.size),
+        mean=float(np.mean(values)),
+        std=float(np.std(values)),
+        min=float(values[0]),
+        p25=float(p25),
+        median=float(median),
+        p75=float(p75),
+        max=float(values[-1]),
+    )
+
+
+def _quantile_of_sorted(values: np.ndarray, q: float) -> float:
+    # numpy's "linear" method, without the partition np.quantile would do on sorted data.
+    position = (values.size - 1) * q
+    low = int(np.floor(position))
+    high = min(low + 1, values.size - 1)
+    return float(values[low] + (values[high] - values[low]) * (position - low))
+
+
+def _numerical_histogram(ref: np.ndarray, cur: np.ndarray) -> Histogram:
+    low, high = float(min(ref[0], cur[0])), float(max(ref[-1], cur[-1]))
+    if low == high:
+        low, high = low - 0.5, high + 0.5
+    edges = np.linspace(low, high, HISTOGRAM_BINS + 1)
+    return Histogram(
+        edges=[float(e) for e in edges],
+        reference=[float(x) for x in histogram_of_sorted(ref, edges) / ref.size],
+        current=[float(x) for x in histogram_of_sorted(cur, edges) / cur.size],
+    )
+
+
+def _categorical_histogram(labels: list[str], ref_counts: np.ndarray, cur_counts: np.ndarray) -> Histogram:
+    ref_total, cur_total = max(int(ref_counts.sum()), 1), max(int(cur_counts.sum()), 1)
+    weight = ref_counts / ref_total + cur_counts / cur_total
+    top = np.argsort(-weight, kind="stable")[:TOP_CATEGORIES]
+    top = top[weight[top] > 0]
+    return Histogram(
+        categories=[labels[i] for i in top],
+        reference=[float(ref_counts[i] / ref_total) for i in top],
+        current=[float(cur_counts[i] / cur_total) for i in top],
+        other_reference=float(1 - ref_counts[top].sum() / ref_total),
+        other_current=float(1 - cur_counts[top].sum() / cur_total),
+    )

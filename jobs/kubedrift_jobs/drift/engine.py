@@ -1,0 +1,89 @@
+"""The drift check itself: open both datasets, test every column pair, decide.
+
+Columns are read one pair at a time per worker, so peak memory is about
+`workers` column pairs plus the (small) results, never the whole table. Two
+workers keep two cores busy: Parquet decoding and numpy's sorts release the GIL.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+from kubedrift.errors import DataNotFound
+from kubedrift.models.jobconfig import CheckJobConfig
+from kubedrift.models.report import ColumnResult, DriftReport
+from kubedrift.storage import ParquetData, open_parquet, retrying
+from kubedrift_jobs.drift.column_check import ColumnPlan, check_column
+from kubedrift_jobs.drift.plan import plan_columns
+from kubedrift_jobs.drift.verdict import apply_correction, dataset_verdict, report_order
+
+DEFAULT_WORKERS = 2
+
+
+def run_check(
+    config: CheckJobConfig,
+    report_uri: str,
+    workers: int | None = None,
+    on_column: Callable[[int, int], None] | None = None,
+) -> DriftReport:
+    """Check every column; `on_column(done, total)` is called as each one finishes (for progress bars)."""
+    started_at = datetime.now(UTC)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    reference = retrying(lambda: _opened(config.reference.uri, config))
+    current = retrying(lambda: _opened(config.current.uri, config))
+    for side, data in (("reference", reference), ("current", current)):
+        if data.num_rows == 0:
+            raise DataNotFound(f"{data.uri}: the {side} data has no rows; nothing to compare")
+    plans, missing = plan_columns(config.columns, reference.schema, current.schema)
+    timings["open"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+
+    done = itertools.count(1)
+
+    def one(plan: ColumnPlan) -> ColumnResult:
+        result = check_column(plan, reference.column(plan.name), current.column(plan.name), config.drift)
+        if on_column is not None:
+            on_column(next(done), len(plans))
+        return result
+
+    count = workers or min(DEFAULT_WORKERS, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="drift") as pool:
+        # Fingerprints hash whole local files; they run beside the columns, not before them.
+        fingerprinting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprint")
+        with fingerprinting:
+            prints = [fingerprinting.submit(data.fingerprint) for data in (reference, current)]
+            results = list(pool.map(one, plans))
+            fingerprints = (prints[0].result(), prints[1].result())
+    timings["columns"] = time.perf_counter() - clock
+
+    results = apply_correction(results + missing, config.drift)
+    by_role = {r.role: r for r in results if r.role != "feature"}
+    features = [r for r in results if r.role == "feature"]
+    return DriftReport(
+        check=config.check,
+        namespace=config.namespace,
+        started_at=started_at,
+        finished_at=datetime.now(UTC),
+        reference=fingerprints[0],
+        current=fingerprints[1],
+        settings=config.drift,
+        dataset=dataset_verdict(features, config.drift),
+        target=by_role.get("target"),
+        prediction=by_role.get("prediction"),
+        columns=report_order(features),
+        timings=timings,
+        report_uri=report_uri,
+    )
+
+
+def _opened(uri: str, config: CheckJobConfig) -> ParquetData:
+    data = open_parquet(uri, config.storage)
+    _ = data.schema  # reads the footers now, so a corrupt file fails here, inside the retry
+    return data

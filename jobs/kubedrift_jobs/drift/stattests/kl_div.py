@@ -1,0 +1,28 @@
+"""Kullback–Leibler divergence of the current shares from the reference shares."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kubedrift_jobs.drift.binning import shares
+from kubedrift_jobs.drift.registry import ColumnType, StatTest, register
+
+
+def _kl_div(reference: np.ndarray, current: np.ndarray, column_type: ColumnType) -> float:
+    from scipy import stats  # imported on first use: it costs half a second of start-up
+
+    ref_shares, cur_shares = shares(reference, current, column_type, fill_zeroes=True)
+    return float(stats.entropy(ref_shares, cur_shares))
+
+
+KL_DIV = register(
+    StatTest(
+        name="kl_div",
+        display_name="Kullback-Leibler divergence",
+        column_types=("categorical", "numerical"),
+        kind="distance",
+        default_threshold=0.1,
+        drift_when=">=",
+        score=_kl_div,
+    )
+)

@@ -1,0 +1,26 @@
+"""Population Stability Index over value counts or Sturges bins."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kubedrift_jobs.drift.binning import shares
+from kubedrift_jobs.drift.registry import ColumnType, StatTest, register
+
+
+def _psi(reference: np.ndarray, current: np.ndarray, column_type: ColumnType) -> float:
+    ref_shares, cur_shares = shares(reference, current, column_type, fill_zeroes=True)
+    return float(np.sum((ref_shares - cur_shares) * np.log(ref_shares / cur_shares)))
+
+
+PSI = register(
+    StatTest(
+        name="psi",
+        display_name="PSI",
+        column_types=("categorical", "numerical"),
+        kind="distance",
+        default_threshold=0.1,
+        drift_when=">=",
+        score=_psi,
+    )
+)

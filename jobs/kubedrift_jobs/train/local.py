@@ -1,0 +1,162 @@
+"""A whole grid on this machine: every index in a process pool, then the comparison table.
+
+Each process runs exactly what a pod runs (`trial.run_index`), so the artifacts
+are the same files a cluster run writes. Processes, not threads: fitting holds
+the GIL for much of its time, and a trial that crashes a worker must not take
+the others with it. Workers start with "forkserver" (or "spawn"): forking a
+process that already runs pyarrow's and OpenBLAS's threads can deadlock.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from kubedrift.errors import KubedriftError
+from kubedrift.models.jobconfig import TrainJobConfig
+from kubedrift.models.results import FailedTrial, TrialSummary
+from kubedrift.table import terminal
+from kubedrift.table.trials import trial_table
+from kubedrift_jobs.train.estimators import constructor_params, validate_retrain
+from kubedrift_jobs.train.grid import grid_size, trial_params
+from kubedrift_jobs.train.trial import TrialResult, baseline_index, run_index
+
+Outcome = TrialResult | FailedTrial
+
+
+@dataclass
+class LocalRun:
+    config: TrainJobConfig
+    outcomes: dict[int, Outcome] = field(default_factory=dict)
+    workers: int = 1
+    seconds: float = 0.0
+
+    @property
+    def summaries(self) -> list[TrialSummary | FailedTrial]:
+        return [o.summary if isinstance(o, TrialResult) else o for _, o in sorted(self.outcomes.items())]
+
+    @property
+    def failed(self) -> list[FailedTrial]:
+        return [o for o in self.outcomes.values() if isinstance(o, FailedTrial)]
+
+
+def run_one(config_wire: dict[str, Any], index: int) -> Outcome:
+    """One index in a worker; errors become a FailedTrial, as a failed pod becomes a failed Experiment."""
+    config = TrainJobConfig.model_validate(config_wire)
+    try:
+        return run_index(config, index)
+    except KubedriftError as error:
+        return failed_trial(config, index, error.reason, error.message, error.exit_code)
+    except Exception as error:  # a bug must not hide the other trials' results
+        return failed_trial(config, index, "Error", f"{type(error).__name__}: {error}")
+
+
+def failed_trial(
+    config: TrainJobConfig, index: int, reason: str, message: str, exit_code: int = 1
+) -> FailedTrial:
+    """A FailedTrial with the params the index was to fit with, so that its row says which one failed."""
+    retrain = config.retrain
+    if index == baseline_index(config):
+        return FailedTrial(index, reason, message, exit_code, baseline=True)
+    chosen = trial_params(retrain.model.params, retrain.grid, index)
+    params = constructor_params(retrain.model.estimator, chosen, retrain.random_seed)
+    return FailedTrial(index, reason, message, exit_code, params)
+
+
+def default_workers(trials: int, requested: int | None = None) -> int:
+    """Bounded by the cores this process may use and by the number of trials."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(requested or cores, trials))
+
+
+def run_grid(
+    config: TrainJobConfig, workers: int | None = None, console: Console | None = None, progress: bool = True
+) -> LocalRun:
+    """Run every index (and the baseline, when configured); never raises for a failed trial."""
+    validate_retrain(config.retrain)  # a bad grid fails once, before any process starts
+    indexes = list(range(grid_size(config.retrain.grid)))
+    extra = baseline_index(config)
+    if extra is not None:
+        indexes.append(extra)
+    run = LocalRun(config=config, workers=default_workers(len(indexes), workers))
+    console = console or Console(stderr=True)
+    started = time.perf_counter()
+    wire = config.to_wire()
+    bar = Progress(
+        TextColumn("[bold]training"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        disable=not progress,
+        transient=False,
+    )
+    with bar:
+        task = bar.add_task("", total=len(indexes))
+        if run.workers == 1:
+            for index in indexes:
+                run.outcomes[index] = run_one(wire, index)
+                bar.update(task, advance=1, description=_describe(run.outcomes[index]))
+        else:
+            with ProcessPoolExecutor(max_workers=run.workers, mp_context=_context()) as pool:
+                futures: dict[Future[Outcome], int] = {pool.submit(run_one, wire, i): i for i in indexes}
+                for future in as_completed(futures):
+                    index = futures[future]
+                    try:
+                        outcome = future.result()
+                    except Exception as error:  # the worker died (e.g. killed for memory)
+                        outcome = failed_trial(
+                            config, index, "WorkerDied", f"{type(error).__name__}: {error}"
+                        )
+                    run.outcomes[index] = outcome
+                    bar.update(task, advance=1, description=_describe(outcome))
+    run.seconds = time.perf_counter() - started
+    return run
+
+
+def _context() -> Any:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def _describe(outcome: Outcome) -> str:
+    if isinstance(outcome, FailedTrial):
+        return f"index {outcome.index} failed: {outcome.reason}"
+    summary = outcome.summary
+    return f"index {summary.index}: objective {summary.objective}"
+
+
+def print_table(run: LocalRun, console: Console, sort_by: str | None = None) -> None:
+    """The comparison table, the same as `kubectl drift exp show` prints; `sort_by` a metric or param."""
+    table = trial_table(run.config, run.summaries, sort_by=sort_by)
+    console.print(terminal.renderable(table, console), highlight=False)
+    done = sum(1 for o in run.outcomes.values() if isinstance(o, TrialResult))
+    console.print(f"{done} of {len(run.outcomes)} ran in {run.seconds:.1f}s on {run.workers} worker(s)")
+
+
+def main_local(config_path: str | None, workers: int | None = None, sort_by: str | None = None) -> int:
+    """`kubedrift train --all`: exit 0 when every trial ran, else the first failure's exit code."""
+    from kubedrift_jobs.runtime import load_config
+
+    console = Console()
+    try:
+        config = load_config(TrainJobConfig, config_path)
+        run = run_grid(config, workers=workers, console=Console(stderr=True))
+        print_table(run, console, sort_by)
+    except KubedriftError as error:
+        print(f"error: {error.reason}: {error.message}", file=sys.stderr)
+        return error.exit_code
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    failures = sorted(run.failed, key=lambda f: f.index)
+    return failures[0].exit_code if failures else 0

@@ -1,0 +1,96 @@
+"""The check's children: its config, the CronJob that schedules it, and a check-now Job."""
+
+from __future__ import annotations
+
+from kubedrift.models.jobconfig import CheckJobConfig
+from kubedrift.models.resources import DriftCheck
+from kubedrift_operator import names
+from kubedrift_operator.build.common import (
+    COMPONENT_CHECK,
+    CONFIG_FILE,
+    JSON,
+    labels,
+    metadata,
+    pod_failure_policy,
+    pod_template,
+    with_hash,
+)
+from kubedrift_operator.settings import Settings
+
+
+def check_config(check: DriftCheck) -> CheckJobConfig:
+    meta = check.metadata
+    return CheckJobConfig.from_spec(meta.name, meta.namespace or "default", check.spec)
+
+
+def config_map(body: JSON, check: DriftCheck) -> JSON:
+    text = check_config(check).model_dump_json(by_alias=True, exclude_none=True, indent=1)
+    return with_hash(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": metadata(
+                body, names.config_map(check.metadata.name), labels(check.metadata.name, COMPONENT_CHECK)
+            ),
+            "data": {CONFIG_FILE: text},
+        }
+    )
+
+
+def check_job_spec(check: DriftCheck, settings: Settings) -> JSON:
+    name = check.metadata.name
+    return {
+        "backoffLimit": settings.check_backoff_limit,
+        "activeDeadlineSeconds": settings.check_deadline_seconds,
+        "podFailurePolicy": pod_failure_policy("check", "FailJob"),
+        "podReplacementPolicy": "Failed",
+        "template": pod_template(
+            settings,
+            pod_labels=labels(name, COMPONENT_CHECK),
+            container="check",
+            args=["check"],
+            config_map=names.config_map(name),
+            storage=check.spec.storage,
+            resources=settings.check_resources,
+        ),
+    }
+
+
+def cron_job(body: JSON, check: DriftCheck, settings: Settings) -> JSON:
+    name = check.metadata.name
+    spec: JSON = {
+        "schedule": check.spec.schedule,
+        "suspend": check.spec.suspend,
+        # A check that is still running when the next one is due is not doubled up.
+        "concurrencyPolicy": "Forbid",
+        "startingDeadlineSeconds": 300,
+        "successfulJobsHistoryLimit": settings.cron_history_limit,
+        "failedJobsHistoryLimit": settings.cron_history_limit,
+        "jobTemplate": {
+            "metadata": {"labels": labels(name, COMPONENT_CHECK)},
+            "spec": check_job_spec(check, settings),
+        },
+    }
+    if check.spec.time_zone:
+        spec["timeZone"] = check.spec.time_zone
+    return with_hash(
+        {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": metadata(body, names.cron_job(name), labels(name, COMPONENT_CHECK)),
+            "spec": spec,
+        }
+    )
+
+
+def check_now_job(body: JSON, check: DriftCheck, settings: Settings, trigger_value: str) -> JSON:
+    name = check.metadata.name
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": metadata(body, names.check_now_job(name, trigger_value), labels(name, COMPONENT_CHECK)),
+        "spec": {
+            **check_job_spec(check, settings),
+            "ttlSecondsAfterFinished": settings.finished_job_ttl_seconds,
+        },
+    }

@@ -1,0 +1,164 @@
+"""Carries out one reconcile's Plan against the API, in an order that survives SIGKILL.
+
+1. Static children (ConfigMap, CronJob, the job ServiceAccount) by server-side apply,
+   and check-now Jobs: their names are deterministic, so doing them before they are
+   acknowledged in status can at worst repeat an AlreadyExists.
+2. Experiment statuses: facts read from pod termination messages, recorded before
+   anything is decided from them — pods can disappear, recorded statuses cannot.
+3. The DriftCheck status, conditional on the resourceVersion it was computed from:
+   every decision (a run started, a promotion begun, a trigger handled) is persisted
+   here *before* it is acted on.
+4. The children those decisions call for (run config, Experiments, the Indexed Job,
+   the promotion Job), created under deterministic names. A crash before this step
+   is repaired by the next reconcile, which finds the decision in status.
+5. Events, best effort.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from kubedrift.models.resources import API_VERSION
+from kubedrift_operator import metrics
+from kubedrift_operator.api import Api, ApiError, Conflict, NotFound
+from kubedrift_operator.cache import Cache, Key
+from kubedrift_operator.reconcile.draft import Event
+from kubedrift_operator.reconcile.plan import apply_failed_status, plan
+from kubedrift_operator.settings import Settings
+
+JSON = dict[str, Any]
+logger = logging.getLogger("kubedrift.operator")
+INSTANCE = os.environ.get("POD_NAME") or socket.gethostname()
+
+
+def event_manifest(namespace: str, involved: JSON, event: Event, now: datetime) -> JSON:
+    stamp = now.isoformat().replace("+00:00", "Z")
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": f"{involved['name']}.{uuid.uuid4().hex[:16]}", "namespace": namespace},
+        "involvedObject": {**involved, "namespace": namespace},
+        "type": event.type,
+        "reason": event.reason,
+        "message": event.message[:1024],
+        "source": {"component": "kubedrift-operator"},
+        "reportingComponent": "kubedrift.io/operator",
+        "reportingInstance": INSTANCE[:128],
+        "firstTimestamp": stamp,
+        "lastTimestamp": stamp,
+        "count": 1,
+    }
+
+
+class Controller:
+    def __init__(self, api: Api, cache: Cache, settings: Settings) -> None:
+        self.api = api
+        self.cache = cache
+        self.settings = settings
+
+    async def reconcile(self, key: Key) -> float | None:
+        started = time.monotonic()
+        try:
+            again = await self._reconcile(key)
+        except Exception:
+            metrics.RECONCILES.labels(result="error").inc()
+            raise
+        finally:
+            metrics.RECONCILE_SECONDS.observe(time.monotonic() - started)
+        metrics.RECONCILES.labels(result="ok").inc()
+        return again
+
+    async def _reconcile(self, key: Key) -> float | None:
+        body = self.cache.driftchecks.get(key)
+        if body is None or body["metadata"].get("deletionTimestamp"):
+            return None  # gone or going: the garbage collector removes the children
+        namespace, name = key
+        now = datetime.now(UTC)
+        children = self.cache.children(key, self.settings.job_service_account)
+        todo = plan(body, children, self.settings, now)
+
+        try:
+            for manifest in todo.apply:
+                self._store(await self.api.apply(manifest), manifest)
+            for manifest in todo.create_first:
+                self._store(await self.api.create(manifest), manifest)
+        except ApiError as error:
+            metrics.ERRORS.labels(kind="apply").inc()
+            rejected = 400 <= error.status < 500 and error.status not in (409, 429)
+            status = apply_failed_status(body, str(error), rejected=rejected, now=now)
+            if status != body.get("status"):
+                await self._write_status(body, status)
+            if rejected:
+                logger.warning("a child of %s/%s was rejected: %s", namespace, name, error)
+                return self.settings.resync_seconds
+            raise
+
+        for exp_name, status in todo.experiment_status.items():
+            exp = children.experiments[exp_name]
+            try:
+                self.cache.put("Experiment", await self.api.replace_status(exp, status))
+            except (Conflict, NotFound):
+                await self._refresh("Experiment", namespace, exp_name)
+                return 0.0
+
+        if todo.status is not None and not await self._write_status(body, todo.status):
+            return 0.0
+
+        for manifest in todo.create:
+            self._store(await self.api.create(manifest), manifest)
+
+        for event in todo.events:
+            await self._post(namespace, body, event, now)
+        for metric, labels in todo.counters:
+            metrics.count(metric, labels)
+        if todo.status is not None:
+            logger.info("reconciled %s/%s", namespace, name, extra={"check": name, "namespace": namespace})
+        return todo.requeue_after
+
+    def _store(self, obj: JSON | None, manifest: JSON) -> None:
+        if manifest["kind"] == "ServiceAccount":
+            self.cache.put("ServiceAccount", manifest)
+        elif obj is not None:
+            self.cache.put(manifest["kind"], {**obj, "kind": manifest["kind"]})
+
+    async def _write_status(self, body: JSON, status: JSON) -> bool:
+        meta = body["metadata"]
+        try:
+            self.cache.put("DriftCheck", await self.api.replace_status(body, status))
+            return True
+        except Conflict:
+            metrics.ERRORS.labels(kind="conflict").inc()
+            await self._refresh("DriftCheck", meta["namespace"], meta["name"])
+            return False
+
+    async def _refresh(self, kind: str, namespace: str, name: str) -> None:
+        with contextlib.suppress(NotFound):
+            self.cache.put(kind, {**await self.api.get(kind, namespace, name), "kind": kind})
+
+    async def _post(self, namespace: str, body: JSON, event: Event, now: datetime) -> None:
+        if event.kind == "DriftCheck":
+            involved = {
+                "apiVersion": API_VERSION,
+                "kind": "DriftCheck",
+                "name": body["metadata"]["name"],
+                "uid": body["metadata"]["uid"],
+            }
+        else:
+            involved = {
+                "apiVersion": API_VERSION,
+                "kind": event.kind,
+                "name": event.name or "",
+                "uid": event.uid or "",
+            }
+        try:
+            await self.api.post_event(event_manifest(namespace, involved, event, now))
+        except ApiError as error:  # an Event is worth less than the reconcile that made it
+            metrics.ERRORS.labels(kind="event").inc()
+            logger.warning("cannot post event %s: %s", event.reason, error)

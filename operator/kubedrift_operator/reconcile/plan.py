@@ -1,0 +1,139 @@
+"""One reconcile of one DriftCheck, decided without side effects."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from kubedrift.models.driftcheck import DriftCheckSpec
+from kubedrift.models.resources import DriftCheck, ObjectMeta
+from kubedrift.models.status import DriftCheckStatus
+from kubedrift_operator.build import check as build_check
+from kubedrift_operator.build.common import ANNOTATION_HASH, JSON, job_service_account
+from kubedrift_operator.reconcile import checks, conditions, promotion, runs
+from kubedrift_operator.reconcile.draft import Children, Draft, Plan
+from kubedrift_operator.settings import Settings
+
+
+def first_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return f"spec.{where}: {first['msg']}" if where else first["msg"]
+
+
+def parse_status(body: JSON) -> DriftCheckStatus:
+    try:
+        return DriftCheckStatus.model_validate(body.get("status") or {})
+    except ValidationError:
+        return DriftCheckStatus()  # an unreadable status is rebuilt from the children
+
+
+def plan(body: JSON, children: Children, settings: Settings, now: datetime) -> Plan:
+    meta = ObjectMeta.model_validate(body["metadata"])
+    status = parse_status(body)
+    try:
+        spec = DriftCheckSpec.model_validate(body.get("spec") or {})
+    except ValidationError as error:
+        return _invalid(body, meta, status, first_error(error), now)
+    check = DriftCheck(metadata=meta, spec=spec, status=status)
+    draft = Draft(body=body, check=check, children=children, settings=settings, now=now, status=status)
+
+    _static_children(draft)
+    new_checks = checks.record_finished_checks(draft)
+    checks.handle_check_now(draft)
+    runs.maybe_start_run(draft, new_checks)
+    promotion.follow_promotion(draft)
+    if runs.follow_run(draft):
+        promotion.auto_promote(draft)
+    promotion.handle_promote_annotations(draft)
+    promotion.mark_promoted_experiments(draft)
+
+    draft.update(
+        observed_generation=meta.generation,
+        conditions=conditions.compute(
+            draft.status,
+            generation=meta.generation,
+            now=now,
+            schedule=spec.schedule,
+            suspended=spec.suspend,
+            promoted=draft.promoted_condition,
+        ),
+    )
+    _finish(draft.plan, status, draft.status)
+    return draft.plan
+
+
+def _static_children(draft: Draft) -> None:
+    """ConfigMap and CronJob follow the spec; applied only when their hash differs."""
+    wanted = [
+        build_check.config_map(draft.body, draft.check),
+        build_check.cron_job(draft.body, draft.check, draft.settings),
+    ]
+    existing = {**draft.children.config_maps, **draft.children.cron_jobs}
+    for manifest in wanted:
+        current = existing.get(manifest["metadata"]["name"])
+        current_hash = ((current or {}).get("metadata", {}).get("annotations") or {}).get(ANNOTATION_HASH)
+        if current_hash != manifest["metadata"]["annotations"][ANNOTATION_HASH]:
+            draft.plan.apply.append(manifest)
+    if draft.settings.manage_job_service_account and not draft.children.service_account:
+        draft.plan.apply.insert(
+            0, job_service_account(draft.settings, draft.check.metadata.namespace or "default")
+        )
+
+
+def _invalid(body: JSON, meta: ObjectMeta, status: DriftCheckStatus, message: str, now: datetime) -> Plan:
+    """A stored spec that no longer validates (e.g. written before a CEL rule existed)."""
+    out = Plan()
+    was = conditions.get(status.conditions, "Stalled")
+    new = status.model_copy(
+        update={
+            "observed_generation": meta.generation,
+            "conditions": conditions.compute(
+                status,
+                generation=meta.generation,
+                now=now,
+                schedule=str((body.get("spec") or {}).get("schedule", "")),
+                suspended=True,
+                stalled=("InvalidSpec", message),
+            ),
+        }
+    )
+    if was is None or was.reason != "InvalidSpec" or was.message != message:
+        from kubedrift_operator.reconcile.draft import Event
+
+        out.events.append(Event("Warning", "InvalidSpec", message))
+    _finish(out, status, new)
+    return out
+
+
+def _finish(out: Plan, old: DriftCheckStatus, new: DriftCheckStatus) -> None:
+    if new != old:
+        out.status = new.to_wire()
+
+
+def apply_failed_status(body: JSON, message: str, *, rejected: bool, now: datetime) -> JSON:
+    """The status to show when a child could not be applied.
+
+    Rejected (a 4xx, e.g. an unknown timeZone the CronJob validation refuses) is the
+    user's to fix: Stalled. Anything else (5xx, timeouts) is retried: Reconciling.
+    """
+    status = parse_status(body)
+    generation = body["metadata"].get("generation")
+    spec = body.get("spec") or {}
+    reason = ("ChildRejected", message) if rejected else ("ApplyFailed", message)
+    new = status.model_copy(
+        update={
+            "observed_generation": generation,
+            "conditions": conditions.compute(
+                status,
+                generation=generation,
+                now=now,
+                schedule=str(spec.get("schedule", "")),
+                suspended=bool(spec.get("suspend")),
+                stalled=reason if rejected else None,
+                reconciling=None if rejected else reason,
+            ),
+        }
+    )
+    return new.to_wire()
