@@ -106,8 +106,8 @@ def main() -> None:
         )
         print(json.dumps(rows[-1]), flush=True)
 
+    from kubedrift.local.grid_runner import run_grid
     from kubedrift.models.jobconfig import TrainJobConfig
-    from kubedrift_jobs.train.local import run_grid
 
     local_config = TrainJobConfig.model_validate({**spec, "run": "bench-local"})
     started = time.perf_counter()

@@ -1,9 +1,17 @@
 """The `kubedrift` command. Each subcommand lives with the code it runs; this
-module only parses arguments and dispatches."""
+module only parses arguments and dispatches.
+
+Each image installs only its own package beside this one: the operator image has no
+`kubedrift_jobs`, the jobs image no `kubedrift_operator`. A subcommand whose package is
+absent still exists, and says which image or extra it needs instead of a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from kubedrift import __version__
@@ -33,18 +41,37 @@ def _docs(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_operator_arguments(parser: argparse.ArgumentParser) -> None:
-    try:
-        from kubedrift_operator.main import add_arguments
-    except ImportError:  # without the operator extra the command exists but explains itself
-        return
-    add_arguments(parser)
+@dataclass(frozen=True)
+class Side:
+    """The importable packages one side needs, and where a user finds them."""
+
+    name: str
+    packages: tuple[str, ...]
+
+    def installed(self) -> bool:
+        # find_spec looks without importing, so `kubedrift --help` stays fast.
+        return all(importlib.util.find_spec(package) is not None for package in self.packages)
+
+    def explain_absence(self, args: argparse.Namespace) -> int:
+        missing = [p for p in self.packages if importlib.util.find_spec(p) is None]
+        print(
+            f"error: `kubedrift {args.command}` needs {', '.join(missing)}: use the {self.name} image "
+            f"or pip install 'kubedrift[{self.name}]'",
+            file=sys.stderr,
+        )
+        return 2
 
 
 def _operator(args: argparse.Namespace) -> int:
     from kubedrift_operator.main import run
 
     return run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from kubedrift.local.main import main as run_main
+
+    return run_main(args)
 
 
 def _promote_copy(args: argparse.Namespace) -> int:
@@ -54,6 +81,10 @@ def _promote_copy(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    if args.all:
+        from kubedrift.local.grid_runner import main_local
+
+        return main_local(args.config, workers=args.workers, sort_by=args.sort_by)
     from kubedrift_jobs.train.job import run_command
 
     return run_command(args)
@@ -65,10 +96,8 @@ def _check(args: argparse.Namespace) -> int:
     return check_main(args.config, args.termination_message_path, args.workers)
 
 
-def _run(args: argparse.Namespace) -> int:
-    from kubedrift.local.main import main as run_main
-
-    return run_main(args)
+JOBS = Side("jobs", ("kubedrift_jobs", "pandas", "pyarrow", "sklearn"))
+OPERATOR = Side("operator", ("kubedrift_operator", "kopf", "kubernetes"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,20 +113,28 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("-o", "--output", type=Path, default=REFERENCE_DOC, help="file (default: %(default)s)")
     docs.set_defaults(run=_docs)
 
-    from kubedrift.local.main import add_arguments as add_run_arguments
-
     run = commands.add_parser(
         "run",
         help="run a DriftCheck manifest on this machine: check, retrain on drift, compare, promote",
         description="Exit codes: 0 the check ran (drift or not, retrain handled), 2 invalid manifest or "
         "config, 3 data not found, 4 data unreadable, 5 every trial failed, 75 storage unreachable.",
     )
-    add_run_arguments(run)
-    run.set_defaults(run=_run)
+    if JOBS.installed():
+        from kubedrift.local.main import add_arguments as add_run_arguments
+
+        add_run_arguments(run)
+        run.set_defaults(run=_run)
+    else:
+        run.set_defaults(run=JOBS.explain_absence)
 
     operator = commands.add_parser("operator", help="run the kubedrift operator (needs the operator extra)")
-    operator.set_defaults(run=_operator)
-    _add_operator_arguments(operator)
+    if OPERATOR.installed():
+        from kubedrift_operator.main import add_arguments as add_operator_arguments
+
+        add_operator_arguments(operator)
+        operator.set_defaults(run=_operator)
+    else:
+        operator.set_defaults(run=OPERATOR.explain_absence)
 
     promote = commands.add_parser(
         "promote-copy", help="copy a model artifact to production (a promotion Job)"
@@ -105,15 +142,20 @@ def build_parser() -> argparse.ArgumentParser:
     promote.add_argument("--from", dest="source", required=True, help="the model artifact (file or folder)")
     promote.add_argument("--to", dest="destination", required=True, help="the production folder")
     promote.add_argument("--config", default=None, help="check config (default: $KUBEDRIFT_CONFIG)")
-    promote.set_defaults(run=_promote_copy)
-
-    from kubedrift_jobs.train.job import add_arguments as add_train_arguments
+    promote.set_defaults(run=_promote_copy if JOBS.installed() else JOBS.explain_absence)
 
     train = commands.add_parser(
         "train", help="train and evaluate one grid index (the Indexed Job's command), or --all locally"
     )
-    add_train_arguments(train)
-    train.set_defaults(run=_train)
+    if JOBS.installed():
+        from kubedrift.local.grid_runner import add_arguments as add_local_arguments
+        from kubedrift_jobs.train.job import add_arguments as add_train_arguments
+
+        add_train_arguments(train)
+        add_local_arguments(train)
+        train.set_defaults(run=_train)
+    else:
+        train.set_defaults(run=JOBS.explain_absence)
 
     check = commands.add_parser(
         "check",
@@ -127,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the summary goes (default: $KUBEDRIFT_TERMINATION_MESSAGE_PATH or /dev/termination-log)",
     )
     check.add_argument("--workers", type=int, help="columns tested at once (default: 2)")
-    check.set_defaults(run=_check)
+    check.set_defaults(run=_check if JOBS.installed() else JOBS.explain_absence)
     return parser
 
 

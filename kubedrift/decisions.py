@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Literal, TypeVar
 
 from kubedrift.models.driftcheck import DriftCheckSpec, Goal, Trigger
-from kubedrift.storage import join
+from kubedrift.uris import join
 
 K = TypeVar("K")
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from kubedrift.errors import ConfigError, DataNotFound, DataUnreadable, TransientError
 from kubedrift.models.results import DataFingerprint
+from kubedrift.uris import is_s3, join, local_path  # also storage.join etc. for callers that open data
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -34,19 +35,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 GLOB_CHARS = "*?["
-
-
-def is_s3(uri: str) -> bool:
-    return uri.startswith("s3://")
-
-
-def local_path(uri: str) -> str:
-    return uri.removeprefix("file://")
-
-
-def join(base: str, *parts: str) -> str:
-    """Join URI parts with exactly one slash between them."""
-    return "/".join([base.rstrip("/"), *(p.strip("/") for p in parts if p)])
 
 
 def filesystem(uri: str, storage: Storage | None = None) -> AbstractFileSystem:

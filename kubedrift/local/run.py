@@ -16,10 +16,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kubedrift import decisions, storage
 from kubedrift.errors import TrainingError
+from kubedrift.local.grid_runner import LocalRun, print_table, run_grid
+from kubedrift.local.progress import progress_bar
 from kubedrift.local.render import print_drift
 from kubedrift.models.jobconfig import CheckJobConfig, TrainJobConfig
 from kubedrift.models.report import DriftReport
@@ -28,7 +29,6 @@ from kubedrift.models.results import CheckSummary, TrialSummary
 from kubedrift_jobs.drift.job import publish, report_folder
 from kubedrift_jobs.drift.summary import check_summary
 from kubedrift_jobs.promote import copy_model
-from kubedrift_jobs.train.local import LocalRun, print_table, run_grid
 from kubedrift_jobs.train.trial import TrialResult
 
 PRODUCTION_RECORD = "production.json"
@@ -114,15 +114,7 @@ def run_local(
 def _drift_check(config: CheckJobConfig, console: Console, progress: bool) -> DriftReport:
     from kubedrift_jobs.drift.engine import run_check
 
-    bar = Progress(
-        TextColumn("[bold]checking"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("columns"),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not progress,
-    )
+    bar = progress_bar("checking", console, enabled=progress, unit="columns")
     with bar:
         task = bar.add_task("", total=None)  # the column count is known once the data is open
 

@@ -9,9 +9,9 @@ import pytest
 from rich.console import Console
 
 from kubedrift.cli import main
+from kubedrift.local.grid_runner import print_table, run_grid
 from kubedrift.models.jobconfig import TrainJobConfig
 from kubedrift.table.terminal import BEST_MARK, PRODUCTION_MARK
-from kubedrift_jobs.train.local import print_table, run_grid
 from kubedrift_jobs.train.trial import TrialResult, run_trial
 from tests.fixtures.train_data import BIKE_COLUMNS, BIKE_DATA, write_config
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any, get_args
 
 from kubedrift.errors import ConfigError
+from kubedrift.grid import GRID_CAP, grid_size
 from kubedrift.models.driftcheck import EstimatorName, Retrain
 from kubedrift.models.estimators import SEED_PARAM
-from kubedrift_jobs.train.grid import GRID_CAP, grid_size
 
 MAX_REPORTED_PROBLEMS = 5
 

@@ -1,4 +1,5 @@
-"""`kubedrift train`: the container command of the Indexed Job, and its local `--all` form.
+"""`kubedrift train`: the container command of the Indexed Job (its local `--all` form is
+`kubedrift.local.grid_runner`).
 
 In a pod: the config comes from `--config` or $KUBEDRIFT_CONFIG (the operator's
 ConfigMap), the index from `--index` or $JOB_COMPLETION_INDEX (set by the Job
@@ -27,17 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--baseline", action="store_true", help="evaluate baselineModelUri instead of training"
     )
-    parser.add_argument("--all", action="store_true", help="run the whole grid locally and print the table")
-    parser.add_argument("--workers", type=int, help="local processes for --all (default: the CPU count)")
-    parser.add_argument("--sort-by", help="the metric to sort the table by (default: the objective)")
     parser.add_argument("--termination-log", help="where the summary goes (default: /dev/termination-log)")
 
 
 def run_command(args: argparse.Namespace) -> int:
-    if args.all:
-        from kubedrift_jobs.train.local import main_local
-
-        return main_local(args.config, workers=args.workers, sort_by=args.sort_by)
     return main_index(args.config, args.index, baseline=args.baseline, termination_path=args.termination_log)
 
 

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from kubedrift import storage
 from kubedrift.errors import DataUnreadable, TrainingError
+from kubedrift.grid import combination, grid_size, trial_params
 from kubedrift.models.results import DataFingerprint, TrialSummary
+from kubedrift.trial_ids import data_version, trial_id
 from kubedrift_jobs.train import artifacts
 from kubedrift_jobs.train.estimators import constructor_params, estimator_info, validate_retrain
 from kubedrift_jobs.train.features import FeatureRoles, feature_roles
-from kubedrift_jobs.train.grid import combination, grid_size, trial_params
-from kubedrift_jobs.train.ids import data_version, trial_id
 from kubedrift_jobs.train.metrics import Evaluation, Predictions, evaluate, metric_names
 
 if TYPE_CHECKING:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubedrift.grid import combination, grid_size, trial_params
 from kubedrift.models.jobconfig import TrainJobConfig
 from kubedrift.models.resources import API_VERSION, LABEL_INDEX, DriftCheck
 from kubedrift.models.status import ExperimentSpec
-from kubedrift_jobs.train.grid import combination, grid_size, trial_params
-from kubedrift_jobs.train.ids import trial_id
+from kubedrift.trial_ids import trial_id
 from kubedrift_operator import names
 from kubedrift_operator.build.common import (
     COMPONENT_TRAIN,

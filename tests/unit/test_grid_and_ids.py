@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from kubedrift.errors import ConfigError
-from kubedrift_jobs.train.grid import GRID_CAP, combination, combinations, grid_size, trial_params
-from kubedrift_jobs.train.ids import data_version, trial_id
+from kubedrift.grid import GRID_CAP, combination, combinations, grid_size, trial_params
+from kubedrift.trial_ids import data_version, trial_id
 
 SEED_GRID = {"n_estimators": [350, 500], "min_samples_split": [28, 64], "max_depth": [None, 8]}
 

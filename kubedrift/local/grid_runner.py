@@ -9,6 +9,7 @@ process that already runs pyarrow's and OpenBLAS's threads can deadlock.
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing
 import os
 import sys
@@ -18,15 +19,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kubedrift.errors import KubedriftError
+from kubedrift.grid import grid_size, trial_params
+from kubedrift.local.progress import progress_bar
 from kubedrift.models.jobconfig import TrainJobConfig
 from kubedrift.models.results import FailedTrial, TrialSummary
 from kubedrift.table import terminal
 from kubedrift.table.trials import trial_table
 from kubedrift_jobs.train.estimators import constructor_params, validate_retrain
-from kubedrift_jobs.train.grid import grid_size, trial_params
 from kubedrift_jobs.train.trial import TrialResult, baseline_index, run_index
 
 Outcome = TrialResult | FailedTrial
@@ -90,16 +91,7 @@ def run_grid(
     console = console or Console(stderr=True)
     started = time.perf_counter()
     wire = config.to_wire()
-    bar = Progress(
-        TextColumn("[bold]training"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-        console=console,
-        disable=not progress,
-        transient=False,
-    )
+    bar = progress_bar("training", console, enabled=progress)
     with bar:
         task = bar.add_task("", total=len(indexes))
         if run.workers == 1:
@@ -141,6 +133,13 @@ def print_table(run: LocalRun, console: Console, sort_by: str | None = None) -> 
     console.print(terminal.renderable(table, console), highlight=False)
     done = sum(1 for o in run.outcomes.values() if isinstance(o, TrialResult))
     console.print(f"{done} of {len(run.outcomes)} ran in {run.seconds:.1f}s on {run.workers} worker(s)")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `kubedrift train` that only the local form has."""
+    parser.add_argument("--all", action="store_true", help="run the whole grid locally and print the table")
+    parser.add_argument("--workers", type=int, help="local processes for --all (default: the CPU count)")
+    parser.add_argument("--sort-by", help="the metric to sort the table by (default: the objective)")
 
 
 def main_local(config_path: str | None, workers: int | None = None, sort_by: str | None = None) -> int:
