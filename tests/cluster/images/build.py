@@ -74,6 +74,12 @@ def base_id_file(home: Path) -> Path:
     return home / f"base-{base_tag().rpartition(':')[2]}.id"
 
 
+def build_recipe() -> str:
+    """How images are built: a change to the build code (this file, buildah.py) builds anew."""
+    here = Path(__file__).parent
+    return "".join((here / name).read_text() for name in ("build.py", "buildah.py"))
+
+
 def planned_images(home: Path, base_id: str) -> list[Image]:
     """Every images/*/Dockerfile with the archive its current content key names."""
     refs = default_refs(ROOT / "charts" / "kubedrift")
@@ -82,7 +88,7 @@ def planned_images(home: Path, base_id: str) -> list[Image]:
         name = dockerfile.parent.name
         if name not in refs:
             raise RuntimeError(f"{dockerfile}: no chart value names this image (see chartrefs.py)")
-        key = image_key(ROOT, dockerfile, base_id, refs[name], " ".join(BUILD_FLAGS))
+        key = image_key(ROOT, dockerfile, base_id, refs[name], build_recipe())
         images.append(Image(name, dockerfile, refs[name], home / f"{name}-{key}.tar"))
     return images
 
@@ -129,22 +135,29 @@ def ensure_base(buildah: Buildah, home: Path, tmp: Path) -> str:
 def build_image(buildah: Buildah, image: Image, base: str, tmp: Path) -> None:
     log(f"building {image.ref} from {image.dockerfile.relative_to(ROOT)}")
     started = time.monotonic()
-    local = f"localhost/kubedrift-{image.name}:{image.archive.stem.rpartition('-')[2]}"
     buildah.run(
         "bud",
         *BUILD_FLAGS,
         *host_trust(),
         f"--build-arg=PYTHON_IMAGE={base}",
         f"--file={image.dockerfile}",
-        f"--tag={local}",
+        f"--tag={image.ref}",  # the archive names its source's tags too: only this one
         str(ROOT),
     )
     partial = tmp / image.archive.name
-    buildah.run("push", "--quiet", local, f"docker-archive:{partial}:{image.ref}")
-    buildah.run("rmi", local, capture=True)  # the archive is the cache; storage keeps only the base
+    buildah.run("push", "--quiet", image.ref, f"docker-archive:{partial}:{image.ref}")
+    buildah.run("rmi", image.ref, capture=True)  # the archive is the cache; storage keeps only the base
     os.replace(partial, image.archive)
+    prune(image)
     size = image.archive.stat().st_size / 1e6
     log(f"{image.archive} ({size:.0f} MB) in {time.monotonic() - started:.0f} s")
+
+
+def prune(image: Image, keep: int = 3) -> None:
+    """Keep the newest few archives per image: worktrees sharing the cache each find theirs."""
+    archives = sorted(image.archive.parent.glob(f"{image.name}-*.tar"), key=lambda p: p.stat().st_mtime)
+    for old in archives[:-keep]:
+        old.unlink()
 
 
 def ensure_images() -> list[Image]:
