@@ -50,13 +50,15 @@ def copy_sources(dockerfile: Path) -> list[str]:
 
 def context_files(root: Path, sources: Iterable[str]) -> list[str]:
     """The files under `sources` that git knows or would add (so .gitignore'd caches are left out)."""
-    out = subprocess.run(
+    result = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", *sources],
         cwd=root,
         capture_output=True,
-        check=True,
-    ).stdout
-    return sorted({name for name in out.decode().split("\0") if name})
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"the images' keys need a git checkout: {result.stderr.decode().strip()}")
+    return sorted({name for name in result.stdout.decode().split("\0") if name})
 
 
 def hash_files(root: Path, names: Iterable[str]) -> str:
