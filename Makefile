@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup example lint test cluster crds docs clean evidently bench-drift
+.PHONY: setup example lint images test cluster crds docs clean evidently bench-drift
 
 setup: $(VENV)/.installed
 
@@ -29,11 +29,18 @@ lint: setup
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
+# The operator and jobs images, built with buildah from images/*/Dockerfile (cached by content
+# under $$KUBEDRIFT_CACHE/images; see TESTING.md); prints each image's docker archive for containerd.
+images: setup
+	$(BIN)/python -m tests.cluster.images
+
+# The images are built before pytest starts: tests/integration/test_images.py runs them.
+test: lint images
 	$(BIN)/pytest
 
-# Start the local control plane (built from Go modules on first use) and keep it up.
-cluster: setup
+# Start the local control plane (built from Go modules on first use) and keep it up; the images'
+# archives are built too, for a real node's containerd (the node agent runs no images).
+cluster: setup images
 	$(BIN)/python -m tests.cluster up
 
 # Regenerate the CRDs in the chart from the resource models.
