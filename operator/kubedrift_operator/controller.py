@@ -14,7 +14,7 @@
 5. Events, best effort.
 
 The DriftCheck is parsed once, at the start; the Plan's statuses are models until each is
-serialised for its write.
+serialised for its write. Tests stop the operator between these steps (`crashpoints`).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from kubedrift.models.status import DriftCheckStatus
 from kubedrift_operator import metrics
 from kubedrift_operator.api import Api, ApiError, Conflict, NotFound
 from kubedrift_operator.cache import Cache, Key
+from kubedrift_operator.crashpoints import DECISION_WRITTEN, TRIALS_RECORDED, crash_after, created, ends_run
 from kubedrift_operator.reconcile.draft import Children, Event, Plan
 from kubedrift_operator.reconcile.plan import apply_failed_status, parse, plan
 from kubedrift_operator.settings import Settings
@@ -100,12 +101,18 @@ class Controller:
 
         if not await self._record_experiments(children, todo):
             return 0.0
+        if ends_run(check.status, todo.status):
+            crash_after(TRIALS_RECORDED)
 
-        if todo.status is not None and not await self._write_status(body, todo.status):
-            return 0.0
+        if todo.status is not None:
+            if not await self._write_status(body, todo.status):
+                return 0.0
+            if todo.create:
+                crash_after(DECISION_WRITTEN)
 
         for manifest in todo.create:
             self._store(await self.api.create(manifest), manifest)
+            crash_after(created(manifest))
 
         for event in todo.events:
             await self._post(namespace, body, event, now)
