@@ -12,6 +12,9 @@
    the promotion Job), created under deterministic names. A crash before this step
    is repaired by the next reconcile, which finds the decision in status.
 5. Events, best effort.
+
+The DriftCheck is parsed once, at the start; the Plan's statuses are models until each is
+serialised for its write. Tests stop the operator between these steps (`crashpoints`).
 """
 
 from __future__ import annotations
@@ -25,12 +28,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from kubedrift.models.resources import API_VERSION
+from kubedrift.models.resources import API_VERSION, DriftCheck
+from kubedrift.models.status import DriftCheckStatus
 from kubedrift_operator import metrics
 from kubedrift_operator.api import Api, ApiError, Conflict, NotFound
 from kubedrift_operator.cache import Cache, Key
-from kubedrift_operator.reconcile.draft import Event
-from kubedrift_operator.reconcile.plan import apply_failed_status, plan
+from kubedrift_operator.crashpoints import DECISION_WRITTEN, TRIALS_RECORDED, crash_after, created, ends_run
+from kubedrift_operator.reconcile.draft import Children, Event, Plan
+from kubedrift_operator.reconcile.plan import apply_failed_status, parse, plan
 from kubedrift_operator.settings import Settings
 
 JSON = dict[str, Any]
@@ -81,8 +86,9 @@ class Controller:
             return None  # gone or going: the garbage collector removes the children
         namespace, name = key
         now = datetime.now(UTC)
+        check = parse(body)  # the one parse of this reconcile; statuses stay models until written
         children = self.cache.children(key, self.settings.job_service_account)
-        todo = plan(body, children, self.settings, now)
+        todo = plan(check, children, self.settings, now)
 
         try:
             for manifest in todo.apply:
@@ -90,29 +96,23 @@ class Controller:
             for manifest in todo.create_first:
                 self._store(await self.api.create(manifest), manifest)
         except ApiError as error:
-            metrics.ERRORS.labels(kind="apply").inc()
-            rejected = 400 <= error.status < 500 and error.status not in (409, 429)
-            status = apply_failed_status(body, str(error), rejected=rejected, now=now)
-            if status != body.get("status"):
-                await self._write_status(body, status)
-            if rejected:
-                logger.warning("a child of %s/%s was rejected: %s", namespace, name, error)
-                return self.settings.resync_seconds
-            raise
+            assert isinstance(check, DriftCheck)  # an invalid spec plans no children
+            return await self._child_failed(body, check, error, now)
 
-        for exp_name, status in todo.experiment_status.items():
-            exp = children.experiments[exp_name]
-            try:
-                self.cache.put("Experiment", await self.api.replace_status(exp, status))
-            except (Conflict, NotFound):
-                await self._refresh("Experiment", namespace, exp_name)
-                return 0.0
-
-        if todo.status is not None and not await self._write_status(body, todo.status):
+        if not await self._record_experiments(children, todo):
             return 0.0
+        if ends_run(check.status, todo.status):
+            crash_after(TRIALS_RECORDED)
+
+        if todo.status is not None:
+            if not await self._write_status(body, todo.status):
+                return 0.0
+            if todo.create:
+                crash_after(DECISION_WRITTEN)
 
         for manifest in todo.create:
             self._store(await self.api.create(manifest), manifest)
+            crash_after(created(manifest))
 
         for event in todo.events:
             await self._post(namespace, body, event, now)
@@ -122,16 +122,42 @@ class Controller:
             logger.info("reconciled %s/%s", namespace, name, extra={"check": name, "namespace": namespace})
         return todo.requeue_after
 
+    async def _child_failed(
+        self, body: JSON, check: DriftCheck, error: ApiError, now: datetime
+    ) -> float | None:
+        metrics.ERRORS.labels(kind="apply").inc()
+        rejected = 400 <= error.status < 500 and error.status not in (409, 429)
+        status = apply_failed_status(check, str(error), rejected=rejected, now=now)
+        if status != check.status:
+            await self._write_status(body, status)
+        if not rejected:
+            raise error
+        meta = check.metadata
+        logger.warning("a child of %s/%s was rejected: %s", meta.namespace, meta.name, error)
+        return self.settings.resync_seconds
+
+    async def _record_experiments(self, children: Children, todo: Plan) -> bool:
+        """Write the Experiment statuses read from pods; False when one changed under us."""
+        for exp_name, status in todo.experiment_status.items():
+            exp = children.experiments[exp_name]
+            try:
+                self.cache.put("Experiment", await self.api.replace_status(exp, status.to_wire()))
+            except (Conflict, NotFound):
+                await self._refresh("Experiment", exp["metadata"]["namespace"], exp_name)
+                return False
+        return True
+
     def _store(self, obj: JSON | None, manifest: JSON) -> None:
         if manifest["kind"] == "ServiceAccount":
             self.cache.put("ServiceAccount", manifest)
         elif obj is not None:
             self.cache.put(manifest["kind"], {**obj, "kind": manifest["kind"]})
 
-    async def _write_status(self, body: JSON, status: JSON) -> bool:
+    async def _write_status(self, body: JSON, status: DriftCheckStatus) -> bool:
+        """Write the status, conditional on the resourceVersion of the body it was computed from."""
         meta = body["metadata"]
         try:
-            self.cache.put("DriftCheck", await self.api.replace_status(body, status))
+            self.cache.put("DriftCheck", await self.api.replace_status(body, status.to_wire()))
             return True
         except Conflict:
             metrics.ERRORS.labels(kind="conflict").inc()

@@ -17,7 +17,6 @@ from pydantic import ValidationError
 from kubedrift.models.results import CheckSummary, JobFailure, TrialSummary
 
 JSON = dict[str, Any]
-JobOutcome = Literal["Complete", "Failed"]
 INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
 
 
@@ -27,17 +26,33 @@ def parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-Outcome = tuple[JobOutcome, datetime | None, str, str]
+@dataclass(frozen=True)
+class JobOutcome:
+    """How a Job ended: its terminal condition, when, and the Job controller's words."""
+
+    condition: Literal["Complete", "Failed"]
+    finished_at: datetime | None
+    reason: str
+    message: str
+
+    @property
+    def complete(self) -> bool:
+        return self.condition == "Complete"
 
 
-def job_outcome(job: JSON) -> Outcome | None:
-    """(Complete|Failed, when, reason, message) once the Job has ended; None while it runs."""
+def job_outcome(job: JSON) -> JobOutcome | None:
+    """The outcome once the Job has ended; None while it runs."""
     for condition in job.get("status", {}).get("conditions") or []:
         if condition.get("type") in ("Complete", "Failed") and condition.get("status") == "True":
             when = parse_time(condition.get("lastTransitionTime")) or parse_time(
                 job.get("status", {}).get("completionTime")
             )
-            return condition["type"], when, condition.get("reason", ""), condition.get("message", "")
+            return JobOutcome(
+                condition=condition["type"],
+                finished_at=when,
+                reason=condition.get("reason", ""),
+                message=condition.get("message", ""),
+            )
     return None
 
 

@@ -23,14 +23,14 @@ def check_config(check: DriftCheck) -> CheckJobConfig:
     return CheckJobConfig.from_spec(meta.name, meta.namespace or "default", check.spec)
 
 
-def config_map(body: JSON, check: DriftCheck) -> JSON:
+def config_map(check: DriftCheck) -> JSON:
     text = check_config(check).model_dump_json(by_alias=True, exclude_none=True, indent=1)
     return with_hash(
         {
             "apiVersion": "v1",
             "kind": "ConfigMap",
             "metadata": metadata(
-                body, names.config_map(check.metadata.name), labels(check.metadata.name, COMPONENT_CHECK)
+                check, names.config_map(check.metadata.name), labels(check.metadata.name, COMPONENT_CHECK)
             ),
             "data": {CONFIG_FILE: text},
         }
@@ -56,7 +56,7 @@ def check_job_spec(check: DriftCheck, settings: Settings) -> JSON:
     }
 
 
-def cron_job(body: JSON, check: DriftCheck, settings: Settings) -> JSON:
+def cron_job(check: DriftCheck, settings: Settings) -> JSON:
     name = check.metadata.name
     spec: JSON = {
         "schedule": check.spec.schedule,
@@ -77,18 +77,18 @@ def cron_job(body: JSON, check: DriftCheck, settings: Settings) -> JSON:
         {
             "apiVersion": "batch/v1",
             "kind": "CronJob",
-            "metadata": metadata(body, names.cron_job(name), labels(name, COMPONENT_CHECK)),
+            "metadata": metadata(check, names.cron_job(name), labels(name, COMPONENT_CHECK)),
             "spec": spec,
         }
     )
 
 
-def check_now_job(body: JSON, check: DriftCheck, settings: Settings, trigger_value: str) -> JSON:
+def check_now_job(check: DriftCheck, settings: Settings, trigger_value: str) -> JSON:
     name = check.metadata.name
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": metadata(body, names.check_now_job(name, trigger_value), labels(name, COMPONENT_CHECK)),
+        "metadata": metadata(check, names.check_now_job(name, trigger_value), labels(name, COMPONENT_CHECK)),
         "spec": {
             **check_job_spec(check, settings),
             "ttlSecondsAfterFinished": settings.finished_job_ttl_seconds,

@@ -9,7 +9,7 @@ from typing import Any
 from kubedrift.errors import PERMANENT_EXIT_CODES
 from kubedrift.models.driftcheck import Storage
 from kubedrift.models.jobconfig import ENV_CONFIG
-from kubedrift.models.resources import API_VERSION, GROUP, LABEL_CHECK, LABEL_RUN
+from kubedrift.models.resources import GROUP, LABEL_CHECK, LABEL_RUN, DriftCheck
 from kubedrift_operator.settings import Settings
 
 JSON = dict[str, Any]
@@ -43,22 +43,21 @@ def labels(check: str, component: str, run: str | None = None) -> dict[str, str]
     return out
 
 
-def owner_reference(owner: JSON) -> JSON:
-    meta = owner["metadata"]
+def owner_reference(owner: DriftCheck) -> JSON:
     return {
-        "apiVersion": owner.get("apiVersion", API_VERSION),
-        "kind": owner.get("kind", "DriftCheck"),
-        "name": meta["name"],
-        "uid": meta["uid"],
+        "apiVersion": owner.api_version,
+        "kind": owner.kind,
+        "name": owner.metadata.name,
+        "uid": owner.metadata.uid,
         "controller": True,
         "blockOwnerDeletion": True,
     }
 
 
-def metadata(owner: JSON, name: str, child_labels: dict[str, str]) -> JSON:
+def metadata(owner: DriftCheck, name: str, child_labels: dict[str, str]) -> JSON:
     return {
         "name": name,
-        "namespace": owner["metadata"]["namespace"],
+        "namespace": owner.metadata.namespace,
         "labels": child_labels,
         "ownerReferences": [owner_reference(owner)],
     }

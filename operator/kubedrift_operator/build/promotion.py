@@ -17,9 +17,7 @@ def destination(check: DriftCheck) -> str:
     return promotion_destination(check.spec, check.metadata.name)
 
 
-def promotion_job(
-    body: JSON, check: DriftCheck, settings: Settings, job_name: str, source: str, target: str
-) -> JSON:
+def promotion_job(check: DriftCheck, settings: Settings, job_name: str, source: str, target: str) -> JSON:
     name = check.metadata.name
     template = pod_template(
         settings,
@@ -33,7 +31,7 @@ def promotion_job(
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": metadata(body, job_name, labels(name, COMPONENT_PROMOTE)),
+        "metadata": metadata(check, job_name, labels(name, COMPONENT_PROMOTE)),
         "spec": {
             "backoffLimit": 2,
             "activeDeadlineSeconds": settings.check_deadline_seconds,

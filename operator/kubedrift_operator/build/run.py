@@ -38,7 +38,7 @@ def params_summary(params: dict[str, Any]) -> str:
     return text if len(text) <= PARAMS_SUMMARY_LIMIT else text[: PARAMS_SUMMARY_LIMIT - 1] + "…"
 
 
-def run_config_map(body: JSON, check: DriftCheck, run: str, baseline_model_uri: str | None = None) -> JSON:
+def run_config_map(check: DriftCheck, run: str, baseline_model_uri: str | None = None) -> JSON:
     name = check.metadata.name
     config = TrainJobConfig.from_spec(
         name, check.metadata.namespace or "default", run, check.spec, baseline_model_uri
@@ -46,13 +46,13 @@ def run_config_map(body: JSON, check: DriftCheck, run: str, baseline_model_uri: 
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": metadata(body, names.run_config_map(name, run), labels(name, COMPONENT_TRAIN, run)),
+        "metadata": metadata(check, names.run_config_map(name, run), labels(name, COMPONENT_TRAIN, run)),
         "immutable": True,
         "data": {CONFIG_FILE: config.model_dump_json(by_alias=True, exclude_none=True, indent=1)},
     }
 
 
-def experiment(body: JSON, check: DriftCheck, run: str, index: int) -> JSON:
+def experiment(check: DriftCheck, run: str, index: int) -> JSON:
     retrain = check.spec.retrain
     assert retrain is not None
     name = check.metadata.name
@@ -72,14 +72,14 @@ def experiment(body: JSON, check: DriftCheck, run: str, index: int) -> JSON:
         objective_metric=retrain.objective.metric,
     )
     meta = metadata(
-        body,
+        check,
         names.experiment(name, run, index),
         {**labels(name, COMPONENT_TRAIN, run), LABEL_INDEX: str(index)},
     )
     return {"apiVersion": API_VERSION, "kind": "Experiment", "metadata": meta, "spec": spec.to_wire()}
 
 
-def run_job(body: JSON, check: DriftCheck, run: str, settings: Settings, *, baseline: bool = False) -> JSON:
+def run_job(check: DriftCheck, run: str, settings: Settings, *, baseline: bool = False) -> JSON:
     """One index per combination; with a baseline, index `grid size` evaluates the production model."""
     retrain = check.spec.retrain
     assert retrain is not None
@@ -109,6 +109,6 @@ def run_job(body: JSON, check: DriftCheck, run: str, settings: Settings, *, base
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": metadata(body, names.run_job(name, run), labels(name, COMPONENT_TRAIN, run)),
+        "metadata": metadata(check, names.run_job(name, run), labels(name, COMPONENT_TRAIN, run)),
         "spec": spec,
     }

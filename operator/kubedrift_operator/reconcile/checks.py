@@ -30,7 +30,7 @@ def record_finished_checks(draft: Draft) -> list[LastCheck]:
         outcome = observe.job_outcome(job)
         if outcome is None or name in recorded:
             continue
-        if since is not None and outcome[1] is not None and outcome[1] < since:
+        if since is not None and outcome.finished_at is not None and outcome.finished_at < since:
             continue  # older than what is recorded (e.g. rotated out of the history)
         result = _read(draft, job, outcome)
         if result is not None:
@@ -45,21 +45,20 @@ def record_finished_checks(draft: Draft) -> list[LastCheck]:
     return new
 
 
-def _read(draft: Draft, job: JSON, outcome: observe.Outcome) -> LastCheck | None:
+def _read(draft: Draft, job: JSON, outcome: observe.JobOutcome) -> LastCheck | None:
     name = job["metadata"]["name"]
-    kind, when, job_reason, job_message = outcome
-    finished = when if when is not None else draft.now
+    finished = outcome.finished_at if outcome.finished_at is not None else draft.now
     pods = draft.children.pods_of_job(name)
-    pod = observe.newest(pods, "Succeeded" if kind == "Complete" else "Failed")
+    pod = observe.newest(pods, "Succeeded" if outcome.complete else "Failed")
     if pod is None:
         if draft.now - finished < POD_GRACE:
             draft.requeue(5)
             return None
-        reason = "ResultUnavailable" if kind == "Complete" else (job_reason or "CheckFailed")
-        message = job_message or "the check pod is gone, so its result cannot be read"
+        reason = "ResultUnavailable" if outcome.complete else (outcome.reason or "CheckFailed")
+        message = outcome.message or "the check pod is gone, so its result cannot be read"
         return LastCheck(time=finished, job=name, succeeded=False, reason=reason, message=message)
     term = observe.termination(pod)
-    if kind == "Failed" or term is None:
+    if not outcome.complete or term is None:
         failure = observe.failure(term)
         return LastCheck(
             time=(term.finished_at if term and term.finished_at else finished),
@@ -138,7 +137,7 @@ def handle_check_now(draft: Draft) -> None:
     value = draft.check.metadata.annotations.get(ANNOTATION_CHECK_NOW)
     if value is None or draft.status.handled_triggers.get(ANNOTATION_CHECK_NOW) == value:
         return
-    job = check_now_job(draft.body, draft.check, draft.settings, value)
+    job = check_now_job(draft.check, draft.settings, value)
     draft.plan.create_first.append(job)
     draft.update(handled_triggers={**draft.status.handled_triggers, ANNOTATION_CHECK_NOW: value})
     draft.event("Normal", "CheckStarted", f"check requested by annotation: Job {job['metadata']['name']}")

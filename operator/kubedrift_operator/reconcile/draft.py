@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from kubedrift.models.resources import LABEL_CHECK, LABEL_RUN, DriftCheck
-from kubedrift.models.status import DriftCheckStatus
+from kubedrift.models.status import DriftCheckStatus, ExperimentStatus
 from kubedrift_operator.build.common import LABEL_COMPONENT
 from kubedrift_operator.settings import Settings
 
@@ -76,14 +78,25 @@ def _labels(obj: JSON) -> dict[str, str]:
     return obj.get("metadata", {}).get("labels") or {}
 
 
+def recorded_status(exp: JSON) -> ExperimentStatus | None:
+    """An Experiment's status as stored; None when it does not parse."""
+    try:
+        return ExperimentStatus.model_validate(exp.get("status") or {})
+    except ValidationError:
+        return None
+
+
 @dataclass
 class Plan:
-    """What the controller does, in this order. See the controller for why the order matters."""
+    """What the controller does, in this order. See the controller for why the order matters.
+
+    Statuses stay models here; the controller serialises each once, when it writes it.
+    """
 
     apply: list[JSON] = field(default_factory=list)  # server-side apply: static children
     create_first: list[JSON] = field(default_factory=list)  # deterministic names: create, then acknowledge
-    experiment_status: dict[str, JSON] = field(default_factory=dict)  # facts read from pods
-    status: JSON | None = None  # the DriftCheck's new status; None when unchanged
+    experiment_status: dict[str, ExperimentStatus] = field(default_factory=dict)  # facts read from pods
+    status: DriftCheckStatus | None = None  # the DriftCheck's new status; None when unchanged
     create: list[JSON] = field(default_factory=list)  # acting on decisions the status now records
     events: list[Event] = field(default_factory=list)
     counters: list[tuple[str, dict[str, str]]] = field(default_factory=list)
@@ -94,7 +107,6 @@ class Plan:
 class Draft:
     """One reconcile's working state: the parsed object, the status being built, the plan."""
 
-    body: JSON
     check: DriftCheck
     children: Children
     settings: Settings
@@ -104,10 +116,20 @@ class Draft:
     # (status, reason, message) of the Promoted condition when a promotion decision was
     # made in this reconcile; otherwise the condition carries over.
     promoted_condition: tuple[str, str, str] | None = None
+    # The Experiments' stored statuses, parsed once per reconcile (None: unreadable).
+    recorded: dict[str, ExperimentStatus | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.recorded = {name: recorded_status(exp) for name, exp in self.children.experiments.items()}
 
     @property
     def name(self) -> str:
         return self.check.metadata.name
+
+    def experiment_status(self, name: str) -> ExperimentStatus | None:
+        """The Experiment's status as this reconcile leaves it: planned here, else as stored."""
+        planned = self.plan.experiment_status.get(name)
+        return planned if planned is not None else self.recorded.get(name)
 
     def update(self, **changes: Any) -> None:
         self.status = self.status.model_copy(update=changes)

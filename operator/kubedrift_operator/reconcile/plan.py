@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import ValidationError
@@ -12,8 +13,18 @@ from kubedrift.models.status import DriftCheckStatus
 from kubedrift_operator.build import check as build_check
 from kubedrift_operator.build.common import ANNOTATION_HASH, JSON, job_service_account
 from kubedrift_operator.reconcile import checks, conditions, promotion, runs
-from kubedrift_operator.reconcile.draft import Children, Draft, Plan
+from kubedrift_operator.reconcile.draft import Children, Draft, Event, Plan
 from kubedrift_operator.settings import Settings
+
+
+@dataclass(frozen=True)
+class InvalidDriftCheck:
+    """A stored DriftCheck whose spec no longer validates (e.g. written before a CEL rule existed)."""
+
+    metadata: ObjectMeta
+    status: DriftCheckStatus
+    schedule: str  # as stored, for the Ready message
+    message: str  # the first validation error
 
 
 def first_error(error: ValidationError) -> str:
@@ -29,15 +40,25 @@ def parse_status(body: JSON) -> DriftCheckStatus:
         return DriftCheckStatus()  # an unreadable status is rebuilt from the children
 
 
-def plan(body: JSON, children: Children, settings: Settings, now: datetime) -> Plan:
+def parse(body: JSON) -> DriftCheck | InvalidDriftCheck:
+    """The raw DriftCheck as the model: done once, at the start of a reconcile."""
     meta = ObjectMeta.model_validate(body["metadata"])
     status = parse_status(body)
+    raw_spec = body.get("spec") or {}
     try:
-        spec = DriftCheckSpec.model_validate(body.get("spec") or {})
+        spec = DriftCheckSpec.model_validate(raw_spec)
     except ValidationError as error:
-        return _invalid(body, meta, status, first_error(error), now)
-    check = DriftCheck(metadata=meta, spec=spec, status=status)
-    draft = Draft(body=body, check=check, children=children, settings=settings, now=now, status=status)
+        return InvalidDriftCheck(meta, status, str(raw_spec.get("schedule", "")), first_error(error))
+    return DriftCheck(metadata=meta, spec=spec, status=status)
+
+
+def plan(
+    check: DriftCheck | InvalidDriftCheck, children: Children, settings: Settings, now: datetime
+) -> Plan:
+    if isinstance(check, InvalidDriftCheck):
+        return _invalid(check, now)
+    meta, spec = check.metadata, check.spec
+    draft = Draft(check=check, children=children, settings=settings, now=now, status=check.status)
 
     _static_children(draft)
     new_checks = checks.record_finished_checks(draft)
@@ -60,16 +81,13 @@ def plan(body: JSON, children: Children, settings: Settings, now: datetime) -> P
             promoted=draft.promoted_condition,
         ),
     )
-    _finish(draft.plan, status, draft.status)
+    _finish(draft.plan, check.status, draft.status)
     return draft.plan
 
 
 def _static_children(draft: Draft) -> None:
     """ConfigMap and CronJob follow the spec; applied only when their hash differs."""
-    wanted = [
-        build_check.config_map(draft.body, draft.check),
-        build_check.cron_job(draft.body, draft.check, draft.settings),
-    ]
+    wanted = [build_check.config_map(draft.check), build_check.cron_job(draft.check, draft.settings)]
     existing = {**draft.children.config_maps, **draft.children.cron_jobs}
     for manifest in wanted:
         current = existing.get(manifest["metadata"]["name"])
@@ -82,46 +100,11 @@ def _static_children(draft: Draft) -> None:
         )
 
 
-def _invalid(body: JSON, meta: ObjectMeta, status: DriftCheckStatus, message: str, now: datetime) -> Plan:
-    """A stored spec that no longer validates (e.g. written before a CEL rule existed)."""
+def _invalid(check: InvalidDriftCheck, now: datetime) -> Plan:
+    """An invalid stored spec: Stalled, and its children are left as they are."""
     out = Plan()
+    status, generation = check.status, check.metadata.generation
     was = conditions.get(status.conditions, "Stalled")
-    new = status.model_copy(
-        update={
-            "observed_generation": meta.generation,
-            "conditions": conditions.compute(
-                status,
-                generation=meta.generation,
-                now=now,
-                schedule=str((body.get("spec") or {}).get("schedule", "")),
-                suspended=True,
-                stalled=("InvalidSpec", message),
-            ),
-        }
-    )
-    if was is None or was.reason != "InvalidSpec" or was.message != message:
-        from kubedrift_operator.reconcile.draft import Event
-
-        out.events.append(Event("Warning", "InvalidSpec", message))
-    _finish(out, status, new)
-    return out
-
-
-def _finish(out: Plan, old: DriftCheckStatus, new: DriftCheckStatus) -> None:
-    if new != old:
-        out.status = new.to_wire()
-
-
-def apply_failed_status(body: JSON, message: str, *, rejected: bool, now: datetime) -> JSON:
-    """The status to show when a child could not be applied.
-
-    Rejected (a 4xx, e.g. an unknown timeZone the CronJob validation refuses) is the
-    user's to fix: Stalled. Anything else (5xx, timeouts) is retried: Reconciling.
-    """
-    status = parse_status(body)
-    generation = body["metadata"].get("generation")
-    spec = body.get("spec") or {}
-    reason = ("ChildRejected", message) if rejected else ("ApplyFailed", message)
     new = status.model_copy(
         update={
             "observed_generation": generation,
@@ -129,11 +112,44 @@ def apply_failed_status(body: JSON, message: str, *, rejected: bool, now: dateti
                 status,
                 generation=generation,
                 now=now,
-                schedule=str(spec.get("schedule", "")),
-                suspended=bool(spec.get("suspend")),
+                schedule=check.schedule,
+                suspended=True,
+                stalled=("InvalidSpec", check.message),
+            ),
+        }
+    )
+    if was is None or was.reason != "InvalidSpec" or was.message != check.message:
+        out.events.append(Event("Warning", "InvalidSpec", check.message))
+    _finish(out, status, new)
+    return out
+
+
+def _finish(out: Plan, old: DriftCheckStatus, new: DriftCheckStatus) -> None:
+    if new != old:
+        out.status = new
+
+
+def apply_failed_status(
+    check: DriftCheck, message: str, *, rejected: bool, now: datetime
+) -> DriftCheckStatus:
+    """The status to show when a child could not be applied.
+
+    Rejected (a 4xx, e.g. an unknown timeZone the CronJob validation refuses) is the
+    user's to fix: Stalled. Anything else (5xx, timeouts) is retried: Reconciling.
+    """
+    status, generation = check.status, check.metadata.generation
+    reason = ("ChildRejected", message) if rejected else ("ApplyFailed", message)
+    return status.model_copy(
+        update={
+            "observed_generation": generation,
+            "conditions": conditions.compute(
+                status,
+                generation=generation,
+                now=now,
+                schedule=check.spec.schedule,
+                suspended=check.spec.suspend,
                 stalled=reason if rejected else None,
                 reconciling=None if rejected else reason,
             ),
         }
     )
-    return new.to_wire()

@@ -17,7 +17,6 @@ from kubedrift.models.status import (
     RunStatus,
 )
 from kubedrift_operator import names, observe
-from kubedrift_operator.build.common import JSON
 from kubedrift_operator.build.promotion import destination, promotion_job
 from kubedrift_operator.reconcile.draft import Draft
 
@@ -31,17 +30,14 @@ def follow_promotion(draft: Draft) -> None:
     job = draft.children.jobs.get(pending.job)
     if job is None:
         draft.plan.create.append(
-            promotion_job(
-                draft.body, draft.check, draft.settings, pending.job, pending.source_uri, pending.uri
-            )
+            promotion_job(draft.check, draft.settings, pending.job, pending.source_uri, pending.uri)
         )
         return
     outcome = observe.job_outcome(job)
     if outcome is None:
         return
-    kind, when, job_reason, job_message = outcome
-    if kind == "Complete":
-        at = when or draft.now
+    if outcome.complete:
+        at = outcome.finished_at or draft.now
         production = ProductionModel(
             experiment=pending.experiment, objective=pending.objective, uri=pending.uri, promoted_at=at
         )
@@ -62,7 +58,7 @@ def follow_promotion(draft: Draft) -> None:
     pods = draft.children.pods_of_job(pending.job)
     pod = observe.newest(pods, "Failed")
     failure = observe.failure(observe.termination(pod)) if pod else None
-    why = f"{failure.reason}: {failure.message}" if failure else f"{job_reason}: {job_message}"
+    why = f"{failure.reason}: {failure.message}" if failure else f"{outcome.reason}: {outcome.message}"
     draft.update(promoting=None)
     draft.promoted_condition = (
         "True" if draft.status.production else "False",
@@ -71,13 +67,6 @@ def follow_promotion(draft: Draft) -> None:
     )
     draft.event("Warning", "PromotionFailed", f"copying {pending.experiment} to {pending.uri} failed: {why}")
     draft.count("promotions", result="failed")
-
-
-def _experiment_status(exp: JSON) -> ExperimentStatus | None:
-    try:
-        return ExperimentStatus.model_validate(exp.get("status") or {})
-    except ValueError:
-        return None
 
 
 def _start(
@@ -99,9 +88,7 @@ def _start(
     because = f": {why}" if why else ""
     draft.event("Normal", "Promoting", f"promoting {experiment} ({reason}) with Job {job}{because}")
     draft.plan.create.append(
-        promotion_job(
-            draft.body, draft.check, draft.settings, job, status.model_uri, destination(draft.check)
-        )
+        promotion_job(draft.check, draft.settings, job, status.model_uri, destination(draft.check))
     )
 
 
@@ -121,8 +108,7 @@ def handle_promote_annotations(draft: Draft) -> None:
     if requests and draft.status.promoting is None:
         name, value, exp = requests[0]  # one promotion at a time; the others wait their turn
         handled[handled_trigger_key(ANNOTATION_PROMOTE, name)] = value
-        status = draft.plan.experiment_status.get(name)
-        parsed = ExperimentStatus.model_validate(status) if status else _experiment_status(exp)
+        parsed = draft.experiment_status(name)
         if parsed is None or parsed.phase != "Succeeded" or not parsed.model_uri:
             draft.event(
                 "Warning",
@@ -201,9 +187,7 @@ def auto_promote(draft: Draft) -> None:
         draft.promoted_condition = ("True", "NotImproved", message)
         draft.event("Normal", "PromotionSkipped", message)
         return
-    exp = draft.children.experiments.get(run.best_experiment)
-    status = draft.plan.experiment_status.get(run.best_experiment)
-    parsed = ExperimentStatus.model_validate(status) if status else (_experiment_status(exp) if exp else None)
+    parsed = draft.experiment_status(run.best_experiment)
     if parsed is None or not parsed.model_uri:
         return
     shown = f"{best:.4g}" if best is not None else "none"
@@ -214,7 +198,7 @@ def auto_promote(draft: Draft) -> None:
 def mark_promoted_experiments(draft: Draft) -> None:
     """Exactly the production Experiment carries `promoted: true`."""
     production = draft.status.production.experiment if draft.status.production else None
-    for name, exp in draft.children.experiments.items():
-        wire = draft.plan.experiment_status.get(name) or exp.get("status") or {}
-        if bool(wire.get("promoted")) != (name == production) and (wire or name == production):
-            draft.plan.experiment_status[name] = {**wire, "promoted": name == production}
+    for name in draft.children.experiments:
+        status = draft.experiment_status(name) or ExperimentStatus()
+        if status.promoted != (name == production):
+            draft.plan.experiment_status[name] = status.model_copy(update={"promoted": name == production})

@@ -12,8 +12,6 @@ on the run's test data. It has no Experiment; its result goes to `run.baseline`.
 
 from __future__ import annotations
 
-from pydantic import ValidationError
-
 from kubedrift import decisions
 from kubedrift.decisions import retrain_reason
 from kubedrift.models.resources import ANNOTATION_RETRAIN_NOW, LABEL_INDEX
@@ -85,28 +83,24 @@ def follow_run(draft: Draft) -> bool:
     if run is None or run.phase != "Running" or draft.check.spec.retrain is None:
         return False
     children = draft.children
-    config = build.run_config_map(
-        draft.body, draft.check, run.name, run.baseline.uri if run.baseline else None
-    )
+    config = build.run_config_map(draft.check, run.name, run.baseline.uri if run.baseline else None)
     if config["metadata"]["name"] not in children.config_maps:
         draft.plan.create.append(config)
     for index in range(run.trials_total):
         exp_name = names.experiment(draft.name, run.name, index)
         if exp_name not in children.experiments:
-            draft.plan.create.append(build.experiment(draft.body, draft.check, run.name, index))
+            draft.plan.create.append(build.experiment(draft.check, run.name, index))
     job = children.jobs.get(run.job)
     if job is None:
         draft.plan.create.append(
-            build.run_job(
-                draft.body, draft.check, run.name, draft.settings, baseline=run.baseline is not None
-            )
+            build.run_job(draft.check, run.name, draft.settings, baseline=run.baseline is not None)
         )
 
     statuses: dict[int, ExperimentStatus] = {}
     pods = children.pods_of_job(run.job)
     for exp in children.experiments_of_run(run.name):
         index = int(exp["metadata"]["labels"].get(LABEL_INDEX, exp.get("spec", {}).get("index", -1)))
-        old = _experiment_status(exp)
+        old = draft.recorded[exp["metadata"]["name"]] or ExperimentStatus()
         new = (
             old
             if old.phase in TERMINAL
@@ -114,7 +108,7 @@ def follow_run(draft: Draft) -> bool:
         )
         statuses[index] = new
         if new != old:
-            draft.plan.experiment_status[exp["metadata"]["name"]] = new.to_wire()
+            draft.plan.experiment_status[exp["metadata"]["name"]] = new
             if new.phase != old.phase:
                 draft.count("experiments", phase=new.phase)
             if new.phase == "Failed":
@@ -153,13 +147,6 @@ def baseline_status(old: BaselineStatus, pods: list[JSON], job: JSON | None, ind
             "message": seen.message,
         }
     )
-
-
-def _experiment_status(exp: JSON) -> ExperimentStatus:
-    try:
-        return ExperimentStatus.model_validate(exp.get("status") or {})
-    except ValidationError:
-        return ExperimentStatus()
 
 
 def metrics_summary(metrics: dict[str, float]) -> str:
@@ -211,9 +198,9 @@ def trial_status(old: ExperimentStatus, pods: list[JSON], job: JSON | None, inde
         if pod is None and index not in failed_indexes:
             reason, message = (
                 "NotRun",
-                f"the run's Job ended ({ended[2] if ended else ''}) before this trial ran",
+                f"the run's Job ended ({ended.reason if ended else ''}) before this trial ran",
             )
-            finished = ended[1] if ended else None
+            finished = ended.finished_at if ended else None
         else:
             term = observe.termination(pod) if pod else None
             failure = observe.failure(term)
@@ -250,7 +237,7 @@ def _summarise(draft: Draft, run: RunStatus, statuses: dict[int, ExperimentStatu
             "best_experiment": best_name,
             "best_objective": succeeded[best].objective if best is not None else None,
             "phase": ("Succeeded" if succeeded else "Failed") if done else "Running",
-            "finished_at": (outcome[1] or draft.now) if outcome else None,
+            "finished_at": (outcome.finished_at or draft.now) if outcome else None,
         }
     )
     draft.update(run=updated)

@@ -178,6 +178,14 @@ class OperatorProcess:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=30)
 
+    def crashed(self, timeout: float) -> int:
+        """Wait for the operator to exit by itself (an armed crash point); its exit code."""
+        assert self.proc is not None
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"the operator did not exit:\n{self.logs()[-3000:]}") from None
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)

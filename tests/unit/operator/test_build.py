@@ -25,7 +25,7 @@ def parsed(body: dict) -> DriftCheck:
 
 def test_cron_job_is_hardened_and_forbids_overlap() -> None:
     body = f.driftcheck()
-    cron = build_check.cron_job(body, parsed(body), Settings(job_image="img:1"))
+    cron = build_check.cron_job(parsed(body), Settings(job_image="img:1"))
     spec = cron["spec"]
     assert spec["concurrencyPolicy"] == "Forbid" and spec["successfulJobsHistoryLimit"] == 3
     assert cron["metadata"]["ownerReferences"][0] == {
@@ -60,20 +60,20 @@ def test_cron_job_is_hardened_and_forbids_overlap() -> None:
 
 def test_time_zone_and_suspend_follow_the_spec_and_change_the_hash() -> None:
     body = f.driftcheck()
-    first = build_check.cron_job(body, parsed(body), Settings())
+    first = build_check.cron_job(parsed(body), Settings())
     body["spec"].update(suspend=True, timeZone="Europe/Berlin")
-    second = build_check.cron_job(body, parsed(body), Settings())
+    second = build_check.cron_job(parsed(body), Settings())
     assert second["spec"]["suspend"] is True and second["spec"]["timeZone"] == "Europe/Berlin"
     assert (
         first["metadata"]["annotations"][ANNOTATION_HASH]
         != second["metadata"]["annotations"][ANNOTATION_HASH]
     )
-    assert build_check.cron_job(body, parsed(body), Settings()) == second  # deterministic
+    assert build_check.cron_job(parsed(body), Settings()) == second  # deterministic
 
 
 def test_config_map_holds_the_check_config_without_credentials() -> None:
     body = f.driftcheck()
-    config = build_check.config_map(body, parsed(body))
+    config = build_check.config_map(parsed(body))
     text = config["data"]["config.json"]
     assert '"check": "bikes"' in text and "s3://bikes/current/" in text
     # the Secret is named, never read: the operator has no credential to put here
@@ -83,7 +83,7 @@ def test_config_map_holds_the_check_config_without_credentials() -> None:
 def test_run_job_is_indexed_with_a_failure_policy() -> None:
     body = f.driftcheck()
     body["spec"]["retrain"].update(parallelism=4, backoffLimitPerIndex=2, maxFailedIndexes=3)
-    job = build_run.run_job(body, parsed(body), "r123456", Settings())
+    job = build_run.run_job(parsed(body), "r123456", Settings())
     spec = job["spec"]
     assert spec["completionMode"] == "Indexed" and spec["completions"] == 6
     assert (spec["parallelism"], spec["backoffLimitPerIndex"], spec["maxFailedIndexes"]) == (4, 2, 3)
@@ -102,26 +102,26 @@ def test_a_baseline_adds_one_index_after_the_grid_and_its_model_to_the_config() 
     body = f.driftcheck()
     body["spec"]["retrain"].update(parallelism=4, maxFailedIndexes=3)
     check = parsed(body)
-    plain = build_run.run_job(body, check, "r1", Settings())["spec"]
-    with_baseline = build_run.run_job(body, check, "r1", Settings(), baseline=True)["spec"]
+    plain = build_run.run_job(check, "r1", Settings())["spec"]
+    with_baseline = build_run.run_job(check, "r1", Settings(), baseline=True)["spec"]
     assert (plain["completions"], with_baseline["completions"]) == (6, 7)
     # only the completions change: the failure policy and limits hold for the baseline index too
     assert {**with_baseline, "completions": 6} == plain
-    config = json.loads(build_run.run_config_map(body, check, "r1", "s3://p/prod")["data"]["config.json"])
+    config = json.loads(build_run.run_config_map(check, "r1", "s3://p/prod")["data"]["config.json"])
     assert config["baselineModelUri"] == "s3://p/prod"
-    assert "baselineModelUri" not in build_run.run_config_map(body, check, "r1")["data"]["config.json"]
+    assert "baselineModelUri" not in build_run.run_config_map(check, "r1")["data"]["config.json"]
 
 
 def test_parallelism_never_exceeds_the_grid() -> None:
     body = f.driftcheck()
     body["spec"]["retrain"].update(parallelism=50)
-    assert build_run.run_job(body, parsed(body), "r1", Settings())["spec"]["parallelism"] == 6
+    assert build_run.run_job(parsed(body), "r1", Settings())["spec"]["parallelism"] == 6
 
 
 def test_experiments_map_indexes_to_the_jobs_grid_order() -> None:
     body = f.driftcheck()
     check = parsed(body)
-    exps = [build_run.experiment(body, check, "r1", i) for i in range(6)]
+    exps = [build_run.experiment(check, "r1", i) for i in range(6)]
     assert [e["metadata"]["name"] for e in exps] == [f"bikes-r1-{i}" for i in range(6)]
     # names sorted: min_samples_split varies slowest, n_estimators fastest
     assert [e["spec"]["paramsSummary"] for e in exps[:3]] == [

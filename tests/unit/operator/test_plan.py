@@ -8,8 +8,8 @@ from typing import Any
 
 from kubedrift.models.status import HISTORY_LIMIT
 from kubedrift_operator import names
+from kubedrift_operator.reconcile import plan as reconcile
 from kubedrift_operator.reconcile.draft import Children, Plan
-from kubedrift_operator.reconcile.plan import plan
 from kubedrift_operator.settings import Settings
 from tests.unit.operator import factories as f
 
@@ -26,19 +26,29 @@ def settled(body: dict[str, Any], objects: list[dict[str, Any]] | None = None) -
     from tests.unit.operator.test_build import parsed
 
     return Children.of(
-        "bikes", [config_map(body, parsed(body)), cron_job(body, parsed(body), SETTINGS), *(objects or [])]
+        "bikes", [config_map(parsed(body)), cron_job(parsed(body), SETTINGS), *(objects or [])]
     )
 
 
+def plan(body: dict[str, Any], children: Children, settings: Settings, now: Any) -> Plan:
+    """The plan for a raw body, parsed once as the controller does."""
+    return reconcile.plan(reconcile.parse(body), children, settings, now)
+
+
+def written(out: Plan) -> dict[str, Any] | None:
+    """The DriftCheck status as the controller writes it; None when unchanged."""
+    return out.status.to_wire() if out.status is not None else None
+
+
 def apply_plan(body: dict[str, Any], out: Plan) -> dict[str, Any]:
-    return {**body, "status": out.status} if out.status is not None else body
+    return {**body, "status": written(out)} if out.status is not None else body
 
 
 def test_a_new_driftcheck_gets_its_children_and_ready() -> None:
     out = plan(f.driftcheck(), Children(service_account=False), SETTINGS, f.NOW)
     assert [m["kind"] for m in out.apply] == ["ServiceAccount", "ConfigMap", "CronJob"]
-    assert out.status is not None and cond(out.status, "Ready")["status"] == "True"
-    assert cond(out.status, "Drifted")["status"] == "Unknown"
+    assert written(out) is not None and cond(written(out), "Ready")["status"] == "True"
+    assert cond(written(out), "Drifted")["status"] == "Unknown"
     assert out.create == [] and out.create_first == []
 
 
@@ -46,16 +56,16 @@ def test_a_settled_driftcheck_plans_nothing() -> None:
     body = f.driftcheck()
     body = apply_plan(body, plan(body, settled(body), SETTINGS, f.NOW))
     again = plan(body, settled(body), SETTINGS, f.NOW + timedelta(minutes=5))
-    assert (again.apply, again.create, again.status, again.events) == ([], [], None, [])
+    assert (again.apply, again.create, written(again), again.events) == ([], [], None, [])
 
 
 def test_an_invalid_stored_spec_stalls_without_touching_children() -> None:
     body = f.driftcheck(spec={"schedule": "* *"})
     out = plan(body, Children(), SETTINGS, f.NOW)
-    assert out.apply == [] and out.status is not None
+    assert out.apply == [] and written(out) is not None
     assert (
-        cond(out.status, "Stalled")["reason"] == "InvalidSpec"
-        and cond(out.status, "Ready")["status"] == "False"
+        cond(written(out), "Stalled")["reason"] == "InvalidSpec"
+        and cond(written(out), "Ready")["status"] == "False"
     )
     assert [e.reason for e in out.events] == ["InvalidSpec"]
 
@@ -64,7 +74,7 @@ def test_check_now_creates_one_job_and_acknowledges_it() -> None:
     body = f.driftcheck(annotations={"kubedrift.io/check-now": "t1"})
     out = plan(body, settled(body), SETTINGS, f.NOW)
     assert [j["metadata"]["name"] for j in out.create_first] == [names.check_now_job("bikes", "t1")]
-    assert out.status is not None and out.status["handledTriggers"]["kubedrift.io/check-now"] == "t1"
+    assert written(out) is not None and written(out)["handledTriggers"]["kubedrift.io/check-now"] == "t1"
     again = plan(apply_plan(body, out), settled(body), SETTINGS, f.NOW)
     assert again.create_first == []
 
@@ -80,7 +90,7 @@ def drifted_check(drift: bool = True) -> tuple[dict[str, Any], Children]:
 def test_drift_records_the_check_and_starts_exactly_one_run() -> None:
     body, children = drifted_check()
     out = plan(body, children, SETTINGS, f.NOW + timedelta(seconds=5))
-    status = out.status
+    status = written(out)
     assert status is not None
     assert status["lastCheck"]["datasetDrift"] is True and status["lastCheck"]["job"] == "bikes-check-1"
     run = status["run"]
@@ -91,15 +101,15 @@ def test_drift_records_the_check_and_starts_exactly_one_run() -> None:
     assert cond(status, "Drifted")["status"] == "True" and cond(status, "Retraining")["status"] == "True"
     # the same check is never recorded twice, and no second run starts
     again = plan(apply_plan(body, out), children, SETTINGS, f.NOW + timedelta(seconds=10))
-    assert again.status is None or again.status["run"]["name"] == run["name"]
-    assert len(again.status["history"] if again.status else status["history"]) == 1
+    assert written(again) is None or written(again)["run"]["name"] == run["name"]
+    assert len(written(again)["history"] if written(again) else status["history"]) == 1
 
 
 def test_no_drift_records_the_check_without_a_run() -> None:
     body, children = drifted_check(drift=False)
     out = plan(body, children, SETTINGS, f.NOW)
-    assert out.status is not None and "run" not in out.status and out.create == []
-    assert cond(out.status, "Drifted")["reason"] == "NoDrift"
+    assert written(out) is not None and "run" not in written(out) and out.create == []
+    assert cond(written(out), "Drifted")["reason"] == "NoDrift"
 
 
 def test_a_failed_check_reads_the_jobs_reason() -> None:
@@ -112,11 +122,11 @@ def test_a_failed_check_reads_the_jobs_reason() -> None:
         message={"error": {"reason": "DataNotFound", "message": "no s3://x"}},
     )
     out = plan(body, settled(body, [job, pod]), SETTINGS, f.NOW)
-    assert out.status is not None
-    assert out.status["lastCheck"]["reason"] == "DataNotFound"
+    assert written(out) is not None
+    assert written(out)["lastCheck"]["reason"] == "DataNotFound"
     assert (
-        cond(out.status, "Ready")["reason"] == "DataNotFound"
-        and cond(out.status, "Stalled")["status"] == "True"
+        cond(written(out), "Ready")["reason"] == "DataNotFound"
+        and cond(written(out), "Stalled")["status"] == "True"
     )
     assert [(e.type, e.reason) for e in out.events] == [("Warning", "CheckFailed")]
 
@@ -125,9 +135,9 @@ def test_a_finished_job_without_its_pod_waits_then_is_recorded_unavailable() -> 
     body = f.driftcheck()
     job = f.job("bikes-check-1", "check", outcome="Complete", at=f.NOW)
     soon = plan(body, settled(body, [job]), SETTINGS, f.NOW + timedelta(seconds=3))
-    assert soon.requeue_after is not None and "lastCheck" not in (soon.status or {})
+    assert soon.requeue_after is not None and "lastCheck" not in (written(soon) or {})
     late = plan(body, settled(body, [job]), SETTINGS, f.NOW + timedelta(minutes=2))
-    assert late.status is not None and late.status["lastCheck"]["reason"] == "ResultUnavailable"
+    assert written(late) is not None and written(late)["lastCheck"]["reason"] == "ResultUnavailable"
 
 
 def test_history_is_capped() -> None:
@@ -139,9 +149,9 @@ def test_history_is_capped() -> None:
         summary = {**f.check_summary(drift=False), "finishedAt": f.ts(at)}
         objects.append(f.pod(f"bikes-check-{i}", "Succeeded", message=summary, at=at))
     out = plan(body, settled(body, objects), SETTINGS, f.NOW + timedelta(hours=1))
-    assert out.status is not None and len(out.status["history"]) == HISTORY_LIMIT
-    assert out.status["lastCheck"]["job"] == f"bikes-check-{HISTORY_LIMIT + 4}"
-    assert out.status["history"][0]["job"] == out.status["lastCheck"]["job"]
+    assert written(out) is not None and len(written(out)["history"]) == HISTORY_LIMIT
+    assert written(out)["lastCheck"]["job"] == f"bikes-check-{HISTORY_LIMIT + 4}"
+    assert written(out)["history"][0]["job"] == written(out)["lastCheck"]["job"]
 
 
 def running(body: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -176,11 +186,11 @@ def test_trials_become_experiment_statuses_and_the_run_is_summarised() -> None:
     children = settled(body, [*exps, *pods, job, f.job("bikes-check-1", "check", outcome="Complete")])
     children.pods.append(f.pod("bikes-check-1", "Succeeded", message=f.check_summary()))
     out = plan(body, children, SETTINGS, f.NOW + timedelta(minutes=5))
-    statuses = out.experiment_status
+    statuses = {name: s.to_wire() for name, s in out.experiment_status.items()}
     assert statuses[names.experiment("bikes", run, 4)]["objective"] == 0.90
     failed = statuses[names.experiment("bikes", run, 3)]
     assert (failed["phase"], failed["reason"], failed["message"]) == ("Failed", "TrainingFailed", "boom")
-    status = out.status
+    status = written(out)
     assert status is not None
     summary = status["run"]
     assert (summary["phase"], summary["trialsSucceeded"], summary["trialsFailed"]) == ("Succeeded", 5, 1)
@@ -237,9 +247,7 @@ def test_promotion_skips_a_model_that_does_not_beat_production_by_the_margin() -
             best_objective=0.90,
         ),
     )
-    draft = Draft(
-        body=body, check=parsed(body), children=Children(), settings=SETTINGS, now=f.NOW, status=status
-    )
+    draft = Draft(check=parsed(body), children=Children(), settings=SETTINGS, now=f.NOW, status=status)
     promotion.auto_promote(draft)
     assert draft.status.promoting is None and draft.promoted_condition is not None
     assert draft.promoted_condition[1] == "NotImproved"
@@ -249,7 +257,7 @@ def test_promotion_skips_a_model_that_does_not_beat_production_by_the_margin() -
 def test_status_never_holds_credentials() -> None:
     body, children = drifted_check()
     out = plan(body, children, SETTINGS, f.NOW)
-    assert "AWS_SECRET" not in str(out.status) and "secretKeyRef" not in str(out.status)
+    assert "AWS_SECRET" not in str(written(out)) and "secretKeyRef" not in str(written(out))
 
 
 def test_a_grid_param_the_estimator_lacks_stalls_before_any_job() -> None:
@@ -257,8 +265,8 @@ def test_a_grid_param_the_estimator_lacks_stalls_before_any_job() -> None:
     body = f.driftcheck()
     body["spec"]["retrain"]["grid"] = {"n_estimator": [10, 20]}
     out = plan(body, Children(), SETTINGS, f.NOW)
-    assert out.apply == [] and out.create == [] and out.status is not None
-    stalled = cond(out.status, "Stalled")
+    assert out.apply == [] and out.create == [] and written(out) is not None
+    stalled = cond(written(out), "Stalled")
     assert stalled["reason"] == "InvalidSpec"
     assert "grid may only name constructor params of the estimator" in stalled["message"]
 
@@ -282,8 +290,8 @@ def production_check(objective: float = 0.80, margin: float = 0.05) -> tuple[dic
 def test_a_run_with_a_production_model_evaluates_it_as_the_index_after_the_grid() -> None:
     body, children = production_check()
     out = plan(body, children, SETTINGS, f.NOW)
-    assert out.status is not None
-    run = out.status["run"]
+    assert written(out) is not None
+    run = written(out)["run"]
     assert run["trialsTotal"] == 6
     assert run["baseline"] == {"experiment": "bikes-rold-1", "uri": PRODUCTION_URI, "phase": "Pending"}
     assert [m["kind"] for m in out.create] == ["ConfigMap", *["Experiment"] * 6, "Job"]
@@ -301,7 +309,7 @@ def test_a_run_with_a_production_model_evaluates_it_as_the_index_after_the_grid(
 def test_a_run_without_a_production_model_has_no_baseline() -> None:
     body, children = drifted_check()
     out = plan(body, children, SETTINGS, f.NOW)
-    assert out.status is not None and "baseline" not in out.status["run"]
+    assert written(out) is not None and "baseline" not in written(out)["run"]
     assert "baselineModelUri" not in out.create[0]["data"]["config.json"]
     assert out.create[-1]["spec"]["completions"] == 6
 
@@ -341,10 +349,10 @@ def test_the_run_ends_only_when_its_baseline_index_has_ended() -> None:
     body = running_with_production()
     # the Job says index 6 completed, but its pod is not in the cache yet
     _, out, _ = ended_run(body, None, completed="0-6")
-    assert out.status is not None
-    run = out.status["run"]
+    assert written(out) is not None
+    run = written(out)["run"]
     assert run["phase"] == "Running" and run["trialsSucceeded"] == 6 and run["baseline"]["phase"] == "Pending"
-    assert "promoting" not in out.status
+    assert "promoting" not in written(out)
 
 
 def test_auto_promotion_keeps_production_when_the_best_does_not_beat_it_on_the_same_test_data() -> None:
@@ -352,7 +360,7 @@ def test_auto_promotion_keeps_production_when_the_best_does_not_beat_it_on_the_s
     job = names.run_job("bikes", running(body)[1])
     pod = f.pod(job, "Succeeded", index=6, message=baseline_summary(0.88))  # ... but not 0.88 on this data
     _, out, _ = ended_run(body, pod, completed="0-6")
-    status = out.status
+    status = written(out)
     assert status is not None
     run = status["run"]
     assert run["phase"] == "Succeeded" and run["trialsTotal"] == 6 and run["trialsSucceeded"] == 6
@@ -370,8 +378,8 @@ def test_auto_promotion_promotes_when_the_best_beats_the_re_evaluated_production
     job = names.run_job("bikes", running(body)[1])
     pod = f.pod(job, "Succeeded", index=6, message=baseline_summary(0.70))
     _, out, _ = ended_run(body, pod, completed="0-6")
-    assert out.status is not None and out.status["run"]["baseline"]["objective"] == 0.70
-    assert out.status["promoting"]["experiment"] == out.status["run"]["bestExperiment"]
+    assert written(out) is not None and written(out)["run"]["baseline"]["objective"] == 0.70
+    assert written(out)["promoting"]["experiment"] == written(out)["run"]["bestExperiment"]
     promoting = next(e for e in out.events if e.reason == "Promoting")
     assert "0.7 on this run's test data" in promoting.message
 
@@ -387,7 +395,7 @@ def test_a_failed_baseline_falls_back_to_the_recorded_objective_and_says_so() ->
         message={"error": {"reason": "DataUnreadable", "message": "the test data lacks column(s) hum"}},
     )
     _, out, _ = ended_run(body, pod, completed="0-5", failed="6")
-    status = out.status
+    status = written(out)
     assert status is not None
     run = status["run"]
     assert run["phase"] == "Succeeded" and run["trialsFailed"] == 0
