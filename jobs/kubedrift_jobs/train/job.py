@@ -30,7 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--all", action="store_true", help="run the whole grid locally and print the table")
     parser.add_argument("--workers", type=int, help="local processes for --all (default: the CPU count)")
     parser.add_argument("--sort-by", help="the metric to sort the table by (default: the objective)")
-    parser.add_argument("--termination-log", help="where the summary goes (default: /dev/termination-log)")
+    parser.add_argument(
+        "--termination-message-path",
+        help="where the summary goes (default: $KUBEDRIFT_TERMINATION_MESSAGE_PATH or /dev/termination-log)",
+    )
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -38,7 +41,9 @@ def run_command(args: argparse.Namespace) -> int:
         from kubedrift_jobs.train.local import main_local
 
         return main_local(args.config, workers=args.workers, sort_by=args.sort_by)
-    return main_index(args.config, args.index, baseline=args.baseline, termination_path=args.termination_log)
+    return main_index(
+        args.config, args.index, baseline=args.baseline, termination_path=args.termination_message_path
+    )
 
 
 def completion_index(explicit: int | None) -> int:

@@ -9,17 +9,12 @@ from pydantic import ValidationError
 from kubedrift.models.driftcheck import DriftCheckSpec
 from kubedrift.models.resources import DriftCheck, ObjectMeta
 from kubedrift.models.status import DriftCheckStatus
+from kubedrift.models.validation import first_error
 from kubedrift_operator.build import check as build_check
 from kubedrift_operator.build.common import ANNOTATION_HASH, JSON, job_service_account
 from kubedrift_operator.reconcile import checks, conditions, promotion, runs
 from kubedrift_operator.reconcile.draft import Children, Draft, Plan
 from kubedrift_operator.settings import Settings
-
-
-def first_error(error: ValidationError) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"])
-    return f"spec.{where}: {first['msg']}" if where else first["msg"]
 
 
 def parse_status(body: JSON) -> DriftCheckStatus:
@@ -35,7 +30,7 @@ def plan(body: JSON, children: Children, settings: Settings, now: datetime) -> P
     try:
         spec = DriftCheckSpec.model_validate(body.get("spec") or {})
     except ValidationError as error:
-        return _invalid(body, meta, status, first_error(error), now)
+        return _invalid(body, meta, status, first_error(error, "spec"), now)
     check = DriftCheck(metadata=meta, spec=spec, status=status)
     draft = Draft(body=body, check=check, children=children, settings=settings, now=now, status=status)
 
