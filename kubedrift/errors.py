@@ -5,6 +5,7 @@
      ├── DataError
      │    ├── DataNotFound   a reference/current/train/test URI is empty  exit 3
      │    └── DataUnreadable corrupt Parquet, wrong column, wrong type    exit 4
+     ├── NotFound           a Kubernetes object that is not there         exit 1
      ├── TrainingError      the estimator failed to fit with these params exit 5
      └── TransientError     storage unreachable, timeouts; worth a retry  exit 75
 
@@ -43,6 +44,13 @@ class DataNotFound(DataError):
 class DataUnreadable(DataError):
     exit_code = 4
     reason = "DataUnreadable"
+
+
+class NotFound(KubedriftError):
+    """A Kubernetes object that is not there; missing data is DataNotFound."""
+
+    exit_code = 1
+    reason = "NotFound"
 
 
 class TrainingError(KubedriftError):

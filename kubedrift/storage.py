@@ -63,10 +63,6 @@ def _path(uri: str) -> str:
     return uri.removeprefix("s3://") if is_s3(uri) else local_path(uri)
 
 
-def _uri(fs_path: str, like: str) -> str:
-    return f"s3://{fs_path}" if is_s3(like) else fs_path
-
-
 @contextmanager
 def storage_errors(uri: str) -> Iterator[None]:
     """Translate what s3fs, botocore and the OS raise into kubedrift's errors."""

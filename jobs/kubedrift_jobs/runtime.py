@@ -27,8 +27,12 @@ from kubedrift.models.jobconfig import (
     ENV_TERMINATION_MESSAGE_PATH,
 )
 from kubedrift.models.results import TERMINATION_MESSAGE_LIMIT, JobFailure
+from kubedrift.models.validation import first_error
+from kubedrift.text import shorten
 
 M = TypeVar("M", bound=Model)
+
+FAILURE_MESSAGE_LIMIT = 2000  # the JobFailure document must stay far below the 4 KiB limit
 
 
 def load_config(model: type[M], path: str | None = None) -> M:
@@ -43,13 +47,7 @@ def load_config(model: type[M], path: str | None = None) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(f"invalid config {path}: {_first_error(error)}") from error
-
-
-def _first_error(error: ValidationError) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"])
-    return f"{where}: {first['msg']}" if where else first["msg"]
+        raise ConfigError(f"invalid config {path}: {first_error(error)}") from error
 
 
 def termination_message_path(explicit: str | None = None) -> Path:
@@ -90,7 +88,7 @@ def run_job(body: Callable[[], str], termination_path: str | None = None) -> int
     try:
         summary = body()
     except KubedriftError as error:
-        failure = JobFailure(reason=error.reason, message=error.message[:2000])
+        failure = JobFailure(reason=error.reason, message=shorten(error.message, FAILURE_MESSAGE_LIMIT))
         print(f"error: {error.reason}: {error.message}", file=sys.stderr)
         write_termination_message(json.dumps({"error": failure.to_wire()}), termination_path)
         return error.exit_code

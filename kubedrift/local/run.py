@@ -25,7 +25,8 @@ from kubedrift.local.render import print_drift
 from kubedrift.models.jobconfig import CheckJobConfig, TrainJobConfig
 from kubedrift.models.report import DriftReport
 from kubedrift.models.resources import DriftCheck
-from kubedrift.models.results import CheckSummary, TrialSummary
+from kubedrift.models.results import CheckSummary, FailedTrial, TrialSummary
+from kubedrift.table.trials import experiment_name
 from kubedrift_jobs.drift.job import publish, report_folder
 from kubedrift_jobs.drift.summary import check_summary
 from kubedrift_jobs.promote import copy_model
@@ -106,7 +107,7 @@ def run_local(
     ]
     if not trials:
         raise TrainingError(f"every trial of run {run_id} failed; see the table above")
-    promotion = _promote(check, run, trials, destination, config)
+    promotion = _promote(check, run, trials, destination, config, production)
     console.print(promotion.message, soft_wrap=True, highlight=False)
     return LocalOutcome(summary, reason, run, promotion)
 
@@ -134,8 +135,27 @@ def _production(destination: str, config: CheckJobConfig) -> dict[str, Any] | No
     return document
 
 
+def reevaluation(run: LocalRun, production: dict[str, Any] | None) -> decisions.Reevaluation | None:
+    """The run's baseline row as the shared verdict reads it: the production model on this run's data."""
+    if production is None:
+        return None
+    for outcome in run.outcomes.values():
+        if isinstance(outcome, TrialResult) and outcome.summary.baseline:
+            return decisions.Reevaluation(production["experiment"], outcome.summary.objective)
+        if isinstance(outcome, FailedTrial) and outcome.baseline:
+            return decisions.Reevaluation(
+                production["experiment"], failure=f"{outcome.reason}: {outcome.message}"
+            )
+    return None
+
+
 def _promote(
-    check: DriftCheck, run: LocalRun, trials: list[TrialSummary], destination: str, config: CheckJobConfig
+    check: DriftCheck,
+    run: LocalRun,
+    trials: list[TrialSummary],
+    destination: str,
+    config: CheckJobConfig,
+    production: dict[str, Any] | None,
 ) -> Promotion:
     retrain, policy = check.spec.retrain, check.spec.promotion
     assert retrain is not None
@@ -144,26 +164,26 @@ def _promote(
         {t.index: t.objective for t in sorted(trials, key=lambda t: t.index)}, objective.goal
     )
     best = next((t for t in trials if t.index == best_index), None)
-    if best is None or best.objective is None:
-        return Promotion(False, f"nothing to promote: no trial has a value for {objective.metric}")
-    baseline = next(
-        (o.summary for o in run.outcomes.values() if isinstance(o, TrialResult) and o.summary.baseline), None
+    label = experiment_name(best.trial_id) if best is not None else "none"
+    verdict = decisions.promotion_verdict(
+        best_experiment=label,
+        best_objective=best.objective if best is not None else None,
+        metric=objective.metric,
+        goal=objective.goal,
+        policy=policy.policy,
+        min_improvement=policy.min_improvement,
+        production=(
+            decisions.Production(production["experiment"], production.get("objective"))
+            if production
+            else None
+        ),
+        reevaluation=reevaluation(run, production),
     )
-    # Locally the production model is re-evaluated on this run's test data (the baseline row).
-    production = baseline.objective if baseline is not None else None
-    label = f"exp-{best.trial_id}"
-    if policy.policy != "Auto":
-        return Promotion(
-            False, f"best {label} {objective.metric}={best.objective:.4g}; promotion policy is Manual"
-        )
-    if not decisions.improves(best.objective, production, objective.goal, policy.min_improvement):
-        return Promotion(
-            False,
-            f"best {label} {objective.metric}={best.objective:.4g} does not beat production "
-            f"({production:.4g}) by more than {policy.min_improvement}; production kept",
-            label,
-            best.objective,
-        )
+    if best is None or best.objective is None:
+        return Promotion(False, verdict.message)
+    if not verdict.promote:
+        kept = "; production kept" if verdict.reason == "NotImproved" else ""
+        return Promotion(False, verdict.message + kept, label, best.objective)
     target = copy_model(best.model_uri, destination, config.storage)
     record = {
         "experiment": label,
@@ -178,10 +198,4 @@ def _promote(
     storage.write_text(
         storage.join(destination, PRODUCTION_RECORD), json.dumps(record, indent=1), config.storage
     )
-    return Promotion(
-        True,
-        f"promoted {label} ({objective.metric}={best.objective:.4g}) to {target}",
-        label,
-        best.objective,
-        target,
-    )
+    return Promotion(True, f"promoted {label} ({verdict.message}) to {target}", label, best.objective, target)

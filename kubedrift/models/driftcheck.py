@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, JsonValue, field_validator, model_validator
 
 from kubedrift.models.base import Model
-from kubedrift.models.estimators import ESTIMATOR_PARAMS
+from kubedrift.models.estimators import ESTIMATORS, REGRESSORS
+from kubedrift.models.metrics import CLASSIFICATION_METRICS, METRICS, REGRESSION_METRICS
 from kubedrift.models.rules import Rule, cel_matches, cel_rules
 
 # A URI is a Parquet file, a directory/prefix or a glob: s3://, file:// or a plain path.
@@ -41,20 +42,13 @@ StatTestName = Literal[
     "t_test",
 ]
 
-EstimatorName = Literal[
-    "RandomForestClassifier",
-    "RandomForestRegressor",
-    "ExtraTreesClassifier",
-    "ExtraTreesRegressor",
-    "GradientBoostingClassifier",
-    "GradientBoostingRegressor",
-    "HistGradientBoostingClassifier",
-    "HistGradientBoostingRegressor",
-    "LogisticRegression",
-    "Ridge",
-]
-
-MetricName = Literal["avg_prec", "roc_auc", "accuracy", "f1", "log_loss", "rmse", "mae", "r2"]
+# The literals come from the tables; mypy cannot read a computed Literal, so it sees str.
+if TYPE_CHECKING:
+    EstimatorName = str
+    MetricName = str
+else:
+    EstimatorName = Literal[tuple(ESTIMATORS)]
+    MetricName = Literal[tuple(METRICS)]
 
 # A grid value or fixed param: what a scikit-learn constructor takes from YAML.
 ParamValue = JsonValue
@@ -198,7 +192,7 @@ UNKNOWN_PARAMS = "{} may only name constructor params of the estimator (random_s
 
 
 def _known_params(estimator: str, names: Iterable[str]) -> bool:
-    return set(names) <= set(ESTIMATOR_PARAMS[estimator])
+    return set(names) <= set(ESTIMATORS[estimator].params)
 
 
 class ModelSpec(Model):
@@ -240,27 +234,21 @@ class ResourceRequirements(Model):
 Trigger = Literal["OnDrift", "Always", "Manual"]
 
 
-CLASSIFICATION_METRICS = ("avg_prec", "roc_auc", "accuracy", "f1", "log_loss")
-REGRESSION_METRICS = ("rmse", "mae", "r2")
-# Which way is better for a metric that is not the objective (the objective has its goal):
-# the training job's ranking and the comparison table's sort order.
-LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae"})
-
 # Bounds keep the CEL rules' estimated cost within the apiserver's budget, and a
 # grid within what one Indexed Job can run.
 MAX_GRID_PARAMS = 32
 MAX_GRID_VALUES = 1000
 MAX_METRICS = 8
 GridValues = Annotated[list[ParamValue], Field(min_length=1, max_length=MAX_GRID_VALUES)]
-_REGRESSION_ESTIMATOR = "(self.model.estimator.endsWith('Regressor') || self.model.estimator == 'Ridge')"
+_REGRESSION_ESTIMATOR = f"self.model.estimator in {list(REGRESSORS)}"
 OBJECTIVE_RULE = Rule(
     cel=(
         f"{_REGRESSION_ESTIMATOR} ? "
         f"([self.objective.metric] + self.metrics).all(m, m in {list(REGRESSION_METRICS)}) : "
         f"([self.objective.metric] + self.metrics).all(m, m in {list(CLASSIFICATION_METRICS)})"
     ),
-    message="metrics must fit the estimator: rmse, mae, r2 for regressors (and Ridge); "
-    "avg_prec, roc_auc, accuracy, f1, log_loss for classifiers",
+    message=f"metrics must fit the estimator: {', '.join(REGRESSION_METRICS)} for regressors (and Ridge); "
+    f"{', '.join(CLASSIFICATION_METRICS)} for classifiers",
     field_path=".objective.metric",
 )
 
@@ -303,7 +291,7 @@ class Retrain(Model):
 
     @model_validator(mode="after")
     def _metric_fits_estimator(self) -> Retrain:
-        regression = self.model.estimator.endswith("Regressor") or self.model.estimator == "Ridge"
+        regression = ESTIMATORS[self.model.estimator].regression
         wanted = {self.objective.metric, *self.metrics}
         fits = wanted <= set(REGRESSION_METRICS if regression else CLASSIFICATION_METRICS)
         OBJECTIVE_RULE.check(fits, self)

@@ -1,4 +1,8 @@
-"""The constructor params of each allow-listed estimator, known without scikit-learn.
+"""The allow-listed estimators, one row each: everything about them known without scikit-learn.
+
+The model's literal, the CEL rule and the Python validation of `retrain`, and the
+training job's class lookup all read this table, so "is this a regressor" is
+answered in one place.
 
 The operator has no scikit-learn, yet a grid that names a param the estimator does
 not have should stop before any Job starts, not fail in twelve pods. So the names
@@ -9,6 +13,9 @@ scikit-learn's own constraints.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
 
 # Set from `retrain.randomSeed`, so that every trial of a run is reproducible.
 SEED_PARAM = "random_state"
@@ -76,37 +83,96 @@ _HIST_GRADIENT_BOOSTING = (
     "warm_start",
 )
 
-ESTIMATOR_PARAMS: dict[str, tuple[str, ...]] = {
-    "RandomForestClassifier": (*_FOREST, "class_weight"),
-    "RandomForestRegressor": _FOREST,
-    "ExtraTreesClassifier": (*_FOREST, "class_weight"),
-    "ExtraTreesRegressor": _FOREST,
-    "GradientBoostingClassifier": _GRADIENT_BOOSTING,
-    "GradientBoostingRegressor": (*_GRADIENT_BOOSTING, "alpha"),
-    "HistGradientBoostingClassifier": (*_HIST_GRADIENT_BOOSTING, "class_weight"),
-    "HistGradientBoostingRegressor": (*_HIST_GRADIENT_BOOSTING, "quantile"),
-    "LogisticRegression": (
-        "C",
-        "class_weight",
-        "dual",
-        "fit_intercept",
-        "intercept_scaling",
-        "l1_ratio",
-        "max_iter",
-        "n_jobs",
-        "penalty",
-        "solver",
-        "tol",
-        "verbose",
-        "warm_start",
-    ),
-    "Ridge": (
-        "alpha",
-        "copy_X",
-        "fit_intercept",
-        "max_iter",
-        "positive",
-        "solver",
-        "tol",
-    ),
+Task = Literal["classification", "regression"]
+
+
+@dataclass(frozen=True)
+class Estimator:
+    name: str
+    module: str  # where scikit-learn defines the class
+    family: str
+    task: Task
+    # Trees split on thresholds: ordinal codes are as good as one-hot columns and far cheaper.
+    tree_based: bool
+    params: tuple[str, ...]  # constructor params, without SEED_PARAM
+
+    @property
+    def regression(self) -> bool:
+        return self.task == "regression"
+
+
+_ENSEMBLE = "sklearn.ensemble"
+_LINEAR = "sklearn.linear_model"
+_LOGISTIC_REGRESSION = (
+    "C",
+    "class_weight",
+    "dual",
+    "fit_intercept",
+    "intercept_scaling",
+    "l1_ratio",
+    "max_iter",
+    "n_jobs",
+    "penalty",
+    "solver",
+    "tol",
+    "verbose",
+    "warm_start",
+)
+_RIDGE = (
+    "alpha",
+    "copy_X",
+    "fit_intercept",
+    "max_iter",
+    "positive",
+    "solver",
+    "tol",
+)
+
+ESTIMATORS: dict[str, Estimator] = {
+    estimator.name: estimator
+    for estimator in (
+        Estimator(
+            "RandomForestClassifier", _ENSEMBLE, "forest", "classification", True, (*_FOREST, "class_weight")
+        ),
+        Estimator("RandomForestRegressor", _ENSEMBLE, "forest", "regression", True, _FOREST),
+        Estimator(
+            "ExtraTreesClassifier", _ENSEMBLE, "forest", "classification", True, (*_FOREST, "class_weight")
+        ),
+        Estimator("ExtraTreesRegressor", _ENSEMBLE, "forest", "regression", True, _FOREST),
+        Estimator(
+            "GradientBoostingClassifier",
+            _ENSEMBLE,
+            "gradient_boosting",
+            "classification",
+            True,
+            _GRADIENT_BOOSTING,
+        ),
+        Estimator(
+            "GradientBoostingRegressor",
+            _ENSEMBLE,
+            "gradient_boosting",
+            "regression",
+            True,
+            (*_GRADIENT_BOOSTING, "alpha"),
+        ),
+        Estimator(
+            "HistGradientBoostingClassifier",
+            _ENSEMBLE,
+            "hist_gradient_boosting",
+            "classification",
+            True,
+            (*_HIST_GRADIENT_BOOSTING, "class_weight"),
+        ),
+        Estimator(
+            "HistGradientBoostingRegressor",
+            _ENSEMBLE,
+            "hist_gradient_boosting",
+            "regression",
+            True,
+            (*_HIST_GRADIENT_BOOSTING, "quantile"),
+        ),
+        Estimator("LogisticRegression", _LINEAR, "linear", "classification", False, _LOGISTIC_REGRESSION),
+        Estimator("Ridge", _LINEAR, "linear", "regression", False, _RIDGE),
+    )
 }
+REGRESSORS = tuple(name for name, estimator in ESTIMATORS.items() if estimator.regression)

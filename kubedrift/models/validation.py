@@ -177,3 +177,14 @@ def invalid_message(kind: str, name: str, error: ValidationError) -> str:
     if len(lines_out) == 1:
         return f'The {kind} "{name}" is invalid: {lines_out[0]}'
     return f'The {kind} "{name}" is invalid: \n' + "\n".join(f"* {line}" for line in lines_out)
+
+
+def first_error(error: ValidationError, root: str = "") -> str:
+    """The first error in one line, `where: what`, for logs, conditions and job failures.
+
+    `root` names what was validated (e.g. "spec"), so the path reads from the object's top.
+    """
+    first = error.errors(include_url=False)[0]
+    if not first["loc"]:
+        return first["msg"]
+    return ".".join(str(part) for part in (root, *first["loc"]) if part != "") + f": {first['msg']}"

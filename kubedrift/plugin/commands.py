@@ -22,11 +22,11 @@ from pathlib import Path
 from rich.console import Console
 
 from kubedrift import __version__
-from kubedrift.errors import KubedriftError
+from kubedrift.errors import KubedriftError, NotFound
 from kubedrift.models.resources import DriftCheck, Experiment
 from kubedrift.models.status import DriftCheckStatus
 from kubedrift.plugin import report, triggers
-from kubedrift.plugin.kube import Cluster, Connection, NotFound
+from kubedrift.plugin.kube import Cluster, Connection
 from kubedrift.table import formats, terminal
 from kubedrift.table.experiments import build_table, group_by_check
 from kubedrift.table.model import Table, UnknownColumn

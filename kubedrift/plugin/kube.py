@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import ValidationError
 
-from kubedrift.errors import ConfigError, KubedriftError, TransientError
+from kubedrift.errors import ConfigError, KubedriftError, NotFound, TransientError
 from kubedrift.models.base import Model
 from kubedrift.models.resources import (
     DRIFTCHECK,
@@ -35,6 +35,7 @@ from kubedrift.models.resources import (
     Experiment,
     ResourceKind,
 )
+from kubedrift.models.validation import first_error
 
 if TYPE_CHECKING:
     from kubernetes.client import CustomObjectsApi
@@ -44,11 +45,6 @@ M = TypeVar("M", bound=Model)
 IN_CLUSTER_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 MERGE_PATCH = "application/merge-patch+json"
 REQUEST_TIMEOUT_SECONDS = 30
-
-
-class NotFound(KubedriftError):
-    exit_code = 1
-    reason = "NotFound"
 
 
 class Forbidden(KubedriftError):
@@ -186,10 +182,8 @@ def _parse(model: type[M], item: dict[str, Any], kind: ResourceKind) -> M:
         return model.from_wire(item)
     except ValidationError as error:
         name = item.get("metadata", {}).get("name", "?")
-        first = error.errors()[0]
-        where = ".".join(map(str, first["loc"]))
         raise ConfigError(
-            f"{kind.singular}/{name} does not have the shape this plugin knows ({first['msg']} at {where}); "
+            f"{kind.singular}/{name} does not have the shape this plugin knows ({first_error(error)}); "
             "are the plugin and the operator the same version?"
         ) from error
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from kubedrift import decisions
-from kubedrift.models.driftcheck import LOWER_IS_BETTER, Goal, ParamValue
+from kubedrift.models.driftcheck import Goal, ParamValue
+from kubedrift.models.metrics import LOWER_IS_BETTER
 
 SortOrder = Literal["asc", "desc"]
 

@@ -20,6 +20,10 @@ BASELINE = "main"
 
 
 def experiment_name(trial_id: str) -> str:
+    """A local trial's name: its content id, so the same trial has the same name on every run.
+
+    In-cluster Experiments are named `<check>-<run>-<index>` instead (docs/concepts.md says why).
+    """
     return f"exp-{trial_id}"
 
 

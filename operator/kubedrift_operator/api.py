@@ -21,6 +21,7 @@ from typing import Any
 import aiohttp
 import yaml
 
+from kubedrift import errors
 from kubedrift.models.resources import GROUP, VERSION
 
 JSON = dict[str, Any]
@@ -51,8 +52,8 @@ class Conflict(ApiError):
     pass
 
 
-class NotFound(ApiError):
-    pass
+class NotFound(ApiError, errors.NotFound):
+    """HTTP 404: kubedrift's one NotFound, raised by this edge with its status."""
 
 
 class Retryable(ApiError):

@@ -15,8 +15,11 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from kubedrift.models.results import CheckSummary, JobFailure, TrialSummary
+from kubedrift.text import shorten
 
 JSON = dict[str, Any]
+
+LOG_TAIL_LIMIT = 500
 INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
 
 
@@ -125,7 +128,7 @@ def failure(term: Termination | None) -> JobFailure:
             return JobFailure.model_validate(document["error"])
         except ValidationError:
             pass
-    tail = term.message.strip().splitlines()[-1][:500] if term.message.strip() else ""
+    tail = shorten(term.message.strip().splitlines()[-1], LOG_TAIL_LIMIT) if term.message.strip() else ""
     reason = (
         term.reason
         if term.reason and term.reason not in ("Error", "Completed")

@@ -111,3 +111,29 @@ def test_a_missing_manifest_is_a_clear_error(tmp_path: Path) -> None:
     result = run(str(tmp_path / "nope.yaml"))
     assert result.returncode == 2
     assert "cannot read" in result.stderr and "nope.yaml" in result.stderr
+
+
+def test_promotion_follows_the_operators_verdict(example: Path) -> None:
+    first = json.loads(run(str(example), "--json").stdout)
+    production = example.parent / "out" / "bikes" / "production"
+    assert first["promotion"]["promoted"] is True and "no production model" in first["promotion"]["message"]
+
+    # The production model cannot be re-evaluated: the recorded objective is the benchmark, as in-cluster.
+    (production / "model.skops").write_bytes(b"not a model")
+    unreadable = json.loads(run(str(example), "--json").stdout)["promotion"]
+    assert unreadable["promoted"] is False  # the same grid cannot beat its own recorded best
+    assert "recorded at its promotion" in unreadable["message"]
+    assert "re-evaluation on this run's test data failed: DataUnreadable" in unreadable["message"]
+    assert (production / "model.skops").read_bytes() == b"not a model"
+
+    # A worse production model, re-evaluated on this run's data, is beaten.
+    worst = min(first["run"]["trials"], key=lambda t: t["objective"])
+    shutil.copy(worst["modelUri"].removeprefix("file://"), production / "model.skops")
+    beaten = json.loads(run(str(example), "--json").stdout)["promotion"]
+    assert beaten["promoted"] is True and "on this run's test data" in beaten["message"]
+
+    manifest = yaml.safe_load(example.read_text())
+    manifest["spec"]["promotion"]["policy"] = "Manual"
+    example.write_text(yaml.safe_dump(manifest))
+    manual = json.loads(run(str(example), "--json").stdout)["promotion"]
+    assert manual["promoted"] is False and "promotion policy is Manual" in manual["message"]

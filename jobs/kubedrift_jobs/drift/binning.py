@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kubedrift_jobs.drift.registry import ColumnType
+from kubedrift_jobs.drift.column_types import ColumnType
 
 DISTINCT_VALUES_FOR_BINS = 20
 

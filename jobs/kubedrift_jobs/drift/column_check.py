@@ -19,8 +19,7 @@ from kubedrift.models.report import (
     NumericalSummary,
 )
 from kubedrift_jobs.drift.binning import distinct_count, histogram_of_sorted
-from kubedrift_jobs.drift.column_types import Inferred, infer
-from kubedrift_jobs.drift.registry import ColumnType
+from kubedrift_jobs.drift.column_types import ColumnType, Inferred, infer
 from kubedrift_jobs.drift.samples import categorical_pair, numerical_sample
 from kubedrift_jobs.drift.selection import Choice, choose
 

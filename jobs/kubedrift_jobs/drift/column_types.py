@@ -13,11 +13,13 @@ A type named in the spec's `columns.numerical` / `columns.categorical` always wi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import pyarrow as pa
 
-from kubedrift_jobs.drift.registry import ColumnType
 from kubedrift_jobs.drift.samples import arrow_kind, non_null_distinct
+
+ColumnType = Literal["numerical", "categorical"]
 
 INTEGER_CARDINALITY_LIMIT = 10
 TEXT_DISTINCT_SHARE = 0.5

@@ -13,8 +13,7 @@ from kubedrift.errors import DataUnreadable
 from kubedrift.models.driftcheck import Columns
 from kubedrift.models.report import ColumnResult
 from kubedrift_jobs.drift.column_check import ColumnPlan
-from kubedrift_jobs.drift.column_types import declared_type_fits
-from kubedrift_jobs.drift.registry import ColumnType
+from kubedrift_jobs.drift.column_types import ColumnType, declared_type_fits
 from kubedrift_jobs.drift.samples import same_kind
 
 

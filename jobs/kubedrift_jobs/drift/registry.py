@@ -1,89 +1,24 @@
-"""The registry of stat tests: each test registers a descriptor and a pure function.
+"""The registry of stat tests: every built-in test, looked up by name.
 
-A stat test is one small module in `stattests/`: a private function (reference
-values, current values, column type → score), a `StatTest` descriptor (name,
-column types, p-value or distance, default threshold, how the threshold is
-compared) and one `register()` call. Adding a test is adding one file.
+Importing the `stattests` package runs each module's `register()` call once; it
+is imported here at the top, so a lookup never sees a half-filled registry and
+the tests' modules never import this one back (they import `descriptor`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
+from kubedrift_jobs.drift import stattests  # noqa: F401  (registers the built-in tests)
+from kubedrift_jobs.drift.descriptor import REGISTERED, StatTest, register
 
-import numpy as np
-
-ColumnType = Literal["numerical", "categorical"]
-Kind = Literal["p_value", "distance"]
-# Evidently compares most p-values with `<` but KS and Cramér-von Mises with `<=`,
-# and most distances with `>=` but energy distance with `>`; we keep each as it is.
-Comparison = Literal["<", "<=", ">=", ">"]
-
-# Reference values, current values (both without nulls or ±inf) and the column type → score.
-ScoreFunction = Callable[[np.ndarray, np.ndarray, ColumnType], float]
-
-
-@dataclass(frozen=True)
-class StatTest:
-    name: str
-    display_name: str
-    column_types: tuple[ColumnType, ...]
-    kind: Kind
-    default_threshold: float
-    drift_when: Comparison
-    score: ScoreFunction
-
-    def drifted(self, score: float, threshold: float) -> bool:
-        if np.isnan(score):
-            return False
-        if self.drift_when == "<":
-            return score < threshold
-        if self.drift_when == "<=":
-            return score <= threshold
-        if self.drift_when == ">=":
-            return score >= threshold
-        return score > threshold
-
-    def run(
-        self,
-        reference: np.ndarray,
-        current: np.ndarray,
-        column_type: ColumnType,
-        threshold: float | None = None,
-    ) -> tuple[float, bool]:
-        """Score two samples and decide drift; the threshold defaults to the test's own."""
-        if column_type not in self.column_types:
-            raise ValueError(f"{self.name} does not accept {column_type} columns")
-        limit = self.default_threshold if threshold is None else threshold
-        with np.errstate(divide="ignore", invalid="ignore"):
-            score = float(self.score(reference, current, column_type))
-        return score, self.drifted(score, limit)
-
-
-_REGISTRY: dict[str, StatTest] = {}
-
-
-def register(test: StatTest) -> StatTest:
-    if test.name in _REGISTRY:
-        raise ValueError(f"stat test {test.name!r} is registered twice")
-    _REGISTRY[test.name] = test
-    return test
+__all__ = ["StatTest", "get", "names", "register"]
 
 
 def get(name: str) -> StatTest:
-    _load_builtin()
     try:
-        return _REGISTRY[name]
+        return REGISTERED[name]
     except KeyError:
-        raise KeyError(f"unknown stat test {name!r}; known: {', '.join(sorted(_REGISTRY))}") from None
+        raise KeyError(f"unknown stat test {name!r}; known: {', '.join(sorted(REGISTERED))}") from None
 
 
 def names() -> list[str]:
-    _load_builtin()
-    return sorted(_REGISTRY)
-
-
-def _load_builtin() -> None:
-    # Importing the package runs every module's register() call once.
-    from kubedrift_jobs.drift import stattests  # noqa: F401
+    return sorted(REGISTERED)

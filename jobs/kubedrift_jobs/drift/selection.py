@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from kubedrift.errors import ConfigError
 from kubedrift.models.driftcheck import DriftSettings, MethodOverride
 from kubedrift_jobs.drift import registry
-from kubedrift_jobs.drift.registry import ColumnType, StatTest
+from kubedrift_jobs.drift.column_types import ColumnType
+from kubedrift_jobs.drift.descriptor import StatTest
 
 SMALL_SAMPLE = 1000
 FEW_NUMERICAL_VALUES = 5

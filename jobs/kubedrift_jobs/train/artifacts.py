@@ -40,10 +40,6 @@ TRUSTED_MODEL_TYPES = frozenset(
 )
 
 
-def run_uri(reports_uri: str, check: str, run: str) -> str:
-    return storage.join(reports_uri, check, run)
-
-
 def trial_uri(reports_uri: str, check: str, run: str, index: int | str) -> str:
     return storage.join(reports_uri, check, run, str(index))
 

@@ -14,51 +14,17 @@ from __future__ import annotations
 import difflib
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, get_args
+from typing import Any
 
 from kubedrift.errors import ConfigError
 from kubedrift.grid import GRID_CAP, grid_size
-from kubedrift.models.driftcheck import EstimatorName, Retrain
-from kubedrift.models.estimators import SEED_PARAM
+from kubedrift.models.driftcheck import Retrain
+from kubedrift.models.estimators import ESTIMATORS, SEED_PARAM, Estimator
 
 MAX_REPORTED_PROBLEMS = 5
 
 
-@dataclass(frozen=True)
-class EstimatorInfo:
-    name: str
-    module: str
-    regression: bool
-    # Trees split on thresholds: ordinal codes are as good as one-hot columns and far cheaper.
-    tree_based: bool
-
-    def load(self) -> type[Any]:
-        cls: type[Any] = getattr(importlib.import_module(self.module), self.name)
-        return cls
-
-
-ESTIMATORS: dict[str, EstimatorInfo] = {
-    info.name: info
-    for info in (
-        EstimatorInfo("RandomForestClassifier", "sklearn.ensemble", regression=False, tree_based=True),
-        EstimatorInfo("RandomForestRegressor", "sklearn.ensemble", regression=True, tree_based=True),
-        EstimatorInfo("ExtraTreesClassifier", "sklearn.ensemble", regression=False, tree_based=True),
-        EstimatorInfo("ExtraTreesRegressor", "sklearn.ensemble", regression=True, tree_based=True),
-        EstimatorInfo("GradientBoostingClassifier", "sklearn.ensemble", regression=False, tree_based=True),
-        EstimatorInfo("GradientBoostingRegressor", "sklearn.ensemble", regression=True, tree_based=True),
-        EstimatorInfo(
-            "HistGradientBoostingClassifier", "sklearn.ensemble", regression=False, tree_based=True
-        ),
-        EstimatorInfo("HistGradientBoostingRegressor", "sklearn.ensemble", regression=True, tree_based=True),
-        EstimatorInfo("LogisticRegression", "sklearn.linear_model", regression=False, tree_based=False),
-        EstimatorInfo("Ridge", "sklearn.linear_model", regression=True, tree_based=False),
-    )
-}
-assert set(ESTIMATORS) == set(get_args(EstimatorName)), "the allow-list and the model's literal must agree"
-
-
-def estimator_info(name: str) -> EstimatorInfo:
+def estimator_info(name: str) -> Estimator:
     try:
         return ESTIMATORS[name]
     except KeyError:
@@ -67,11 +33,18 @@ def estimator_info(name: str) -> EstimatorInfo:
         ) from None
 
 
+def estimator_class(name: str) -> type[Any]:
+    """The scikit-learn class of an allow-listed name, imported from the table's module only."""
+    info = estimator_info(name)
+    cls: type[Any] = getattr(importlib.import_module(info.module), info.name)
+    return cls
+
+
 def param_problem(estimator: str, name: str, value: Any) -> str | None:
     """What is wrong with `name=value` for `estimator`, or None when scikit-learn would accept it."""
     from sklearn.utils._param_validation import InvalidParameterError, validate_parameter_constraints
 
-    cls = estimator_info(estimator).load()
+    cls = estimator_class(estimator)
     known = cls().get_params(deep=False)
     if name == SEED_PARAM:
         return "set retrain.randomSeed instead, so every trial uses the same seed"
@@ -121,11 +94,11 @@ def validate_retrain(retrain: Retrain) -> None:
 
 def constructor_params(estimator: str, params: Mapping[str, Any], seed: int) -> dict[str, Any]:
     """The params the estimator is built with: `params` plus the seed where the estimator takes one."""
-    cls = estimator_info(estimator).load()
+    cls = estimator_class(estimator)
     seeded = SEED_PARAM in cls().get_params(deep=False)
     return {**params, SEED_PARAM: seed} if seeded else dict(params)
 
 
 def make_estimator(estimator: str, params: Mapping[str, Any]) -> Any:
     """The unfitted estimator, from the output of `constructor_params`."""
-    return estimator_info(estimator).load()(**params)
+    return estimator_class(estimator)(**params)

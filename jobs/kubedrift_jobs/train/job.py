@@ -28,11 +28,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--baseline", action="store_true", help="evaluate baselineModelUri instead of training"
     )
-    parser.add_argument("--termination-log", help="where the summary goes (default: /dev/termination-log)")
+    parser.add_argument(
+        "--termination-message-path",
+        help="where the summary goes (default: $KUBEDRIFT_TERMINATION_MESSAGE_PATH or /dev/termination-log)",
+    )
 
 
 def run_command(args: argparse.Namespace) -> int:
-    return main_index(args.config, args.index, baseline=args.baseline, termination_path=args.termination_log)
+    return main_index(
+        args.config, args.index, baseline=args.baseline, termination_path=args.termination_message_path
+    )
 
 
 def completion_index(explicit: int | None) -> int:

@@ -17,9 +17,6 @@ from typing import Any
 
 import numpy as np
 
-CLASSIFICATION = ("avg_prec", "roc_auc", "accuracy", "f1", "log_loss")
-REGRESSION = ("rmse", "mae", "r2")
-
 
 @dataclass
 class Evaluation:

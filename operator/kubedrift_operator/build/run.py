@@ -12,6 +12,7 @@ from kubedrift.grid import combination, grid_size, trial_params
 from kubedrift.models.jobconfig import TrainJobConfig
 from kubedrift.models.resources import API_VERSION, LABEL_INDEX, DriftCheck
 from kubedrift.models.status import ExperimentSpec
+from kubedrift.text import shorten
 from kubedrift.trial_ids import trial_id
 from kubedrift_operator import names
 from kubedrift_operator.build.common import (
@@ -35,7 +36,7 @@ def trials(check: DriftCheck) -> int:
 
 def params_summary(params: dict[str, Any]) -> str:
     text = " ".join(f"{key}={value}" for key, value in sorted(params.items()))
-    return text if len(text) <= PARAMS_SUMMARY_LIMIT else text[: PARAMS_SUMMARY_LIMIT - 1] + "…"
+    return shorten(text, PARAMS_SUMMARY_LIMIT)
 
 
 def run_config_map(check: DriftCheck, run: str, baseline_model_uri: str | None = None) -> JSON:

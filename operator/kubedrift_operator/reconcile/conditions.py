@@ -12,7 +12,10 @@ from datetime import datetime
 
 from kubedrift.models.conditions import Condition
 from kubedrift.models.status import DriftCheckStatus
+from kubedrift.text import shorten
 from kubedrift_operator.reconcile.checks import drift_message
+
+CONDITION_MESSAGE_LIMIT = 2000
 
 
 def set_condition(
@@ -30,7 +33,7 @@ def set_condition(
         type=type_,
         status=status,
         reason=reason,
-        message=message[:2000],
+        message=shorten(message, CONDITION_MESSAGE_LIMIT),
         last_transition_time=changed_at,
         observed_generation=generation,
     )

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from kubedrift.models.driftcheck import DriftCheckSpec
 from kubedrift.models.resources import DriftCheck, ObjectMeta
 from kubedrift.models.status import DriftCheckStatus
+from kubedrift.models.validation import first_error
 from kubedrift_operator.build import check as build_check
 from kubedrift_operator.build.common import ANNOTATION_HASH, JSON, job_service_account
 from kubedrift_operator.reconcile import checks, conditions, promotion, runs
@@ -27,12 +28,6 @@ class InvalidDriftCheck:
     message: str  # the first validation error
 
 
-def first_error(error: ValidationError) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"])
-    return f"spec.{where}: {first['msg']}" if where else first["msg"]
-
-
 def parse_status(body: JSON) -> DriftCheckStatus:
     try:
         return DriftCheckStatus.model_validate(body.get("status") or {})
@@ -48,7 +43,7 @@ def parse(body: JSON) -> DriftCheck | InvalidDriftCheck:
     try:
         spec = DriftCheckSpec.model_validate(raw_spec)
     except ValidationError as error:
-        return InvalidDriftCheck(meta, status, str(raw_spec.get("schedule", "")), first_error(error))
+        return InvalidDriftCheck(meta, status, str(raw_spec.get("schedule", "")), first_error(error, "spec"))
     return DriftCheck(metadata=meta, spec=spec, status=status)
 
 

@@ -6,7 +6,7 @@ the production model only once the copy Job has succeeded.
 
 from __future__ import annotations
 
-from kubedrift.decisions import improves
+from kubedrift.decisions import Production, Reevaluation, promotion_verdict
 from kubedrift.models.resources import ANNOTATION_PROMOTE, handled_trigger_key
 from kubedrift.models.status import (
     HISTORY_LIMIT,
@@ -125,35 +125,16 @@ def handle_promote_annotations(draft: Draft) -> None:
         draft.update(handled_triggers=handled)
 
 
-def production_benchmark(run: RunStatus, production: ProductionModel | None) -> tuple[float | None, str]:
-    """The production objective a run's best trial must beat, and how to say where it comes from.
-
-    The production model re-evaluated on this run's test data (the run's baseline index)
-    when that succeeded; otherwise the objective recorded at its promotion, measured on
-    older test data, with the reason for the fallback.
-    """
-    if production is None:
-        return None, "no production model"
+def promotion_inputs(
+    run: RunStatus, production: ProductionModel | None
+) -> tuple[Production | None, Reevaluation | None]:
+    """The recorded production model and this run's re-evaluation of it, as the shared verdict reads them."""
+    recorded = Production(production.experiment, production.objective) if production else None
     baseline = run.baseline
-    recorded = production.objective
-    if (
-        baseline is not None
-        and baseline.experiment == production.experiment
-        and baseline.objective is not None
-    ):
-        return baseline.objective, (
-            f"production {production.experiment} ({baseline.objective:.4g} on this run's test data)"
-        )
     if baseline is None:
-        why = "this run has no baseline"
-    elif baseline.experiment != production.experiment:
-        why = f"this run re-evaluated {baseline.experiment}, which is no longer in production"
-    elif baseline.phase == "Failed":
-        why = f"its re-evaluation on this run's test data failed: {baseline.reason}: {baseline.message}"
-    else:
-        why = "its re-evaluation on this run's test data has no value for the objective"
-    shown = f"{recorded:.4g}" if recorded is not None else "none"
-    return recorded, f"production {production.experiment} ({shown} recorded at its promotion; {why})"
+        return recorded, None
+    failure = f"{baseline.reason}: {baseline.message}" if baseline.phase == "Failed" else None
+    return recorded, Reevaluation(baseline.experiment, baseline.objective, failure)
 
 
 def auto_promote(draft: Draft) -> None:
@@ -172,27 +153,25 @@ def auto_promote(draft: Draft) -> None:
         return
     retrain = draft.check.spec.retrain
     assert retrain is not None
-    best = run.best_objective
-    against, benchmark = production_benchmark(run, draft.status.production)
-    margin = policy.min_improvement
-    if (
-        against is not None
-        and best is not None
-        and not improves(best, against, retrain.objective.goal, margin)
-    ):
-        message = (
-            f"best {run.best_experiment} {retrain.objective.metric}={best:.4g} does not beat "
-            f"{benchmark} by more than {margin}"
-        )
-        draft.promoted_condition = ("True", "NotImproved", message)
-        draft.event("Normal", "PromotionSkipped", message)
+    production, reevaluation = promotion_inputs(run, draft.status.production)
+    verdict = promotion_verdict(
+        best_experiment=run.best_experiment,
+        best_objective=run.best_objective,
+        metric=retrain.objective.metric,
+        goal=retrain.objective.goal,
+        policy=policy.policy,
+        min_improvement=policy.min_improvement,
+        production=production,
+        reevaluation=reevaluation,
+    )
+    if not verdict.promote:
+        draft.promoted_condition = ("True", verdict.reason, verdict.message)
+        draft.event("Normal", "PromotionSkipped", verdict.message)
         return
     parsed = draft.experiment_status(run.best_experiment)
     if parsed is None or not parsed.model_uri:
         return
-    shown = f"{best:.4g}" if best is not None else "none"
-    why = f"{retrain.objective.metric}={shown} against {benchmark}"
-    _start(draft, run.best_experiment, parsed, "Auto", f"auto={run.name}", why)
+    _start(draft, run.best_experiment, parsed, "Auto", f"auto={run.name}", verdict.message)
 
 
 def mark_promoted_experiments(draft: Draft) -> None:

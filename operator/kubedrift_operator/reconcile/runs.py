@@ -16,6 +16,7 @@ from kubedrift import decisions
 from kubedrift.decisions import retrain_reason
 from kubedrift.models.resources import ANNOTATION_RETRAIN_NOW, LABEL_INDEX
 from kubedrift.models.status import BaselineStatus, ExperimentStatus, LastCheck, RunStatus
+from kubedrift.text import shorten
 from kubedrift_operator import names, observe
 from kubedrift_operator.build import run as build
 from kubedrift_operator.build.common import JSON
@@ -151,7 +152,7 @@ def baseline_status(old: BaselineStatus, pods: list[JSON], job: JSON | None, ind
 
 def metrics_summary(metrics: dict[str, float]) -> str:
     text = " ".join(f"{k}={v:.4g}" for k, v in sorted(metrics.items()))
-    return text if len(text) <= METRICS_SUMMARY_LIMIT else text[: METRICS_SUMMARY_LIMIT - 1] + "…"
+    return shorten(text, METRICS_SUMMARY_LIMIT)
 
 
 def trial_status(old: ExperimentStatus, pods: list[JSON], job: JSON | None, index: int) -> ExperimentStatus:

@@ -407,3 +407,29 @@ def test_a_failed_baseline_falls_back_to_the_recorded_objective_and_says_so() ->
     assert status["promoting"]["experiment"] == run["bestExperiment"]
     assert "0.8 recorded at its promotion" in events["Promoting"].message
     assert "failed: DataUnreadable" in events["Promoting"].message
+
+
+def failed_baseline_run(recorded: float, policy: str = "Auto") -> Plan:
+    """Six trials (best 0.90) whose re-evaluation of production failed; production recorded as given."""
+    body = running_with_production(objective=recorded)
+    body["spec"]["promotion"]["policy"] = policy
+    job = names.run_job("bikes", running(body)[1])
+    message = {"error": {"reason": "DataUnreadable", "message": "the test data lacks column(s) hum"}}
+    pod = f.pod(job, "Failed", index=6, exit_code=3, message=message)
+    return ended_run(body, pod, completed="0-5", failed="6")[1]
+
+
+def test_a_failed_baseline_keeps_production_when_the_best_does_not_beat_the_recorded_objective() -> None:
+    out = failed_baseline_run(recorded=0.88)  # 0.90 does not beat 0.88 by more than 0.05
+    status = out.status
+    assert status is not None and "promoting" not in status
+    promoted = cond(status, "Promoted")
+    assert promoted["reason"] == "NotImproved"
+    assert "0.88 recorded at its promotion" in promoted["message"]
+    assert "failed: DataUnreadable" in promoted["message"]
+
+
+def test_a_manual_policy_never_promotes_automatically() -> None:
+    out = failed_baseline_run(recorded=0.10, policy="Manual")
+    assert out.status is not None and "promoting" not in out.status
+    assert not [m for m in out.create if m["kind"] == "Job" and "promote-copy" in json.dumps(m)]

@@ -6,7 +6,8 @@ import warnings
 
 import numpy as np
 
-from kubedrift_jobs.drift.registry import ColumnType, StatTest, register
+from kubedrift_jobs.drift.column_types import ColumnType
+from kubedrift_jobs.drift.descriptor import StatTest, register
 
 
 def _anderson(reference: np.ndarray, current: np.ndarray, column_type: ColumnType) -> float:

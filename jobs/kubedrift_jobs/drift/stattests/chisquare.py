@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from kubedrift_jobs.drift.binning import aligned_counts
-from kubedrift_jobs.drift.registry import ColumnType, StatTest, register
+from kubedrift_jobs.drift.column_types import ColumnType
+from kubedrift_jobs.drift.descriptor import StatTest, register
 
 
 def _chisquare(reference: np.ndarray, current: np.ndarray, column_type: ColumnType) -> float:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from kubedrift_jobs.drift.binning import aligned_counts, histogram_of_sorted, sorted_copy, sturges_edges
-from kubedrift_jobs.drift.registry import ColumnType, StatTest, register
+from kubedrift_jobs.drift.column_types import ColumnType
+from kubedrift_jobs.drift.descriptor import StatTest, register
 
 
 def _hellinger(reference: np.ndarray, current: np.ndarray, column_type: ColumnType) -> float:

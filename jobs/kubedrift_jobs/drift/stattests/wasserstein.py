@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from kubedrift_jobs.drift.binning import sorted_copy
-from kubedrift_jobs.drift.registry import ColumnType, StatTest, register
+from kubedrift_jobs.drift.column_types import ColumnType
+from kubedrift_jobs.drift.descriptor import StatTest, register
 
 BLOCK = 1 << 20
 
