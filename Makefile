@@ -28,7 +28,8 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+# The Evidently venv is set up here, never by a test: the compatibility tests fail without it.
+test: lint evidently
 	$(BIN)/pytest
 
 # Start the local control plane (built from Go modules on first use) and keep it up.
