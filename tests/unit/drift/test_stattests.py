@@ -213,3 +213,13 @@ def test_anderson_silences_scipys_p_value_cap_and_nothing_else(monkeypatch: pyte
     monkeypatch.setattr(stats, "anderson_ksamp", deprecated)
     with pytest.warns(DeprecationWarning, match="midrank"):
         registry.get("anderson").run(a, b, "numerical")
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_no_stat_test_warns_on_ordinary_samples_of_any_type_it_accepts(name: str) -> None:
+    test = registry.get(name)
+    for column_type in test.column_types:
+        a, b = samples(400, 300) if column_type == "numerical" else codes(400, 300)
+        with no_warnings():
+            score, _ = test.run(a, b, column_type)
+        assert np.isfinite(score), (name, column_type)
