@@ -34,8 +34,9 @@ lint: setup
 images: setup
 	$(BIN)/python -m tests.cluster.images
 
-# The images are built before pytest starts: tests/integration/test_images.py runs them.
-test: lint images
+# What the tests need is built before pytest starts, never inside a test: the images (run by
+# tests/integration/test_images.py) and the Evidently venv (the compatibility tests fail without it).
+test: lint images evidently
 	$(BIN)/pytest
 
 # Start the local control plane (built from Go modules on first use) and keep it up; the images'

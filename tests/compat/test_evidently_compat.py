@@ -1,7 +1,8 @@
 """Same per-column methods, scores (1e-6) and verdicts as Evidently 0.7, run live in its own venv.
 
-Evidently runs as a subprocess in .venv-evidently (scripts/evidently-venv.sh
-makes it once and caches it); nothing here imports it.
+Evidently runs as a subprocess in .venv-evidently, made by the setup step (`make evidently`,
+a prerequisite of `make test`); nothing here imports it, and every Evidently verdict compared
+here is one Evidently itself reported (see evidently_runner.py).
 """
 
 from __future__ import annotations
@@ -17,9 +18,19 @@ import pytest
 from kubedrift.models.jobconfig import CheckJobConfig
 from kubedrift.models.report import DriftReport
 from kubedrift_jobs.drift.engine import run_check
-from tests.compat.run_evidently import evidently_drift
+from tests.compat.run_evidently import EvidentlyMissing, evidently_drift, evidently_python
 
 BIKES = Path(__file__).resolve().parents[2] / "examples" / "bike-sharing" / "data"
+
+
+def test_a_missing_or_stale_evidently_venv_fails_and_says_how_to_make_it(tmp_path: Path) -> None:
+    with pytest.raises(EvidentlyMissing, match=r"is missing: run `make evidently`"):
+        evidently_python(tmp_path / "nowhere")
+    (tmp_path / "old" / "bin").mkdir(parents=True)
+    (tmp_path / "old" / "bin" / "python").touch()
+    (tmp_path / "old" / ".installed").write_text("evidently==0.6.0\n")
+    with pytest.raises(EvidentlyMissing, match=r"has 'evidently==0.6.0', not 'evidently==0.7"):
+        evidently_python(tmp_path / "old")
 
 
 def ours(reference: Path, current: Path, tmp_path: Path, drift: dict[str, Any] | None = None) -> DriftReport:

@@ -2,8 +2,8 @@
 
 The Experiments and the DriftCheck (with its status, through the status
 subresource) are created directly with the API, the way the operator would
-leave them; the operator itself is not needed. Acknowledgements of triggers are
-simulated by patching the DriftCheck's status from the test.
+leave them; the operator itself is not needed here. `kubectl drift promote --wait`
+against the real operator is tests/integration/operator/test_manual_promotion.py.
 """
 
 from __future__ import annotations
@@ -25,11 +25,9 @@ import yaml
 from kubedrift import storage
 from kubedrift.models.resources import (
     ANNOTATION_CHECK_NOW,
-    ANNOTATION_PROMOTE,
     ANNOTATION_RETRAIN_NOW,
-    handled_trigger_key,
 )
-from tests.fixtures.cluster import Cluster, wait_for
+from tests.fixtures.cluster import Cluster
 from tests.fixtures.s3 import S3Server
 from tests.unit.plugin.factories import driftcheck_wire
 
@@ -232,46 +230,6 @@ def test_run_and_retrain_annotate_the_driftcheck_and_nothing_else(bikes: Plugin)
     assert annotations[ANNOTATION_RETRAIN_NOW]
     assert after["spec"] == before["spec"]
     assert after["metadata"]["generation"] == before["metadata"]["generation"]
-
-
-def test_promote_wait_returns_once_the_status_acknowledges(bikes: Plugin) -> None:
-    cluster, namespace = bikes.cluster, bikes.namespace
-    process = subprocess.Popen(
-        bikes.command("promote", "bikes-r1-1", "--wait", "--timeout", "90s", "-n", namespace),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=bikes.env(),
-    )
-    try:
-        value = wait_for(
-            lambda: (
-                get(cluster, namespace, "experiments", "bikes-r1-1")["metadata"]
-                .get("annotations", {})
-                .get(ANNOTATION_PROMOTE)
-            ),
-            "the promote annotation",
-        )
-        assert process.poll() is None, "--wait returned before the operator acknowledged"
-        production = {**PRODUCTION, "experiment": "bikes-r1-1", "objective": 0.78}
-        patch_status(
-            cluster,
-            namespace,
-            "driftchecks",
-            "bikes",
-            {
-                "handledTriggers": {handled_trigger_key(ANNOTATION_PROMOTE, "bikes-r1-1"): value},
-                "production": production,
-            },
-        )
-        stdout, stderr = process.communicate(timeout=60)
-    finally:
-        process.kill()
-
-    assert process.returncode == 0, stderr
-    assert "promote acknowledged" in stdout
-    assert "production: bikes-r1-1 (objective 0.78)" in stdout
-    assert "handledTriggers" not in get(cluster, namespace, "experiments", "bikes-r1-1").get("status", {})
 
 
 def test_wait_times_out_when_nobody_acknowledges(bikes: Plugin) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -46,24 +50,36 @@ def test_unknown_test_is_a_clear_error() -> None:
         ("cramer_von_mises", lambda a, b: stats.cramervonmises_2samp(a, b).pvalue),
         ("mannwhitney", lambda a, b: stats.mannwhitneyu(a, b, alternative="two-sided").pvalue),
         ("t_test", lambda a, b: stats.ttest_ind(a, b).pvalue),
-        ("anderson", lambda a, b: stats.anderson_ksamp([a, b]).pvalue),
+        ("anderson", lambda a, b: stats.anderson_ksamp([a, b], variant="midrank").pvalue),
         ("wasserstein", lambda a, b: stats.wasserstein_distance(a, b) / max(np.std(a), 0.001)),
     ],
 )
 def test_numerical_tests_equal_scipy(name: str, scipy_value, n: int, m: int) -> None:  # type: ignore[no-untyped-def]
     a, b = samples(n, m)
-    with pytest.warns() if name == "anderson" else _NoWarningsExpected():
+    # scipy warns whenever it caps Anderson-Darling's p-value to [0.001, 0.25]; nothing else may
+    # warn, and our own run never does (a capped p-value is the test's documented behaviour).
+    with no_warnings(but=r"p-value (capped|floored)"):
         expected = float(scipy_value(a, b))
-    score, _ = registry.get(name).run(a, b, "numerical")
+    with no_warnings():
+        score, _ = registry.get(name).run(a, b, "numerical")
     assert score == pytest.approx(expected, rel=1e-9, abs=1e-300)
 
 
-class _NoWarningsExpected:
-    def __enter__(self) -> None:
-        return None
+@contextmanager
+def no_warnings(but: str | None = None) -> Iterator[None]:
+    """Turn every warning raised inside into an error (except those whose message matches `but`)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        if but is not None:
+            warnings.filterwarnings("ignore", message=but)  # inserted first, so it wins
+        yield
 
-    def __exit__(self, *_: object) -> None:
-        return None
+
+def test_no_warnings_turns_a_warning_into_a_failure() -> None:
+    with pytest.raises(UserWarning, match="boom"), no_warnings():
+        warnings.warn("boom", UserWarning, stacklevel=1)
+    with no_warnings(but="p-value capped"):
+        warnings.warn("p-value capped: true value larger than 0.25", UserWarning, stacklevel=1)
 
 
 @pytest.mark.parametrize(("n", "m"), [(7, 3), (1000, 1500), (1_000_003, 999_999)])
@@ -182,3 +198,28 @@ def test_threshold_comparisons_are_evidentlys(
 def test_a_test_refuses_a_column_type_it_does_not_accept() -> None:
     with pytest.raises(ValueError, match="ks does not accept categorical"):
         registry.get("ks").run(np.arange(3), np.arange(3), "categorical")
+
+
+def test_anderson_silences_scipys_p_value_cap_and_nothing_else(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = stats.anderson_ksamp
+
+    def deprecated(*args, **kwargs):  # type: ignore[no-untyped-def]
+        warnings.warn("`midrank` will be removed", DeprecationWarning, stacklevel=2)
+        return real(*args, **kwargs)
+
+    a, b = np.arange(300.0), np.arange(300.0) + 150  # far apart: scipy floors p at 0.001 and says so
+    with no_warnings():
+        assert registry.get("anderson").run(a, b, "numerical") == (0.001, True)
+    monkeypatch.setattr(stats, "anderson_ksamp", deprecated)
+    with pytest.warns(DeprecationWarning, match="midrank"):
+        registry.get("anderson").run(a, b, "numerical")
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_no_stat_test_warns_on_ordinary_samples_of_any_type_it_accepts(name: str) -> None:
+    test = registry.get(name)
+    for column_type in test.column_types:
+        a, b = samples(400, 300) if column_type == "numerical" else codes(400, 300)
+        with no_warnings():
+            score, _ = test.run(a, b, column_type)
+        assert np.isfinite(score), (name, column_type)

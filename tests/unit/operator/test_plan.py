@@ -254,12 +254,6 @@ def test_promotion_skips_a_model_that_does_not_beat_production_by_the_margin() -
     assert [e.reason for e in draft.plan.events] == ["PromotionSkipped"]
 
 
-def test_status_never_holds_credentials() -> None:
-    body, children = drifted_check()
-    out = plan(body, children, SETTINGS, f.NOW)
-    assert "AWS_SECRET" not in str(written(out)) and "secretKeyRef" not in str(written(out))
-
-
 def test_a_grid_param_the_estimator_lacks_stalls_before_any_job() -> None:
     # The apiserver cannot check grid keys (CEL does not see untyped values); the models can.
     body = f.driftcheck()

@@ -1,0 +1,103 @@
+"""No run leaks the storage credentials: a real check, retrain and promotion, then every output scanned.
+
+The Secret holds values found nowhere else (the S3 server on loopback accepts any key), so
+finding one of them, plain or base64, in anything the run left behind is a leak: the
+DriftCheck and its Experiments (status included), Events, the operator's log, every pod's
+output, every termination message, and every object the jobs wrote to storage.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+
+from tests.fixtures.cluster import Cluster
+from tests.fixtures.s3 import ACCESS_KEY, SECRET_KEY, S3Server
+from tests.integration.operator.conftest import BikeData, Kube, OperatorProcess, bike_check, dump, wait_status
+
+pytestmark = pytest.mark.cluster
+
+CANARY_KEY = "AKIAKDCANARY7Q3Z9W1X"
+CANARY_SECRET = "kd-canary-6f1e0b9c4a2d-never-print-me"
+
+
+def leaks(text: str) -> list[str]:
+    forms = {CANARY_KEY, CANARY_SECRET}
+    forms |= {base64.b64encode(v.encode()).decode().rstrip("=") for v in (CANARY_KEY, CANARY_SECRET)}
+    return sorted(form for form in forms if form in text)
+
+
+def stored_objects(data: BikeData, s3: S3Server, prefix: str) -> dict[str, bytes]:
+    import boto3
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3.endpoint,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        region_name="us-east-1",
+    )
+    keys = [
+        item["Key"]
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=data.bucket, Prefix=prefix)
+        for item in page.get("Contents", [])
+    ]
+    return {key: client.get_object(Bucket=data.bucket, Key=key)["Body"].read() for key in keys}
+
+
+def termination_messages(pod: dict[str, Any]) -> list[str]:
+    status = pod.get("status") or {}
+    messages = []
+    for container in [*status.get("initContainerStatuses", []), *status.get("containerStatuses", [])]:
+        for state in (container.get("state") or {}, container.get("lastState") or {}):
+            if message := (state.get("terminated") or {}).get("message"):
+                messages.append(message)
+    return messages
+
+
+def test_status_never_holds_credentials(
+    cluster: Cluster,
+    namespace: str,
+    kube: Kube,
+    operator: OperatorProcess,
+    bike_bucket: BikeData,
+    s3_server: S3Server,
+) -> None:
+    cluster.api.post(
+        f"/api/v1/namespaces/{namespace}/secrets",
+        {
+            "metadata": {"name": "s3"},
+            "stringData": {"AWS_ACCESS_KEY_ID": CANARY_KEY, "AWS_SECRET_ACCESS_KEY": CANARY_SECRET},
+        },
+    )
+    grid = {"n_estimators": [5], "min_samples_split": [2, 16]}
+    cluster.apply(bike_check("canary", bike_bucket, grid=grid), namespace)
+    kube.annotate("driftcheck", "canary", "kubedrift.io/check-now", "1")
+    status = wait_status(kube, "canary", lambda s: s.get("production"), "check, retrain and promotion", 600)
+    assert status["lastCheck"]["succeeded"] and status["run"]["phase"] == "Succeeded", dump(status)
+
+    pods = cluster.api.get(f"/api/v1/namespaces/{namespace}/pods")["items"]
+    components = {p["metadata"].get("labels", {}).get("app.kubernetes.io/component") for p in pods}
+    assert {"check", "train", "promote"} <= components, components
+    messages = [m for pod in pods for m in termination_messages(pod)]
+    assert len(messages) >= 4, dump(pods)  # one check, two trials, one copy: all of them reported
+    pod_dirs = sorted((cluster.pods_dir / namespace).iterdir())
+    pod_output = {d.name: cluster.pod_logs(namespace, d.name) for d in pod_dirs}
+    assert len(pod_output) >= len(pods) and sum(map(bool, pod_output.values())) >= 3, pod_output
+    objects = stored_objects(bike_bucket, s3_server, "reports/canary/")
+    assert any(key.endswith("report.json") for key in objects) and any(
+        "/production/" in key for key in objects
+    ), sorted(objects)
+
+    scanned: dict[str, str] = {
+        "the DriftCheck": dump(kube.driftcheck("canary")) + str(kube.driftcheck("canary")),
+        "the Experiments": str(kube.experiments("canary")),
+        "the Events": str(kube.list("/api/v1/namespaces/{ns}/events")),
+        "the operator's log": operator.logs(),
+        **{f"pod {name}'s output": text for name, text in pod_output.items()},
+        **{f"termination message {i}": message for i, message in enumerate(messages)},
+        **{f"s3 object {key}": body.decode("latin-1") for key, body in objects.items()},
+    }
+    assert {what: found for what, text in scanned.items() if (found := leaks(text))} == {}
