@@ -46,7 +46,9 @@ def test_make_example_prints_the_drift_six_trials_a_table_and_a_promotion(
     assert len(rows) >= 6, out  # one row per trial of the 2 × 3 grid
     assert sum("★" in row for row in rows) == 1, out  # the best one is starred
     best = rows[0].split()[0]
-    promoted = re.search(r"^promoted (exp-[0-9a-f]{8}) \(avg_prec=[0-9.]+\) to (\S+)$", out, re.MULTILINE)
+    promoted = re.search(
+        r"^promoted (exp-[0-9a-f]{8}) \(avg_prec=[0-9.]+ against [^)]*\) to (\S+)$", out, re.MULTILINE
+    )
     assert promoted, out
     assert promoted[1] == best
     model = Path(promoted[2])
