@@ -13,19 +13,21 @@ from kubedrift.models.status import DriftCheckStatus
 from kubedrift.models.validation import first_error
 from kubedrift_operator.build import check as build_check
 from kubedrift_operator.build.common import ANNOTATION_HASH, JSON, job_service_account
-from kubedrift_operator.reconcile import checks, conditions, promotion, runs
+from kubedrift_operator.reconcile import checks, conditions, locations, promotion, runs
 from kubedrift_operator.reconcile.draft import Children, Draft, Event, Plan
 from kubedrift_operator.settings import Settings
 
 
 @dataclass(frozen=True)
 class InvalidDriftCheck:
-    """A stored DriftCheck whose spec no longer validates (e.g. written before a CEL rule existed)."""
+    """A stored DriftCheck the operator can't act on: its spec no longer validates (e.g. written
+    before a CEL rule existed), or it names data that no pod can read (a local path)."""
 
     metadata: ObjectMeta
     status: DriftCheckStatus
     schedule: str  # as stored, for the Ready message
-    message: str  # the first validation error
+    message: str  # the first problem
+    reason: str = "InvalidSpec"
 
 
 def parse_status(body: JSON) -> DriftCheckStatus:
@@ -44,6 +46,9 @@ def parse(body: JSON) -> DriftCheck | InvalidDriftCheck:
         spec = DriftCheckSpec.model_validate(raw_spec)
     except ValidationError as error:
         return InvalidDriftCheck(meta, status, str(raw_spec.get("schedule", "")), first_error(error, "spec"))
+    local = locations.local_path_problem(spec)
+    if local is not None:
+        return InvalidDriftCheck(meta, status, spec.schedule, local, reason=locations.REASON)
     return DriftCheck(metadata=meta, spec=spec, status=status)
 
 
@@ -96,7 +101,7 @@ def _static_children(draft: Draft) -> None:
 
 
 def _invalid(check: InvalidDriftCheck, now: datetime) -> Plan:
-    """An invalid stored spec: Stalled, and its children are left as they are."""
+    """A spec the operator can't act on: Stalled, and its children are left as they are."""
     out = Plan()
     status, generation = check.status, check.metadata.generation
     was = conditions.get(status.conditions, "Stalled")
@@ -109,12 +114,12 @@ def _invalid(check: InvalidDriftCheck, now: datetime) -> Plan:
                 now=now,
                 schedule=check.schedule,
                 suspended=True,
-                stalled=("InvalidSpec", check.message),
+                stalled=(check.reason, check.message),
             ),
         }
     )
-    if was is None or was.reason != "InvalidSpec" or was.message != check.message:
-        out.events.append(Event("Warning", "InvalidSpec", check.message))
+    if was is None or was.reason != check.reason or was.message != check.message:
+        out.events.append(Event("Warning", check.reason, check.message))
     _finish(out, status, new)
     return out
 

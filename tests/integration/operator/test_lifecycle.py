@@ -203,3 +203,29 @@ def test_the_operator_has_only_the_charts_permissions(
     assert not can("create", "rolebindings.rbac.authorization.k8s.io", "-n", namespace)
     # and the operator under test really runs as that ServiceAccount
     assert OPERATOR_SA in operator.kubeconfig.read_text()
+
+
+def test_local_paths_stall_in_the_cluster_with_a_reason_and_no_children(
+    cluster: Cluster, operator: OperatorProcess, namespace: str, kube: Kube, bike_bucket: BikeData
+) -> None:
+    """The file `kubedrift run` accepts is applied, but no pod could read it: Stalled, nothing started."""
+    manifest = bike_check("local", bike_bucket)
+    manifest["spec"]["current"] = {"uri": "file:///data/2012.parquet"}
+    cluster.kubectl("apply", "-n", namespace, "-f", "-", stdin=json.dumps(manifest))
+
+    status = wait_status(
+        kube,
+        "local",
+        lambda s: any(c["type"] == "Stalled" and c["status"] == "True" for c in s.get("conditions", [])),
+        "the local-path DriftCheck to stall",
+    )
+    stalled = next(c for c in status["conditions"] if c["type"] == "Stalled")
+    assert stalled["reason"] == "LocalPath"
+    assert stalled["message"].startswith("spec.current.uri is a local path (file:///data/2012.parquet)")
+    assert kube.condition("local", "Ready")["status"] == "False"
+    warnings = wait_for(  # Events are posted after the status write
+        lambda: [e["reason"] for e in kube.events("local") if e["type"] == "Warning"], "a Warning Event"
+    )
+    assert warnings == ["LocalPath"]
+    assert kube.list("/apis/batch/v1/namespaces/{ns}/cronjobs") == []
+    assert kube.list("/apis/batch/v1/namespaces/{ns}/jobs") == []
