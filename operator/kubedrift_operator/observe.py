@@ -78,6 +78,7 @@ class Termination:
     reason: str
     started_at: datetime | None
     finished_at: datetime | None
+    memory_limit: str | None = None  # the container's, to say what an OOM kill hit
 
 
 def pod_phase(pod: JSON) -> str:
@@ -97,6 +98,10 @@ def pod_started_at(pod: JSON) -> datetime | None:
 
 
 def termination(pod: JSON) -> Termination | None:
+    limits = {
+        c.get("name"): ((c.get("resources") or {}).get("limits") or {}).get("memory")
+        for c in pod.get("spec", {}).get("containers") or []
+    }
     for status in pod.get("status", {}).get("containerStatuses") or []:
         terminated = (status.get("state") or {}).get("terminated")
         if terminated:
@@ -106,6 +111,7 @@ def termination(pod: JSON) -> Termination | None:
                 reason=terminated.get("reason") or "",
                 started_at=parse_time(terminated.get("startedAt")),
                 finished_at=parse_time(terminated.get("finishedAt")),
+                memory_limit=limits.get(status.get("name")),
             )
     return None
 
@@ -129,12 +135,24 @@ def failure(term: Termination | None) -> JobFailure:
         except ValidationError:
             pass
     tail = shorten(term.message.strip().splitlines()[-1], LOG_TAIL_LIMIT) if term.message.strip() else ""
+    if term.reason == "OOMKilled":
+        return JobFailure(reason="OOMKilled", message=oom_message(term.memory_limit, tail))
     reason = (
         term.reason
         if term.reason and term.reason not in ("Error", "Completed")
         else f"ExitCode{term.exit_code}"
     )
     return JobFailure(reason=reason, message=tail or f"the container exited with code {term.exit_code}")
+
+
+def oom_message(limit: str | None, tail: str) -> str:
+    """What an OOM kill means for the user: the limit it hit and the knob that raises it."""
+    hit = f"its memory limit of {limit}" if limit else "the memory it may use"
+    text = (
+        f"the kernel killed the container (OOMKilled) when it exceeded {hit}; raise the limit "
+        "(spec.retrain.resources for a trial, the chart's jobs.checkResources for a check)"
+    )
+    return f"{text}; last output: {tail}" if tail else text
 
 
 def check_summary(term: Termination) -> CheckSummary | None:
