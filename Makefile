@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup example lint test cluster crds docs clean evidently bench-drift
+.PHONY: setup example lint test cluster cluster-binaries crds docs clean evidently bench-drift
 
 setup: $(VENV)/.installed
 
@@ -28,12 +28,17 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint cluster-binaries
 	$(BIN)/pytest
 
+# Build (or find in the cache) the cluster's binaries before any test runs: a cold build takes minutes.
+cluster-binaries:
+	tests/cluster/gobuild/build.sh >/dev/null
+
 # Start the local control plane (built from Go modules on first use) and keep it up.
-cluster: setup
-	$(BIN)/python -m tests.cluster up
+# NODE=kubelet starts a real node (kubelet + containerd) instead of the node agent.
+cluster: setup cluster-binaries
+	$(BIN)/python -m tests.cluster up $(if $(NODE),--node $(NODE))
 
 # Regenerate the CRDs in the chart from the resource models.
 crds: setup
