@@ -1,4 +1,4 @@
-"""Where the control-plane binaries live: built once by gobuild/build.sh, cached by version."""
+"""Where the cluster's binaries live: built once by gobuild/build.sh, cached by version."""
 
 from __future__ import annotations
 
@@ -25,6 +25,10 @@ class Binaries:
     @property
     def kube_controller_manager(self) -> Path:
         return self.directory / "kube-controller-manager"
+
+    @property
+    def kube_scheduler(self) -> Path:
+        return self.directory / "kube-scheduler"
 
     @property
     def kubectl(self) -> Path:
