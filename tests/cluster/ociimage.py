@@ -19,7 +19,7 @@ from pathlib import Path
 BUSYBOX = Path("/bin/busybox")  # Debian's busybox-static: one static binary, every applet
 BUSYBOX_APPLETS = (
     "sh", "cat", "echo", "sleep", "touch", "ls", "id", "wget", "dd", "head", "mkdir", "grep",
-    "test", "true", "false", "env", "ps", "kill", "nc", "date", "hostname", "ip", "mount",
+    "test", "true", "false", "env", "ps", "kill", "nc", "date", "hostname", "ip", "mount", "rm", "httpd",
 )  # fmt: skip
 PAUSE_IMAGE = "kubedrift.local/pause:1"
 BUSYBOX_IMAGE = "kubedrift.local/busybox:1"

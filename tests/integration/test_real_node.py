@@ -10,7 +10,8 @@ through the `kubernetes` Service.
 
 from __future__ import annotations
 
-import json
+import subprocess
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,45 @@ def test_kubectl_exec_runs_in_the_container(
     assert "Read-only file system" in write.stderr
 
 
+def test_kubectl_port_forward_reaches_the_pod(
+    real_node_cluster: Cluster, real_node_namespace: str, busybox: str
+) -> None:
+    cluster, ns = real_node_cluster, real_node_namespace
+    pod = restricted_pod(
+        "web",
+        "echo hello-from-the-pod > /tmp/index.html && exec httpd -f -p 8080 -h /tmp",
+        volumeMounts=[{"name": "tmp", "mountPath": "/tmp"}],
+    )
+    pod["spec"]["volumes"] = [{"name": "tmp", "emptyDir": {}}]
+    cluster.apply(pod, ns)
+    wait_for(lambda: phase_is(cluster, ns, "web", "Running"), "the pod to run")
+
+    forward = subprocess.Popen(
+        [str(cluster.kubectl_path), "port-forward", "-n", ns, "pod/web", ":8080"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cluster.env(),
+    )
+    try:
+        assert forward.stdout is not None
+        line = forward.stdout.readline()  # Forwarding from 127.0.0.1:<port> -> 8080
+        assert line.startswith("Forwarding from 127.0.0.1:"), line
+        port = int(line.split("127.0.0.1:", 1)[1].split()[0])
+
+        def page() -> str | None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=5) as response:
+                    return str(response.read().decode())
+            except OSError:
+                return None
+
+        assert wait_for(page, "the page through port-forward", timeout=30) == "hello-from-the-pod\n"
+    finally:
+        forward.terminate()
+        forward.wait(timeout=10)
+
+
 def test_too_small_memory_limit_is_oom_killed(
     real_node_cluster: Cluster, real_node_namespace: str, busybox: str
 ) -> None:
@@ -134,7 +174,7 @@ def test_too_small_memory_limit_is_oom_killed(
     state = wait_for(lambda: terminated(cluster, ns, "hog"), "the container to be killed")
     assert state["reason"] == "OOMKilled", state
     assert state["exitCode"] == 137
-    assert pod_status(cluster, ns, "hog")["phase"] == "Failed"
+    wait_for(lambda: phase_is(cluster, ns, "hog", "Failed"), "the pod to fail")
 
 
 def test_readiness_probe_is_really_probed(
@@ -163,24 +203,34 @@ def test_readiness_probe_is_really_probed(
 
 
 def test_pod_reaches_the_apiserver_through_the_kubernetes_service(
-    real_node_cluster: Cluster, real_node_namespace: str, busybox: str
+    real_node_cluster: Cluster, real_node_namespace: str, busybox: str, tmp_path: Path
 ) -> None:
     cluster, ns = real_node_cluster, real_node_namespace
-    # The ServiceAccount token authenticates the pod: the apiserver says who it is.
-    review = json.dumps({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
+    # kubectl's in-cluster config is what every in-cluster client does: KUBERNETES_SERVICE_HOST/PORT
+    # (the Service, routed by kube-proxy), the ServiceAccount token, and the cluster CA to verify
+    # the apiserver's certificate. `auth whoami` shows the token was accepted.
+    spec = ociimage.busybox_image()
+    spec.name = "kubedrift.local/kubectl:1"
+    spec.files["bin/kubectl"] = (cluster.kubectl_path.read_bytes(), 0o755)
+    cluster.import_image(ociimage.write_archive(spec, tmp_path / "kubectl.tar"))
     script = (
-        'api="https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT"; echo "api=$api"; '
-        "token=$(cat /var/run/secrets/kubernetes.io/serviceaccount/token); "
-        'wget -q -O - "$api/version"; echo; '
-        f"wget -q -O - --header \"Authorization: Bearer $token\" --header 'Content-Type: application/json' "
-        f"--post-data '{review}' \"$api/apis/authentication.k8s.io/v1/selfsubjectreviews\""
+        'echo "api=$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT"; '
+        "kubectl get --raw /version && kubectl auth whoami -o jsonpath='{.status.userInfo.username}'"
     )
-    cluster.apply(restricted_pod("caller", script), ns)
+    pod = restricted_pod(
+        "caller",
+        script,
+        image=spec.name,
+        env=[{"name": "HOME", "value": "/tmp"}],
+        volumeMounts=[{"name": "tmp", "mountPath": "/tmp"}],
+    )
+    pod["spec"]["volumes"] = [{"name": "tmp", "emptyDir": {}}]
+    cluster.apply(pod, ns)
     wait_for(lambda: phase_is(cluster, ns, "caller", "Succeeded", "Failed"), "the pod to finish")
     logs = cluster.kubectl("logs", "-n", ns, "caller").stdout
-    assert "api=https://10.0.0.1:443" in logs, logs
+    assert "api=10.0.0.1:443" in logs, logs
     assert '"gitVersion": "v1.37.2"' in logs, logs
-    assert f"system:serviceaccount:{ns}:default" in logs, logs
+    assert logs.rstrip().endswith(f"system:serviceaccount:{ns}:default"), logs
     assert phase_is(cluster, ns, "caller", "Succeeded")
 
 
