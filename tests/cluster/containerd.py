@@ -56,10 +56,11 @@ class Containerd:
             log=self.log,
         )
         self._wait_for_socket()
-        pause = ociimage.write_archive(
-            ociimage.pause_image(self.binaries_dir / "pause"), self.dir / "images" / "pause.tar"
-        )
-        self.import_image(pause)
+        # The sandbox image, and a small busybox image any test can run without importing one.
+        for spec in (ociimage.pause_image(self.binaries_dir / "pause"), ociimage.busybox_image()):
+            self.import_image(
+                ociimage.write_archive(spec, self.dir / "images" / f"{spec.name.split('/')[-1]}.tar")
+            )
 
     def stop(self) -> None:
         if self.process is not None:
