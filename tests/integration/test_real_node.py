@@ -10,7 +10,9 @@ through the `kubernetes` Service.
 
 from __future__ import annotations
 
+import http.server
 import subprocess
+import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -232,6 +234,32 @@ def test_pod_reaches_the_apiserver_through_the_kubernetes_service(
     assert '"gitVersion": "v1.37.2"' in logs, logs
     assert logs.rstrip().endswith(f"system:serviceaccount:{ns}:default"), logs
     assert phase_is(cluster, ns, "caller", "Succeeded")
+
+
+def test_pod_reaches_a_server_on_the_hosts_loopback(
+    real_node_cluster: Cluster, real_node_namespace: str, busybox: str
+) -> None:
+    # How pods will reach the S3 server the tests start on 127.0.0.1.
+    cluster, ns = real_node_cluster, real_node_namespace
+
+    class Hello(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"hello-from-the-host")
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hello)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        address = cluster.expose_host_port(server.server_address[1])
+        cluster.apply(restricted_pod("fetcher", f"wget -q -O - http://{address}/"), ns)
+        wait_for(lambda: phase_is(cluster, ns, "fetcher", "Succeeded", "Failed"), "the pod to finish")
+        assert cluster.kubectl("logs", "-n", ns, "fetcher").stdout == "hello-from-the-host"
+    finally:
+        server.shutdown()
 
 
 def test_images_are_imported_from_archives(real_node_cluster: Cluster, tmp_path: Path) -> None:
