@@ -18,8 +18,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 VALIDITY = datetime.timedelta(days=7)
-# Names a client may use for the apiserver. Pods reach it as 127.0.0.1 (there is no Service network),
-# but in-cluster tools sometimes use the service name or the first service IP.
+# Names a client may use for the apiserver. The node agent's pods reach it as 127.0.0.1; the real
+# node's pods use the `kubernetes` Service (10.0.0.1), and its kubelet the node's gateway address
+# (added per cluster, see generate()).
 SERVING_DNS_NAMES = ("localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc")
 SERVING_IPS = ("127.0.0.1", "10.0.0.1")
 
@@ -181,17 +182,16 @@ class NodeCertFiles:
 
 def node_cert_files(directory: Path) -> NodeCertFiles:
     return NodeCertFiles(
-        **{
-            f"{name}_{kind}": directory / f"{name.replace('_', '-')}.{'crt' if kind == 'cert' else 'key'}"
-            for name in (
-                "kubelet_serving",
-                "kubelet_client",
-                "apiserver_kubelet_client",
-                "kube_proxy",
-                "scheduler",
-            )
-            for kind in ("cert", "key")
-        }
+        kubelet_serving_cert=directory / "kubelet-serving.crt",
+        kubelet_serving_key=directory / "kubelet-serving.key",
+        kubelet_client_cert=directory / "kubelet-client.crt",
+        kubelet_client_key=directory / "kubelet-client.key",
+        apiserver_kubelet_client_cert=directory / "apiserver-kubelet-client.crt",
+        apiserver_kubelet_client_key=directory / "apiserver-kubelet-client.key",
+        kube_proxy_cert=directory / "kube-proxy.crt",
+        kube_proxy_key=directory / "kube-proxy.key",
+        scheduler_cert=directory / "scheduler.crt",
+        scheduler_key=directory / "scheduler.key",
     )
 
 
