@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup example lint images test cluster crds docs clean evidently bench-drift
+.PHONY: setup example lint images test cluster cluster-binaries crds docs clean evidently bench-drift
 
 setup: $(VENV)/.installed
 
@@ -34,15 +34,19 @@ lint: setup
 images: setup
 	$(BIN)/python -m tests.cluster.images
 
-# What the tests need is built before pytest starts, never inside a test: the images (run by
-# tests/integration/test_images.py) and the Evidently venv (the compatibility tests fail without it).
-test: lint images evidently
+# What the tests need is built before pytest starts, never inside a test: the cluster's binaries,
+# the images (the real node runs them) and the Evidently venv (the compatibility tests need it).
+test: lint cluster-binaries images evidently
 	$(BIN)/pytest
 
-# Start the local control plane (built from Go modules on first use) and keep it up; the images'
-# archives are built too, for a real node's containerd (the node agent runs no images).
-cluster: setup images
-	$(BIN)/python -m tests.cluster up
+# Build (or find in the cache) the cluster's binaries before any test runs: a cold build takes minutes.
+cluster-binaries:
+	tests/cluster/gobuild/build.sh >/dev/null
+
+# Start the local control plane (built from Go modules on first use) and keep it up.
+# NODE=kubelet starts a real node (kubelet + containerd) instead of the node agent.
+cluster: setup cluster-binaries images
+	$(BIN)/python -m tests.cluster up $(if $(NODE),--node $(NODE))
 
 # Regenerate the CRDs in the chart from the resource models.
 crds: setup

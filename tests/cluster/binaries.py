@@ -1,4 +1,4 @@
-"""Where the control-plane binaries live: built once by gobuild/build.sh, cached by version."""
+"""Where the cluster's binaries live: built once by gobuild/build.sh, cached by version."""
 
 from __future__ import annotations
 
@@ -27,6 +27,10 @@ class Binaries:
         return self.directory / "kube-controller-manager"
 
     @property
+    def kube_scheduler(self) -> Path:
+        return self.directory / "kube-scheduler"
+
+    @property
     def kubectl(self) -> Path:
         return self.directory / "kubectl"
 
@@ -35,13 +39,19 @@ class Binaries:
         return self.directory / "helm"
 
 
-def ensure_built() -> Binaries:
+def ensure_built(build: bool = True) -> Binaries:
     """Run the build (a no-op when the cached binaries exist) and return where they are.
 
-    The build's progress goes to our stderr: a cold build takes minutes and should not look hung.
+    With build=False (the pytest fixtures: builds belong before pytest, in `make`), only look, and
+    fail if they are not built. The build's progress goes to our stderr: a cold build takes
+    minutes and should not look hung.
     """
     result = subprocess.run(
-        [str(BUILD_SCRIPT)], stdout=subprocess.PIPE, stderr=sys.stderr, text=True, check=False
+        [str(BUILD_SCRIPT), *([] if build else ["--check"])],
+        stdout=subprocess.PIPE,
+        stderr=sys.stderr,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         raise RuntimeError(f"{BUILD_SCRIPT} failed with exit code {result.returncode}; see its output above")

@@ -18,8 +18,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 VALIDITY = datetime.timedelta(days=7)
-# Names a client may use for the apiserver. Pods reach it as 127.0.0.1 (there is no Service network),
-# but in-cluster tools sometimes use the service name or the first service IP.
+# Names a client may use for the apiserver. The node agent's pods reach it as 127.0.0.1; the real
+# node's pods use the `kubernetes` Service (10.0.0.1), and its kubelet the node's gateway address
+# (added per cluster, see generate()).
 SERVING_DNS_NAMES = ("localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc")
 SERVING_IPS = ("127.0.0.1", "10.0.0.1")
 
@@ -108,7 +109,8 @@ def cert_files(directory: Path) -> CertFiles:
     )
 
 
-def generate(directory: Path) -> CertFiles:
+def generate(directory: Path, extra_serving_ips: tuple[str, ...] = ()) -> CertFiles:
+    """The CA, the apiserver's serving cert (valid for extra_serving_ips too), admin and SA keys."""
     directory.mkdir(parents=True, exist_ok=True)
     files = cert_files(directory)
 
@@ -138,7 +140,7 @@ def generate(directory: Path) -> CertFiles:
 
     san = x509.SubjectAlternativeName(
         [x509.DNSName(name) for name in SERVING_DNS_NAMES]
-        + [x509.IPAddress(ipaddress.ip_address(ip)) for ip in SERVING_IPS]
+        + [x509.IPAddress(ipaddress.ip_address(ip)) for ip in SERVING_IPS + extra_serving_ips]
     )
     serving_cert, serving_key = _leaf(
         ca_key, ca_name, _name("kube-apiserver"), ExtendedKeyUsageOID.SERVER_AUTH, san
@@ -159,4 +161,67 @@ def generate(directory: Path) -> CertFiles:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
     )
+    return files
+
+
+@dataclass(frozen=True)
+class NodeCertFiles:
+    """What a real node needs, all signed by the cluster CA."""
+
+    kubelet_serving_cert: Path  # the kubelet's HTTPS API (logs, exec, port-forward)
+    kubelet_serving_key: Path
+    kubelet_client_cert: Path  # the kubelet's identity: system:node:<name>, group system:nodes
+    kubelet_client_key: Path
+    apiserver_kubelet_client_cert: Path  # the apiserver calling the kubelet (system:masters)
+    apiserver_kubelet_client_key: Path
+    kube_proxy_cert: Path  # system:kube-proxy, bound to system:node-proxier by the default RBAC
+    kube_proxy_key: Path
+    scheduler_cert: Path  # system:kube-scheduler, bound to system:kube-scheduler
+    scheduler_key: Path
+
+
+def node_cert_files(directory: Path) -> NodeCertFiles:
+    return NodeCertFiles(
+        kubelet_serving_cert=directory / "kubelet-serving.crt",
+        kubelet_serving_key=directory / "kubelet-serving.key",
+        kubelet_client_cert=directory / "kubelet-client.crt",
+        kubelet_client_key=directory / "kubelet-client.key",
+        apiserver_kubelet_client_cert=directory / "apiserver-kubelet-client.crt",
+        apiserver_kubelet_client_key=directory / "apiserver-kubelet-client.key",
+        kube_proxy_cert=directory / "kube-proxy.crt",
+        kube_proxy_key=directory / "kube-proxy.key",
+        scheduler_cert=directory / "scheduler.crt",
+        scheduler_key=directory / "scheduler.key",
+    )
+
+
+def generate_node(directory: Path, node_name: str, node_ip: str) -> NodeCertFiles:
+    """Certificates for the kubelet, kube-proxy and kube-scheduler, signed by the CA in directory."""
+    files = node_cert_files(directory)
+    ca = cert_files(directory)
+    ca_key = serialization.load_pem_private_key(ca.ca_key.read_bytes(), password=None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    ca_name = x509.load_pem_x509_certificate(ca.ca_cert.read_bytes()).subject
+    kubelet_san = x509.SubjectAlternativeName(
+        [x509.DNSName(node_name), x509.IPAddress(ipaddress.ip_address(node_ip))]
+    )
+    leaves = {
+        "kubelet_serving": (_name(node_name), ExtendedKeyUsageOID.SERVER_AUTH, kubelet_san),
+        "kubelet_client": (
+            _name(f"system:node:{node_name}", "system:nodes"),
+            ExtendedKeyUsageOID.CLIENT_AUTH,
+            None,
+        ),
+        "apiserver_kubelet_client": (
+            _name("kube-apiserver-kubelet-client", "system:masters"),
+            ExtendedKeyUsageOID.CLIENT_AUTH,
+            None,
+        ),
+        "kube_proxy": (_name("system:kube-proxy"), ExtendedKeyUsageOID.CLIENT_AUTH, None),
+        "scheduler": (_name("system:kube-scheduler"), ExtendedKeyUsageOID.CLIENT_AUTH, None),
+    }
+    for name, (subject, usage, san) in leaves.items():
+        cert, key = _leaf(ca_key, ca_name, subject, usage, san)
+        _write_cert(getattr(files, f"{name}_cert"), cert)
+        _write_key(getattr(files, f"{name}_key"), key)
     return files

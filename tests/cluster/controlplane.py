@@ -1,5 +1,10 @@
 """etcd, kube-apiserver and kube-controller-manager on loopback, started and stopped as one unit.
 
+With a real node (`node_addresses` set), also kube-scheduler, and the apiserver is configured for
+kubelets: it advertises the node's gateway address (where a forwarder leads back to loopback, see
+forwarder.py) as the `kubernetes` Service's endpoint, authorizes kubelets with the Node authorizer
+and calls their API with a client certificate signed by the cluster CA.
+
 Everything lives in one state directory (certs, etcd data, logs, kubeconfig); ports are free ports
 picked at start, so several clusters (one per engineer's test run) can share a machine.
 """
@@ -21,6 +26,8 @@ import yaml
 from tests.cluster import certs
 from tests.cluster.binaries import Binaries
 from tests.cluster.kubeapi import ApiError, Credentials, KubeApi
+from tests.cluster.kubelet import NODE_NAME, kubeconfig
+from tests.cluster.netns import NodeAddresses
 from tests.cluster.processes import CLUSTER_MARKER, spawn, stop
 
 STARTUP_TIMEOUT = 120.0  # generous: a loaded 2-core machine can be slow, a normal start takes ~10 s
@@ -44,6 +51,7 @@ class ControlPlane:
     state_dir: Path
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     apiserver_port: int = 0
+    node_addresses: NodeAddresses | None = None  # set for a real node (kubelet); None for the node agent
 
     @property
     def kubeconfig(self) -> Path:
@@ -71,7 +79,10 @@ class ControlPlane:
     def start(self) -> None:
         """Start all three components and wait until the cluster can run pods; stop all on failure."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        files = certs.generate(self.state_dir / "pki")
+        node = self.node_addresses
+        files = certs.generate(self.state_dir / "pki", extra_serving_ips=(node.host_ip,) if node else ())
+        if node is not None:
+            certs.generate_node(self.state_dir / "pki", NODE_NAME, node.node_ip)
         deadline = time.monotonic() + STARTUP_TIMEOUT
         try:
             etcd_url = self._start_etcd()
@@ -93,6 +104,8 @@ class ControlPlane:
                 "kube-controller-manager (kube-root-ca.crt)",
                 deadline,
             )
+            if node is not None:
+                self._start_scheduler()
         except BaseException:
             self.stop()
             raise
@@ -141,27 +154,64 @@ class ControlPlane:
 
     def _start_apiserver(self, etcd_url: str, files: certs.CertFiles) -> None:
         self.apiserver_port = free_port()
+        self._spawn("kube-apiserver", self._apiserver_argv(etcd_url, files) + self._real_node_flags())
+
+    def _apiserver_argv(self, etcd_url: str, files: certs.CertFiles) -> list[str]:
+        return [
+            str(self.binaries.kube_apiserver),
+            f"--etcd-servers={etcd_url}",
+            "--bind-address=127.0.0.1",
+            f"--advertise-address={self.node_addresses.host_ip if self.node_addresses else '127.0.0.1'}",
+            f"--secure-port={self.apiserver_port}",
+            f"--cert-dir={self.state_dir / 'pki'}",
+            f"--tls-cert-file={files.serving_cert}",
+            f"--tls-private-key-file={files.serving_key}",
+            f"--client-ca-file={files.ca_cert}",
+            f"--authorization-mode={'Node,RBAC' if self.node_addresses else 'RBAC'}",
+            "--service-account-issuer=https://kubernetes.default.svc",
+            f"--service-account-key-file={files.service_account_public_key}",
+            f"--service-account-signing-key-file={files.service_account_key}",
+            f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
+            # For the node agent, the `kubernetes` Service would point at 127.0.0.1, which Endpoints
+            # validation rejects; its pods find the apiserver through KUBERNETES_SERVICE_HOST instead.
+            # A real node's pods use the Service: it leads to the advertised address.
+            f"--endpoint-reconciler-type={'lease' if self.node_addresses else 'none'}",
+            "--allow-privileged=true",
+            "--v=1",
+        ]
+
+    def _real_node_flags(self) -> list[str]:
+        """Flags that only make sense with a kubelet."""
+        if self.node_addresses is None:
+            return []
+        node = certs.node_cert_files(self.state_dir / "pki")
+        return [
+            "--enable-admission-plugins=NodeRestriction",
+            f"--kubelet-client-certificate={node.apiserver_kubelet_client_cert}",
+            f"--kubelet-client-key={node.apiserver_kubelet_client_key}",
+            f"--kubelet-certificate-authority={self.cert_files.ca_cert}",
+            "--kubelet-preferred-address-types=InternalIP",
+        ]
+
+    def _start_scheduler(self) -> None:
+        node = certs.node_cert_files(self.state_dir / "pki")
+        path = self.state_dir / "scheduler.kubeconfig"
+        path.write_text(
+            yaml.safe_dump(
+                kubeconfig(self.server, self.cert_files.ca_cert, node.scheduler_cert, node.scheduler_key)
+            )
+        )
+        path.chmod(0o600)
         self._spawn(
-            "kube-apiserver",
+            "kube-scheduler",
             [
-                str(self.binaries.kube_apiserver),
-                f"--etcd-servers={etcd_url}",
+                str(self.binaries.kube_scheduler),
+                f"--kubeconfig={path}",
+                f"--authentication-kubeconfig={path}",
+                f"--authorization-kubeconfig={path}",
                 "--bind-address=127.0.0.1",
-                "--advertise-address=127.0.0.1",
-                f"--secure-port={self.apiserver_port}",
-                f"--cert-dir={self.state_dir / 'pki'}",
-                f"--tls-cert-file={files.serving_cert}",
-                f"--tls-private-key-file={files.serving_key}",
-                f"--client-ca-file={files.ca_cert}",
-                "--authorization-mode=RBAC",
-                "--service-account-issuer=https://kubernetes.default.svc",
-                f"--service-account-key-file={files.service_account_public_key}",
-                f"--service-account-signing-key-file={files.service_account_key}",
-                f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
-                # The `kubernetes` Service would point at 127.0.0.1, which Endpoints validation rejects;
-                # pods find the apiserver through KUBERNETES_SERVICE_HOST instead (set by the node agent).
-                "--endpoint-reconciler-type=none",
-                "--allow-privileged=true",
+                f"--secure-port={free_port()}",
+                "--leader-elect=false",
                 "--v=1",
             ],
         )

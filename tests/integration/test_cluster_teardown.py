@@ -3,17 +3,22 @@
 Each case starts its own cluster with `python -m tests.cluster up` (as a developer would), runs a
 pod, stops the harness, and looks in /proc for any process carrying the cluster's marker. (The
 session's own cluster is checked the same way when the `cluster` fixture tears down.)
+
+Issue 10: with the real node, also no container process, cgroup, veth or mount is left.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
+from tests.cluster import cgroups, ociimage
 from tests.cluster.processes import processes_marked, wait_until_gone
 from tests.fixtures.cluster import wait_for
 from tests.integration.manifests import pod
@@ -22,15 +27,18 @@ pytestmark = pytest.mark.cluster
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.parametrize("node", ["agent", "kubelet"])
 @pytest.mark.parametrize(
     "stop_signal",
     [signal.SIGINT, signal.SIGTERM, signal.SIGKILL],
     ids=["ctrl-c", "sigterm", "harness-killed"],
 )
-def test_stopping_the_harness_leaves_no_process(tmp_path: Path, stop_signal: signal.Signals) -> None:
+def test_stopping_the_harness_leaves_no_process(
+    tmp_path: Path, stop_signal: signal.Signals, node: str
+) -> None:
     state_dir = tmp_path / "cluster"
     harness = subprocess.Popen(
-        [sys.executable, "-m", "tests.cluster", "up", "--state-dir", str(state_dir)],
+        [sys.executable, "-m", "tests.cluster", "up", "--state-dir", str(state_dir), "--node", node],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -46,7 +54,7 @@ def test_stopping_the_harness_leaves_no_process(tmp_path: Path, stop_signal: sig
             [kubectl, "--kubeconfig", kubeconfig, "apply", "-f", "-"],
             check=True,
             text=True,
-            input=__import__("json").dumps(pod("sleeper", "sleep 600")),
+            input=__import__("json").dumps(_sleeper(node)),
             capture_output=True,
         )
 
@@ -71,6 +79,9 @@ def test_stopping_the_harness_leaves_no_process(tmp_path: Path, stop_signal: sig
         wait_for(running, "the pod to run", timeout=60)
         # etcd, kube-apiserver, kube-controller-manager and the pod's process at least.
         assert len(processes_marked(str(state_dir))) >= 4
+        container_pids = _container_pids() if node == "kubelet" else []
+        if node == "kubelet":
+            assert container_pids, "the sleeper's process was not found"
 
         harness.send_signal(stop_signal)
         harness.wait(timeout=90)
@@ -82,6 +93,44 @@ def test_stopping_the_harness_leaves_no_process(tmp_path: Path, stop_signal: sig
     assert leftovers == [], [Path(f"/proc/{pid}/cmdline").read_bytes()[:200] for pid in leftovers]
     if stop_signal != signal.SIGKILL:
         assert harness.returncode == 0
+    if node == "kubelet":
+        _assert_real_node_gone(state_dir, container_pids)
+
+
+def _sleeper(node: str) -> dict[str, object]:
+    manifest = pod("sleeper", "sleep 600")
+    if node == "kubelet":  # a real node runs images: the busybox one is always there
+        manifest["spec"]["containers"][0]["image"] = ociimage.BUSYBOX_IMAGE
+    return manifest
+
+
+def _container_pids() -> list[int]:
+    """Host PIDs of the sleeper's `sleep` (containers carry no marker: find them by command)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "cmdline").read_bytes() == b"sleep\x00600\x00":
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def _assert_real_node_gone(state_dir: Path, container_pids: list[int]) -> None:
+    assert not [pid for pid in container_pids if Path(f"/proc/{pid}").exists()], "a container survived"
+    config = yaml.safe_load((state_dir / "node" / "kubelet-config.yaml").read_text())
+    cgroup_root = config["cgroupRoot"].strip("/")
+    left = wait_for(
+        lambda: not [h for h in cgroups.hierarchies() if (h / cgroup_root).exists()] or None,
+        "the janitor to remove the node's cgroups",
+        timeout=30,
+    )
+    assert left
+    node_ip = config["address"]
+    addresses = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True, check=True).stdout
+    host_ip = str(ipaddress.ip_address(node_ip) - 1)  # the host's end of the /30
+    assert f" {host_ip}/" not in addresses, "the node's veth is still there"
+    assert str(state_dir) not in Path("/proc/self/mountinfo").read_text(), "a mount of the node is left"
 
 
 def _kubectl(state_dir: Path) -> str:

@@ -1,0 +1,272 @@
+"""Issue 10: the test cluster's real node (kubelet + containerd + runc) runs real containers.
+
+Every pod here runs a locally made image (busybox from Debian's busybox-static, imported into
+containerd like the kubedrift images will be) under the restricted security context the operator
+uses: UID 65532, read-only root filesystem, no capabilities. What the node agent cannot do is what
+is checked: the kernel enforces the security context and the memory limit, the kubelet probes,
+`kubectl logs` and `kubectl exec` go through the kubelet's API, and the pod reaches the apiserver
+through the `kubernetes` Service.
+"""
+
+from __future__ import annotations
+
+import http.server
+import subprocess
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cluster import ociimage
+from tests.fixtures.cluster import Cluster, wait_for
+
+pytestmark = pytest.mark.cluster
+JSON = dict[str, Any]
+IMAGE = ociimage.BUSYBOX_IMAGE
+RESTRICTED = {
+    "runAsNonRoot": True,
+    "runAsUser": 65532,
+    "runAsGroup": 65532,
+    "readOnlyRootFilesystem": True,
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
+@pytest.fixture(scope="module")
+def busybox(real_node_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    archive = ociimage.write_archive(
+        ociimage.busybox_image(), tmp_path_factory.mktemp("images") / "busybox.tar"
+    )
+    real_node_cluster.import_image(archive)
+    yield IMAGE
+
+
+def restricted_pod(name: str, script: str, **container: Any) -> JSON:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name},
+        "spec": {
+            "restartPolicy": "Never",
+            "terminationGracePeriodSeconds": 1,
+            "securityContext": {"runAsNonRoot": True, "runAsUser": 65532, "fsGroup": 65532},
+            "containers": [
+                {
+                    "name": "main",
+                    "image": IMAGE,
+                    "imagePullPolicy": "Never",  # imported, never pulled: no registry is reachable
+                    "command": ["sh", "-c", script],
+                    "securityContext": RESTRICTED,
+                    **container,
+                }
+            ],
+        },
+    }
+
+
+def pod_status(cluster: Cluster, namespace: str, name: str) -> JSON:
+    pod = cluster.get(f"/api/v1/namespaces/{namespace}/pods/{name}")
+    assert pod is not None
+    status: JSON = pod.get("status", {})
+    return status
+
+
+def terminated(cluster: Cluster, namespace: str, name: str) -> JSON | None:
+    for container in pod_status(cluster, namespace, name).get("containerStatuses", []):
+        state: JSON | None = container.get("state", {}).get("terminated")
+        if state:
+            return state
+    return None
+
+
+def phase_is(cluster: Cluster, namespace: str, name: str, *phases: str) -> bool:
+    return pod_status(cluster, namespace, name).get("phase") in phases
+
+
+def test_the_node_is_a_real_kubelet_on_containerd(real_node_cluster: Cluster) -> None:
+    node = real_node_cluster.api.get("/api/v1/nodes/kubedrift-local")
+    info = node["status"]["nodeInfo"]
+    assert info["kubeletVersion"] == "v1.37.2"
+    assert info["containerRuntimeVersion"] == "containerd://2.4.2"
+    assert any(c["type"] == "Ready" and c["status"] == "True" for c in node["status"]["conditions"])
+
+
+def test_restricted_container_runs_as_65532_on_a_read_only_root(
+    real_node_cluster: Cluster, real_node_namespace: str, busybox: str
+) -> None:
+    cluster, ns = real_node_cluster, real_node_namespace
+    script = "id -u; id -g; grep CapEff /proc/self/status; touch /probe-file; echo touch-exit=$?"
+    cluster.apply(restricted_pod("restricted", script), ns)
+    wait_for(lambda: phase_is(cluster, ns, "restricted", "Succeeded", "Failed"), "the pod to finish")
+
+    logs = cluster.kubectl("logs", "-n", ns, "restricted").stdout  # through the kubelet's API
+    assert logs.splitlines()[:3] == ["65532", "65532", "CapEff:\t0000000000000000"], logs
+    assert "touch: /probe-file: Read-only file system" in logs
+    assert "touch-exit=1" in logs
+
+
+def test_kubectl_exec_runs_in_the_container(
+    real_node_cluster: Cluster, real_node_namespace: str, busybox: str
+) -> None:
+    cluster, ns = real_node_cluster, real_node_namespace
+    cluster.apply(restricted_pod("sleeper", "sleep 600"), ns)
+    wait_for(lambda: phase_is(cluster, ns, "sleeper", "Running"), "the pod to run")
+
+    assert cluster.kubectl("exec", "-n", ns, "sleeper", "--", "id", "-u").stdout.strip() == "65532"
+    write = cluster.kubectl("exec", "-n", ns, "sleeper", "--", "sh", "-c", "echo x > /etc/x", check=False)
+    assert write.returncode != 0
+    assert "Read-only file system" in write.stderr
+
+
+def test_kubectl_port_forward_reaches_the_pod(
+    real_node_cluster: Cluster, real_node_namespace: str, busybox: str
+) -> None:
+    cluster, ns = real_node_cluster, real_node_namespace
+    pod = restricted_pod(
+        "web",
+        "echo hello-from-the-pod > /tmp/index.html && exec httpd -f -p 8080 -h /tmp",
+        volumeMounts=[{"name": "tmp", "mountPath": "/tmp"}],
+    )
+    pod["spec"]["volumes"] = [{"name": "tmp", "emptyDir": {}}]
+    cluster.apply(pod, ns)
+    wait_for(lambda: phase_is(cluster, ns, "web", "Running"), "the pod to run")
+
+    forward = subprocess.Popen(
+        [str(cluster.kubectl_path), "port-forward", "-n", ns, "pod/web", ":8080"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cluster.env(),
+    )
+    try:
+        assert forward.stdout is not None
+        line = forward.stdout.readline()  # Forwarding from 127.0.0.1:<port> -> 8080
+        assert line.startswith("Forwarding from 127.0.0.1:"), line
+        port = int(line.split("127.0.0.1:", 1)[1].split()[0])
+
+        def page() -> str | None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=5) as response:
+                    return str(response.read().decode())
+            except OSError:
+                return None
+
+        assert wait_for(page, "the page through port-forward", timeout=30) == "hello-from-the-pod\n"
+    finally:
+        forward.terminate()
+        forward.wait(timeout=10)
+
+
+def test_too_small_memory_limit_is_oom_killed(
+    real_node_cluster: Cluster, real_node_namespace: str, busybox: str
+) -> None:
+    cluster, ns = real_node_cluster, real_node_namespace
+    # dd allocates its whole 256 MiB block before reading into it: far above the 32 MiB limit.
+    hog = restricted_pod(
+        "hog",
+        "dd if=/dev/zero of=/dev/null bs=256M count=1",
+        resources={"limits": {"memory": "32Mi", "cpu": "500m"}, "requests": {"memory": "32Mi"}},
+    )
+    cluster.apply(hog, ns)
+    state = wait_for(lambda: terminated(cluster, ns, "hog"), "the container to be killed")
+    assert state["reason"] == "OOMKilled", state
+    assert state["exitCode"] == 137
+    wait_for(lambda: phase_is(cluster, ns, "hog", "Failed"), "the pod to fail")
+
+
+def test_readiness_probe_is_really_probed(
+    real_node_cluster: Cluster, real_node_namespace: str, busybox: str
+) -> None:
+    cluster, ns = real_node_cluster, real_node_namespace
+    pod = restricted_pod(
+        "probed",
+        "sleep 600",
+        readinessProbe={"exec": {"command": ["test", "-f", "/tmp/ready"]}, "periodSeconds": 1},
+        volumeMounts=[{"name": "tmp", "mountPath": "/tmp"}],
+    )
+    pod["spec"]["volumes"] = [{"name": "tmp", "emptyDir": {}}]
+    cluster.apply(pod, ns)
+
+    def ready() -> bool | None:
+        statuses = pod_status(cluster, ns, "probed").get("containerStatuses", [])
+        return statuses[0].get("ready") if statuses else None
+
+    wait_for(lambda: phase_is(cluster, ns, "probed", "Running"), "the pod to run")
+    wait_for(lambda: ready() is False, "the container to be reported not ready")
+    cluster.kubectl("exec", "-n", ns, "probed", "--", "touch", "/tmp/ready")
+    wait_for(lambda: ready() is True, "the readiness probe to pass", timeout=30)
+    cluster.kubectl("exec", "-n", ns, "probed", "--", "rm", "/tmp/ready")
+    wait_for(lambda: ready() is False, "the readiness probe to fail again", timeout=30)
+
+
+def test_pod_reaches_the_apiserver_through_the_kubernetes_service(
+    real_node_cluster: Cluster, real_node_namespace: str, busybox: str, tmp_path: Path
+) -> None:
+    cluster, ns = real_node_cluster, real_node_namespace
+    # kubectl's in-cluster config is what every in-cluster client does: KUBERNETES_SERVICE_HOST/PORT
+    # (the Service, routed by kube-proxy), the ServiceAccount token, and the cluster CA to verify
+    # the apiserver's certificate. `auth whoami` shows the token was accepted.
+    spec = ociimage.busybox_image()
+    spec.name = "kubedrift.local/kubectl:1"
+    spec.files["bin/kubectl"] = (cluster.kubectl_path.read_bytes(), 0o755)
+    cluster.import_image(ociimage.write_archive(spec, tmp_path / "kubectl.tar"))
+    script = (
+        'echo "api=$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT"; '
+        "kubectl get --raw /version && kubectl auth whoami -o jsonpath='{.status.userInfo.username}'"
+    )
+    pod = restricted_pod(
+        "caller",
+        script,
+        image=spec.name,
+        env=[{"name": "HOME", "value": "/tmp"}],
+        volumeMounts=[{"name": "tmp", "mountPath": "/tmp"}],
+    )
+    pod["spec"]["volumes"] = [{"name": "tmp", "emptyDir": {}}]
+    cluster.apply(pod, ns)
+    wait_for(lambda: phase_is(cluster, ns, "caller", "Succeeded", "Failed"), "the pod to finish")
+    logs = cluster.kubectl("logs", "-n", ns, "caller").stdout
+    assert "api=10.0.0.1:443" in logs, logs
+    assert '"gitVersion": "v1.37.2"' in logs, logs
+    assert logs.rstrip().endswith(f"system:serviceaccount:{ns}:default"), logs
+    assert phase_is(cluster, ns, "caller", "Succeeded")
+
+
+def test_pod_reaches_a_server_on_the_hosts_loopback(
+    real_node_cluster: Cluster, real_node_namespace: str, busybox: str
+) -> None:
+    # How pods will reach the S3 server the tests start on 127.0.0.1.
+    cluster, ns = real_node_cluster, real_node_namespace
+
+    class Hello(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"hello-from-the-host")
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hello)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        address = cluster.expose_host_port(server.server_address[1])
+        cluster.apply(restricted_pod("fetcher", f"wget -q -O - http://{address}/"), ns)
+        wait_for(lambda: phase_is(cluster, ns, "fetcher", "Succeeded", "Failed"), "the pod to finish")
+        assert cluster.kubectl("logs", "-n", ns, "fetcher").stdout == "hello-from-the-host"
+    finally:
+        server.shutdown()
+
+
+def test_images_are_imported_from_archives(real_node_cluster: Cluster, tmp_path: Path) -> None:
+    # The helper the kubedrift images use: any OCI archive (buildah's oci-archive too) imports by name.
+    spec = ociimage.busybox_image()
+    spec.name = "kubedrift.local/imported:test"
+    output = real_node_cluster.import_image(ociimage.write_archive(spec, tmp_path / "image.tar"))
+    assert "kubedrift.local/imported:test" in output
+    assert real_node_cluster.local.real_node is not None
+    assert "kubedrift.local/imported:test" in real_node_cluster.local.real_node.containerd.images()
