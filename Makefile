@@ -43,10 +43,9 @@ test: lint cluster-binaries images evidently
 cluster-binaries:
 	tests/cluster/gobuild/build.sh >/dev/null
 
-# Start the local control plane (built from Go modules on first use) and keep it up.
-# NODE=kubelet starts a real node (kubelet + containerd) instead of the node agent.
+# Start the test cluster (control plane and a real node with kubedrift's images) and keep it up.
 cluster: setup cluster-binaries images
-	$(BIN)/python -m tests.cluster up $(if $(NODE),--node $(NODE))
+	$(BIN)/python -m tests.cluster up
 
 # Regenerate the CRDs in the chart from the resource models.
 crds: setup

@@ -9,10 +9,10 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from tests.cluster.harness import NODE_KINDS, LocalCluster
+from tests.cluster.harness import LocalCluster
 
 
-def up(state_dir: Path | None, node: str | None) -> int:
+def up(state_dir: Path | None, load_images: bool = True) -> int:
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -20,16 +20,15 @@ def up(state_dir: Path | None, node: str | None) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    cluster = LocalCluster(state_dir=state_dir, keep_state=state_dir is not None, node=node)
+    cluster = LocalCluster(state_dir=state_dir, keep_state=state_dir is not None, load_images=load_images)
     cluster.start()
     try:
         print(f"cluster ready in {cluster.startup_seconds:.1f} s", file=sys.stderr)
-        if cluster.real_node is None:
-            print(f"pod logs: {cluster.pods_dir}/<namespace>/<pod>/<container>.log", file=sys.stderr)
-        else:
-            print(
-                f"real node (kubelet + containerd); import images with: {cluster.ctr_hint()}", file=sys.stderr
-            )
+        loaded = ", ".join(f"{name}: {ref}" for name, ref in cluster.images.items())
+        print(f"real node (kubelet + containerd) with kubedrift's images ({loaded})", file=sys.stderr)
+        print(f"import more images with: {cluster.ctr_hint()}", file=sys.stderr)
+        chart = "helm install kubedrift charts/kubedrift -n kubedrift-system --create-namespace"
+        print(f"install the chart: {chart}", file=sys.stderr)
         print(f"kubectl: {cluster.binaries.kubectl}  helm: {cluster.binaries.helm}", file=sys.stderr)
         print(f"export KUBECONFIG={cluster.kubeconfig}", flush=True)
         print("Ctrl-C stops it.", file=sys.stderr, flush=True)
@@ -51,12 +50,10 @@ def main() -> int:
         "--state-dir", type=Path, help="keep certs, etcd data and logs here (kept after stop)"
     )
     up_parser.add_argument(
-        "--node",
-        choices=NODE_KINDS,
-        help="agent: the Python node agent; kubelet: a real node (default: $KUBEDRIFT_NODE, else agent)",
+        "--no-images", action="store_true", help="don't import kubedrift's images (only busybox is there)"
     )
     args = parser.parse_args()
-    return up(args.state_dir, args.node)
+    return up(args.state_dir, load_images=not args.no_images)
 
 
 if __name__ == "__main__":

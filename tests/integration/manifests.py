@@ -1,15 +1,37 @@
-"""Small manifest builders shared by the cluster tests. Images are never pulled (see TESTING.md)."""
+"""Small manifest builders shared by the cluster tests.
+
+Containers run the busybox image the node imports at start (no registry is reachable, so
+nothing is ever pulled) with the restricted security context every test namespace enforces.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from tests.cluster.ociimage import BUSYBOX_IMAGE
+
 JSON = dict[str, Any]
-IMAGE = "python:3.11-slim"  # documentation only: the node agent runs the command locally
+IMAGE = BUSYBOX_IMAGE
+RESTRICTED = {
+    "runAsNonRoot": True,
+    "runAsUser": 65532,
+    "runAsGroup": 65532,
+    "readOnlyRootFilesystem": True,
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
 
 
 def container(name: str, script: str, **extra: Any) -> JSON:
-    return {"name": name, "image": IMAGE, "command": ["sh", "-c", script], **extra}
+    return {
+        "name": name,
+        "image": IMAGE,
+        "imagePullPolicy": "Never",
+        "command": ["sh", "-c", script],
+        "securityContext": RESTRICTED,
+        **extra,
+    }
 
 
 def pod(name: str, script: str, **spec: Any) -> JSON:

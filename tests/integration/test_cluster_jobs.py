@@ -1,4 +1,4 @@
-"""Issue 2, items 2-4: Indexed Jobs, backoffLimitPerIndex and CronJobs run for real on the node agent."""
+"""Issue 2, items 2-4: Indexed Jobs, backoffLimitPerIndex and CronJobs run for real on the node."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def test_backoff_limit_per_index_retries_a_failing_index_once(cluster: Cluster, 
     assert finished["status"]["failedIndexes"] == "1"
     assert finished["status"]["completedIndexes"] == "0,2"
     runs_of_index_1 = [
-        run for run in cluster.process_runs(namespace) if run["annotations"].get(INDEX_ANNOTATION) == "1"
+        run for run in cluster.container_runs(namespace) if run["annotations"].get(INDEX_ANNOTATION) == "1"
     ]
     assert len(runs_of_index_1) == 2, runs_of_index_1  # the first try and exactly one retry
     assert {run["exitCode"] for run in runs_of_index_1} == {1}

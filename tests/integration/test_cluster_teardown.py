@@ -10,6 +10,7 @@ Issue 10: with the real node, also no container process, cgroup, veth or mount i
 from __future__ import annotations
 
 import ipaddress
+import json
 import signal
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.cluster import cgroups, ociimage
+from tests.cluster import cgroups
 from tests.cluster.processes import processes_marked, wait_until_gone
 from tests.fixtures.cluster import wait_for
 from tests.integration.manifests import pod
@@ -27,18 +28,15 @@ pytestmark = pytest.mark.cluster
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("node", ["agent", "kubelet"])
 @pytest.mark.parametrize(
     "stop_signal",
     [signal.SIGINT, signal.SIGTERM, signal.SIGKILL],
     ids=["ctrl-c", "sigterm", "harness-killed"],
 )
-def test_stopping_the_harness_leaves_no_process(
-    tmp_path: Path, stop_signal: signal.Signals, node: str
-) -> None:
+def test_stopping_the_harness_leaves_no_process(tmp_path: Path, stop_signal: signal.Signals) -> None:
     state_dir = tmp_path / "cluster"
     harness = subprocess.Popen(
-        [sys.executable, "-m", "tests.cluster", "up", "--state-dir", str(state_dir), "--node", node],
+        [sys.executable, "-m", "tests.cluster", "up", "--state-dir", str(state_dir), "--no-images"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -54,7 +52,7 @@ def test_stopping_the_harness_leaves_no_process(
             [kubectl, "--kubeconfig", kubeconfig, "apply", "-f", "-"],
             check=True,
             text=True,
-            input=__import__("json").dumps(_sleeper(node)),
+            input=json.dumps(pod("sleeper", "sleep 600")),
             capture_output=True,
         )
 
@@ -79,9 +77,8 @@ def test_stopping_the_harness_leaves_no_process(
         wait_for(running, "the pod to run", timeout=60)
         # etcd, kube-apiserver, kube-controller-manager and the pod's process at least.
         assert len(processes_marked(str(state_dir))) >= 4
-        container_pids = _container_pids() if node == "kubelet" else []
-        if node == "kubelet":
-            assert container_pids, "the sleeper's process was not found"
+        container_pids = _container_pids()
+        assert container_pids, "the sleeper's process was not found"
 
         harness.send_signal(stop_signal)
         harness.wait(timeout=90)
@@ -93,15 +90,7 @@ def test_stopping_the_harness_leaves_no_process(
     assert leftovers == [], [Path(f"/proc/{pid}/cmdline").read_bytes()[:200] for pid in leftovers]
     if stop_signal != signal.SIGKILL:
         assert harness.returncode == 0
-    if node == "kubelet":
-        _assert_real_node_gone(state_dir, container_pids)
-
-
-def _sleeper(node: str) -> dict[str, object]:
-    manifest = pod("sleeper", "sleep 600")
-    if node == "kubelet":  # a real node runs images: the busybox one is always there
-        manifest["spec"]["containers"][0]["image"] = ociimage.BUSYBOX_IMAGE
-    return manifest
+    _assert_real_node_gone(state_dir, container_pids)
 
 
 def _container_pids() -> list[int]:

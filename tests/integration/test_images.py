@@ -50,6 +50,14 @@ def test_tagged_as_the_chart_renders_and_non_root(name: str, request: pytest.Fix
     assert image.config["User"] == "65532:65532"
 
 
+@pytest.mark.parametrize("name", ["jobs", "operator"])
+def test_the_non_root_user_has_a_name(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """kopf asks getpass.getuser() for its identity; a UID without a passwd entry crashed it."""
+    image: Unpacked = request.getfixturevalue(name)
+    result = run_in_image(image, ["python", "-c", "import getpass; print(getpass.getuser())"], tmp_path)
+    assert (result.returncode, result.stdout.strip()) == (0, "nonroot"), result.stderr
+
+
 @pytest.mark.parametrize("command", ["check", "train", "promote-copy"])
 def test_jobs_image_runs_each_job_command(jobs: Unpacked, command: str, tmp_path: Path) -> None:
     result = run_in_image(jobs, [*entrypoint(jobs), command, "--help"], tmp_path)

@@ -38,11 +38,11 @@ RESTRICTED = {
 
 
 @pytest.fixture(scope="module")
-def busybox(real_node_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def busybox(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     archive = ociimage.write_archive(
         ociimage.busybox_image(), tmp_path_factory.mktemp("images") / "busybox.tar"
     )
-    real_node_cluster.import_image(archive)
+    cluster.import_image(archive)
     yield IMAGE
 
 
@@ -88,8 +88,8 @@ def phase_is(cluster: Cluster, namespace: str, name: str, *phases: str) -> bool:
     return pod_status(cluster, namespace, name).get("phase") in phases
 
 
-def test_the_node_is_a_real_kubelet_on_containerd(real_node_cluster: Cluster) -> None:
-    node = real_node_cluster.api.get("/api/v1/nodes/kubedrift-local")
+def test_the_node_is_a_real_kubelet_on_containerd(cluster: Cluster) -> None:
+    node = cluster.api.get("/api/v1/nodes/kubedrift-local")
     info = node["status"]["nodeInfo"]
     assert info["kubeletVersion"] == "v1.37.2"
     assert info["containerRuntimeVersion"] == "containerd://2.4.2"
@@ -97,10 +97,10 @@ def test_the_node_is_a_real_kubelet_on_containerd(real_node_cluster: Cluster) ->
 
 
 def test_restricted_container_runs_as_65532_on_a_read_only_root(
-    real_node_cluster: Cluster, real_node_namespace: str, busybox: str
+    cluster: Cluster, namespace: str, busybox: str
 ) -> None:
-    cluster, ns = real_node_cluster, real_node_namespace
-    script = "id -u; id -g; grep CapEff /proc/self/status; touch /probe-file; echo touch-exit=$?"
+    ns = namespace
+    script = "id -u; id -g; grep CapEff /proc/self/status; touch /probe-file 2>&1; echo touch-exit=$?"
     cluster.apply(restricted_pod("restricted", script), ns)
     wait_for(lambda: phase_is(cluster, ns, "restricted", "Succeeded", "Failed"), "the pod to finish")
 
@@ -110,10 +110,26 @@ def test_restricted_container_runs_as_65532_on_a_read_only_root(
     assert "touch-exit=1" in logs
 
 
-def test_kubectl_exec_runs_in_the_container(
-    real_node_cluster: Cluster, real_node_namespace: str, busybox: str
-) -> None:
-    cluster, ns = real_node_cluster, real_node_namespace
+def test_the_jobs_image_runs_as_65532_and_cannot_write_its_root(cluster: Cluster, namespace: str) -> None:
+    """Issue 10, item 3: the read-only root is enforced on kubedrift's own jobs image too."""
+    script = (
+        "import os\n"
+        "print('uid', os.getuid(), 'gid', os.getgid(), flush=True)\n"
+        "open('/written-by-a-job', 'w')\n"
+    )
+    pod = restricted_pod("jobs-root", "", image=cluster.images["jobs"], command=["python", "-c", script])
+    cluster.apply(pod, namespace)
+    wait_for(lambda: phase_is(cluster, namespace, "jobs-root", "Succeeded", "Failed"), "the pod to finish")
+
+    state = terminated(cluster, namespace, "jobs-root")
+    logs = cluster.kubectl("logs", "-n", namespace, "jobs-root").stdout
+    assert state is not None and state["exitCode"] == 1, logs
+    assert "uid 65532 gid 65532" in logs
+    assert "OSError: [Errno 30] Read-only file system: '/written-by-a-job'" in logs
+
+
+def test_kubectl_exec_runs_in_the_container(cluster: Cluster, namespace: str, busybox: str) -> None:
+    ns = namespace
     cluster.apply(restricted_pod("sleeper", "sleep 600"), ns)
     wait_for(lambda: phase_is(cluster, ns, "sleeper", "Running"), "the pod to run")
 
@@ -123,10 +139,8 @@ def test_kubectl_exec_runs_in_the_container(
     assert "Read-only file system" in write.stderr
 
 
-def test_kubectl_port_forward_reaches_the_pod(
-    real_node_cluster: Cluster, real_node_namespace: str, busybox: str
-) -> None:
-    cluster, ns = real_node_cluster, real_node_namespace
+def test_kubectl_port_forward_reaches_the_pod(cluster: Cluster, namespace: str, busybox: str) -> None:
+    ns = namespace
     pod = restricted_pod(
         "web",
         "echo hello-from-the-pod > /tmp/index.html && exec httpd -f -p 8080 -h /tmp",
@@ -162,10 +176,8 @@ def test_kubectl_port_forward_reaches_the_pod(
         forward.wait(timeout=10)
 
 
-def test_too_small_memory_limit_is_oom_killed(
-    real_node_cluster: Cluster, real_node_namespace: str, busybox: str
-) -> None:
-    cluster, ns = real_node_cluster, real_node_namespace
+def test_too_small_memory_limit_is_oom_killed(cluster: Cluster, namespace: str, busybox: str) -> None:
+    ns = namespace
     # dd allocates its whole 256 MiB block before reading into it: far above the 32 MiB limit.
     hog = restricted_pod(
         "hog",
@@ -179,10 +191,8 @@ def test_too_small_memory_limit_is_oom_killed(
     wait_for(lambda: phase_is(cluster, ns, "hog", "Failed"), "the pod to fail")
 
 
-def test_readiness_probe_is_really_probed(
-    real_node_cluster: Cluster, real_node_namespace: str, busybox: str
-) -> None:
-    cluster, ns = real_node_cluster, real_node_namespace
+def test_readiness_probe_is_really_probed(cluster: Cluster, namespace: str, busybox: str) -> None:
+    ns = namespace
     pod = restricted_pod(
         "probed",
         "sleep 600",
@@ -205,9 +215,9 @@ def test_readiness_probe_is_really_probed(
 
 
 def test_pod_reaches_the_apiserver_through_the_kubernetes_service(
-    real_node_cluster: Cluster, real_node_namespace: str, busybox: str, tmp_path: Path
+    cluster: Cluster, namespace: str, busybox: str, tmp_path: Path
 ) -> None:
-    cluster, ns = real_node_cluster, real_node_namespace
+    ns = namespace
     # kubectl's in-cluster config is what every in-cluster client does: KUBERNETES_SERVICE_HOST/PORT
     # (the Service, routed by kube-proxy), the ServiceAccount token, and the cluster CA to verify
     # the apiserver's certificate. `auth whoami` shows the token was accepted.
@@ -236,11 +246,9 @@ def test_pod_reaches_the_apiserver_through_the_kubernetes_service(
     assert phase_is(cluster, ns, "caller", "Succeeded")
 
 
-def test_pod_reaches_a_server_on_the_hosts_loopback(
-    real_node_cluster: Cluster, real_node_namespace: str, busybox: str
-) -> None:
+def test_pod_reaches_a_server_on_the_hosts_loopback(cluster: Cluster, namespace: str, busybox: str) -> None:
     # How pods will reach the S3 server the tests start on 127.0.0.1.
-    cluster, ns = real_node_cluster, real_node_namespace
+    ns = namespace
 
     class Hello(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -262,11 +270,11 @@ def test_pod_reaches_a_server_on_the_hosts_loopback(
         server.shutdown()
 
 
-def test_images_are_imported_from_archives(real_node_cluster: Cluster, tmp_path: Path) -> None:
+def test_images_are_imported_from_archives(cluster: Cluster, tmp_path: Path) -> None:
     # The helper the kubedrift images use: any OCI archive (buildah's oci-archive too) imports by name.
     spec = ociimage.busybox_image()
     spec.name = "kubedrift.local/imported:test"
-    output = real_node_cluster.import_image(ociimage.write_archive(spec, tmp_path / "image.tar"))
+    output = cluster.import_image(ociimage.write_archive(spec, tmp_path / "image.tar"))
     assert "kubedrift.local/imported:test" in output
-    assert real_node_cluster.local.real_node is not None
-    assert "kubedrift.local/imported:test" in real_node_cluster.local.real_node.containerd.images()
+    assert cluster.local.real_node is not None
+    assert "kubedrift.local/imported:test" in cluster.local.real_node.containerd.images()

@@ -8,10 +8,12 @@ document readers look for), then the summary to the termination message.
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
 
 from kubedrift.models.jobconfig import CheckJobConfig
 from kubedrift.models.report import DriftReport
+from kubedrift.models.results import CheckSummary
 from kubedrift.storage import join, write_text
 from kubedrift_jobs.drift.engine import run_check
 from kubedrift_jobs.drift.html import render_html
@@ -32,7 +34,18 @@ def publish(report: DriftReport, config: CheckJobConfig) -> None:
 def check(config: CheckJobConfig, workers: int | None = None) -> str:
     report = run_check(config, report_folder(config, datetime.now(UTC)), workers)
     publish(report, config)
-    return summary_message(check_summary(report))
+    summary = check_summary(report)
+    print(outcome_line(config.check, summary), file=sys.stderr)  # what `kubectl logs` shows a person
+    return summary_message(summary)
+
+
+def outcome_line(check: str, summary: CheckSummary) -> str:
+    drift = "dataset drift" if summary.dataset_drift else "no dataset drift"
+    target = {True: ", target drifted", False: ", target stable", None: ""}[summary.target_drift]
+    return (
+        f"check {check}: {drift}, {summary.columns_drifted} of {summary.columns_checked} columns drifted "
+        f"(share {summary.drift_share:.2f}){target}; report at {summary.report_uri}"
+    )
 
 
 def main(

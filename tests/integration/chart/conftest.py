@@ -1,9 +1,9 @@
-"""The chart on the local control plane: real `helm install/upgrade/uninstall`, the operator as a pod.
+"""The chart on the test cluster: real `helm install/upgrade/uninstall`, the operator as a pod.
 
-The node agent runs the operator Deployment's pod as a local process with the chart's explicit
-command (`kubedrift operator ...`) and the token of the chart's ServiceAccount, so every API call
-the operator makes is authorised by the chart's RBAC and nothing else. There is no pod network:
-the operator's health and metrics ports are host ports, so each release gets free ones.
+The real node runs the operator Deployment's pod from the operator image (the chart's default
+reference, imported into the node's containerd) with the token of the chart's ServiceAccount, so
+every API call the operator makes is authorised by the chart's RBAC and nothing else; its
+readiness and liveness probes are the kubelet's.
 
 The CRDs may already exist (installed by other tests' fixtures, or kept by an earlier release):
 releases are installed with `--take-ownership`, which is also how a user adopts CRDs applied by hand.
@@ -23,7 +23,7 @@ import yaml
 
 from tests.cluster.kubeapi import ApiError, Credentials, KubeApi
 from tests.fixtures.cluster import Cluster, wait_for
-from tests.integration.operator.conftest import bike_bucket, free_port, kube, s3_secret
+from tests.integration.operator.conftest import bike_bucket, kube, s3_secret
 
 __all__ = ["bike_bucket", "kube", "s3_secret"]  # the operator tests' fixtures, reused here
 
@@ -53,7 +53,7 @@ class Release:
         return result
 
     def _values_file(self, values: dict[str, Any]) -> str:
-        path = Path(self.cluster.pods_dir.parent) / f"values-{self.name}-{uuid.uuid4().hex[:6]}.yaml"
+        path = self.cluster.local.state_dir / f"values-{self.name}-{uuid.uuid4().hex[:6]}.yaml"
         path.write_text(yaml.safe_dump(values))
         return str(path)
 
@@ -101,12 +101,12 @@ class Release:
 
 
 def release_values(**overrides: Any) -> dict[str, Any]:
-    """Values for a test release: free host ports, a fast resync, a job image name that documents
-    (the node agent never pulls it)."""
+    """Values for a test release: the chart's default images (imported, never pulled: no registry
+    is reachable), a fast resync."""
     values: dict[str, Any] = {
-        "operator": {"healthPort": free_port(), "metricsPort": free_port(), "resyncSeconds": 20},
-        "jobs": {"image": {"repository": "kubedrift-jobs", "tag": "test"}},
-        "image": {"repository": "kubedrift-operator", "tag": "test"},
+        "operator": {"resyncSeconds": 20},
+        "jobs": {"image": {"pullPolicy": "Never"}},
+        "image": {"pullPolicy": "Never"},
     }
     values.update(overrides)
     return values

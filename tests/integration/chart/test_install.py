@@ -65,10 +65,14 @@ def test_install_runs_the_operator_as_a_pod_that_reconciles_a_driftcheck(
     )
     assert refused.returncode != 0 and "violates PodSecurity" in refused.stderr, refused.stderr
 
-    release.install()
+    release.install()  # --wait: the Deployment is Ready once the kubelet's readiness probe passed
     pod = release.operator_pod()
     assert pod["spec"]["serviceAccountName"] == "kubedrift-operator"
     assert pod["spec"]["containers"][0]["command"] == ["kubedrift", "operator"]
+    # Issue 10, item 1: the operator image, run by the real node as the image's non-root user.
+    assert pod["spec"]["containers"][0]["image"] == cluster.images["operator"]
+    (status,) = pod["status"]["containerStatuses"]
+    assert status["ready"] is True and "running" in status["state"], dump(pod["status"])
 
     applied = server_side_apply(cluster, namespace, gitops_check(bike_bucket))
     status = wait_status(
@@ -121,3 +125,28 @@ def _reapply_is_a_no_op(cluster: Cluster, kube: Kube, namespace: str, manifest: 
     assert after["generation"] == before["generation"]
     # A status write by the operator between the two reads also moves resourceVersion: try again.
     return bool(after["resourceVersion"] == before["resourceVersion"])
+
+
+def test_a_readiness_probe_on_a_wrong_path_leaves_the_operator_unready(
+    cluster: Cluster, release: Release
+) -> None:
+    """The probe is the kubelet's: a path the operator does not serve never becomes Ready."""
+    release.values["operator"]["readinessProbe"] = {
+        "httpGet": {"path": "/not-served", "port": "health"},
+        "periodSeconds": 2,
+    }
+    release.install(wait=False)
+
+    def probe_failed() -> bool:
+        events = cluster.api.get(f"/api/v1/namespaces/{release.namespace}/events")["items"]
+        return any(
+            e["reason"] == "Unhealthy" and "Readiness probe failed" in e.get("message", "") for e in events
+        )
+
+    wait_for(probe_failed, "the kubelet to report the failing readiness probe", timeout=180)
+    pod = release.operator_pod()
+    (status,) = pod["status"]["containerStatuses"]
+    assert "running" in status["state"] and status["ready"] is False, dump(pod["status"])
+    deployment = cluster.get(f"/apis/apps/v1/namespaces/{release.namespace}/deployments")
+    assert deployment is not None
+    assert all(not d["status"].get("readyReplicas") for d in deployment["items"]), dump(deployment)

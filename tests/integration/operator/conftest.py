@@ -3,8 +3,8 @@
 `operator_rbac` creates the operator's ServiceAccount and a ClusterRole made from
 charts/kubedrift/files/operator-rbac-rules.yaml (the list the chart renders), and mints
 a token for it; `operator` runs `python -m kubedrift operator` with a kubeconfig that
-holds only that token. Job pods run `python -m kubedrift check|train|promote-copy` for
-real through the node agent, against the moto S3 server on loopback.
+holds only that token. Job pods run `kubedrift check|train|promote-copy` from the jobs image on
+the real node, against the S3 server on the host, which the node exposes to them.
 """
 
 from __future__ import annotations
@@ -129,7 +129,6 @@ class OperatorProcess:
             **{k: v for k, v in os.environ.items() if not k.startswith("KUBERNETES_")},
             "KUBECONFIG": str(self.kubeconfig),
             "PYTHONPATH": str(ROOT),
-            "KUBEDRIFT_JOB_IMAGE": "kubedrift-jobs:test",  # documentation only: the node agent runs commands
             "KUBEDRIFT_METRICS_PORT": str(self.metrics_port),
             "KUBEDRIFT_RESYNC_SECONDS": "20",
             **self.env,
@@ -200,8 +199,10 @@ class OperatorProcess:
 
 
 @pytest.fixture
-def operator(operator_kubeconfig: Path, tmp_path: Path) -> Iterator[OperatorProcess]:
-    process = OperatorProcess(operator_kubeconfig, tmp_path).start()
+def operator(cluster: Cluster, operator_kubeconfig: Path, tmp_path: Path) -> Iterator[OperatorProcess]:
+    # The jobs image as the node's containerd knows it (the chart's default reference).
+    env = {"KUBEDRIFT_JOB_IMAGE": cluster.images["jobs"], "KUBEDRIFT_JOB_IMAGE_PULL_POLICY": "Never"}
+    process = OperatorProcess(operator_kubeconfig, tmp_path, env=env).start()
     try:
         yield process
     finally:
@@ -220,7 +221,7 @@ class BikeData:
 
 
 @pytest.fixture(scope="session")
-def bike_bucket(s3_server: S3Server) -> BikeData:
+def bike_bucket(cluster: Cluster, s3_server: S3Server) -> BikeData:
     import boto3
 
     from tests.fixtures.s3 import ACCESS_KEY, SECRET_KEY
@@ -235,7 +236,9 @@ def bike_bucket(s3_server: S3Server) -> BikeData:
     )
     for path in BIKES.rglob("*.parquet"):
         client.upload_file(str(path), bucket, str(path.relative_to(BIKES)))
-    return BikeData(bucket, s3_server.endpoint)
+    # Pods reach the host's S3 server through the node's link to the host (so can this process).
+    port = s3_server.endpoint.rsplit(":", 1)[1]
+    return BikeData(bucket, "http://" + cluster.expose_host_port(int(port)))
 
 
 @pytest.fixture
@@ -316,7 +319,7 @@ class Kube:
         self.cluster.kubectl("annotate", "-n", self.namespace, "--overwrite", kind, name, f"{key}={value}")
 
     def pod_runs(self) -> list[JSON]:
-        return self.cluster.process_runs(self.namespace)
+        return self.cluster.container_runs(self.namespace)
 
 
 @pytest.fixture

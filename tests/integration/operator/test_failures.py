@@ -30,6 +30,34 @@ def _train_runs(kube: Kube, check: str) -> Counter[int]:
     return counts
 
 
+def test_an_oom_killed_trial_fails_with_its_limit_and_the_others_finish(
+    cluster: Cluster,
+    namespace: str,
+    kube: Kube,
+    operator: OperatorProcess,
+    bike_bucket: BikeData,
+    s3_secret: str,
+) -> None:
+    """Issue 10, item 4: the kernel enforces the trial's memory limit; the operator says so."""
+    # 5 trees fit in the limit; 5000 unpruned trees (about 1.4 MB each on this data) cannot.
+    check = bike_check("oom", bike_bucket, grid={"n_estimators": [5, 5000]}, policy="Manual")
+    check["spec"]["retrain"]["trigger"] = "Manual"
+    check["spec"]["retrain"]["resources"] = {"requests": {"memory": "512Mi"}, "limits": {"memory": "512Mi"}}
+    cluster.apply(check, namespace)
+    kube.annotate("driftcheck", "oom", "kubedrift.io/retrain-now", "1")
+    status = wait_status(kube, "oom", _run_done, "the run to end", timeout=400)
+    run = status["run"]
+    experiments = {e["spec"]["params"]["n_estimators"]: e for e in kube.experiments("oom")}
+    detail = dump([run, *(e["status"] for e in experiments.values())])
+    assert (run["trialsTotal"], run["trialsSucceeded"], run["trialsFailed"]) == (2, 1, 1), detail
+    assert experiments[5]["status"]["phase"] == "Succeeded", detail
+    killed = experiments[5000]["status"]
+    assert (killed["phase"], killed["reason"]) == ("Failed", "OOMKilled"), detail
+    assert "memory limit of 512Mi" in killed["message"], detail
+    oom_runs = [r for r in kube.pod_runs() if r["container"] == "train" and r["reason"] == "OOMKilled"]
+    assert oom_runs and all(r["exitCode"] == 137 for r in oom_runs), kube.pod_runs()
+
+
 def test_a_failing_trial_fails_its_experiment_and_the_others_finish(
     cluster: Cluster,
     namespace: str,

@@ -104,6 +104,28 @@ def test_bike_story_end_to_end(
     listing = cluster.kubectl("get", "driftchecks", "-n", namespace).stdout
     assert "bikes" in listing and best["metadata"]["name"] in listing
 
+    # Issue 10, items 2 and 5: every check, training and promotion pod ran on the real node from the
+    # jobs image, restricted (the namespace enforces it), and `kubectl logs` reads the job's own lines.
+    namespace_labels = cluster.api.get(f"/api/v1/namespaces/{namespace}")["metadata"]["labels"]
+    assert namespace_labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    pods = cluster.api.get(f"/api/v1/namespaces/{namespace}/pods")["items"]
+    assert {p["metadata"]["labels"]["app.kubernetes.io/component"] for p in pods} == {
+        "check",
+        "train",
+        "promote",
+    }
+    for pod in pods:
+        (container,) = pod["spec"]["containers"]
+        context = container["securityContext"]
+        assert container["image"] == cluster.images["jobs"], container["image"]
+        assert pod["spec"]["securityContext"]["runAsUser"] == 65532 and context["runAsNonRoot"] is True
+        assert context["readOnlyRootFilesystem"] is True and context["capabilities"]["drop"] == ["ALL"]
+        assert context["allowPrivilegeEscalation"] is False
+        assert pod["status"]["phase"] == "Succeeded", dump(pod["status"])
+    check_pod = next(p for p in pods if p["metadata"]["labels"]["app.kubernetes.io/component"] == "check")
+    logs = cluster.kubectl("logs", "-n", namespace, check_pod["metadata"]["name"]).stdout
+    assert "check bikes: dataset drift, " in logs and "columns drifted" in logs, logs
+
     # exactly one Job per purpose: the check-now Job, the run's Job, the promotion Job
     jobs = sorted(j["metadata"]["labels"]["app.kubernetes.io/component"] for j in kube.jobs("bikes"))
     assert jobs == ["check", "promote", "train"], jobs
