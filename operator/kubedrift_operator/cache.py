@@ -30,6 +30,14 @@ def _rv(obj: JSON) -> int:
         return 0
 
 
+def _memory_limit_only(container: JSON) -> JSON:
+    memory = ((container.get("resources") or {}).get("limits") or {}).get("memory")
+    return {
+        "name": container.get("name"),
+        **({"resources": {"limits": {"memory": memory}}} if memory else {}),
+    }
+
+
 def slim(kind: str, obj: JSON) -> JSON:
     meta = obj.get("metadata", {})
     keep_meta = {
@@ -42,6 +50,10 @@ def slim(kind: str, obj: JSON) -> JSON:
         return {
             "kind": kind,
             "metadata": keep_meta,
+            # Of the spec, only each container's memory limit: an OOM kill's message names it.
+            "spec": {
+                "containers": [_memory_limit_only(c) for c in obj.get("spec", {}).get("containers") or []]
+            },
             "status": {k: status[k] for k in ("phase", "startTime", "containerStatuses") if k in status},
         }
     if kind in ("Job", "CronJob", "ConfigMap"):

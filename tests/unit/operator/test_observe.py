@@ -33,3 +33,10 @@ def test_other_kubelet_reasons_pass_through_and_plain_errors_get_the_exit_code()
     assert observe.failure(observe.termination(pod)).reason == "ExitCode3"
     pod["status"]["containerStatuses"][0]["state"]["terminated"]["reason"] = "DeadlineExceeded"
     assert observe.failure(observe.termination(pod)).reason == "DeadlineExceeded"
+
+
+def test_the_operators_cache_keeps_the_memory_limit_an_oom_message_names() -> None:
+    from kubedrift_operator.cache import slim
+
+    kept = slim("Pod", oom_killed("300Mi"))
+    assert observe.failure(observe.termination(kept)).message.count("memory limit of 300Mi") == 1
