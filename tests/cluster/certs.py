@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 VALIDITY = datetime.timedelta(days=7)
-# Names a client may use for the apiserver. The node agent's pods reach it as 127.0.0.1; the real
-# node's pods use the `kubernetes` Service (10.0.0.1), and its kubelet the node's gateway address
+# Names a client may use for the apiserver. Tests reach it as 127.0.0.1; the node's pods use the
+# `kubernetes` Service (10.0.0.1), and its kubelet the node's gateway address
 # (added per cluster, see generate()).
 SERVING_DNS_NAMES = ("localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc")
 SERVING_IPS = ("127.0.0.1", "10.0.0.1")

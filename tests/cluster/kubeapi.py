@@ -1,7 +1,7 @@
-"""A minimal JSON client for the Kubernetes API, used by the harness and the node agent.
+"""A minimal JSON client for the Kubernetes API, used by the harness and the tests.
 
-Plain dicts in and out, exactly as the API speaks them: the node agent works on raw pod
-objects, and the pure functions it calls are easiest to test on dicts. Thread-safe (urllib3 pools).
+Plain dicts in and out, exactly as the API speaks them: tests assert on raw objects.
+Thread-safe (urllib3 pools).
 """
 
 from __future__ import annotations

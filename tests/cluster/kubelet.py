@@ -26,7 +26,7 @@ from tests.cluster.kubeapi import ApiError, KubeApi
 from tests.cluster.netns import CLUSTER_CIDR, NodeNamespaces
 from tests.cluster.processes import CLUSTER_MARKER, spawn, stop
 
-NODE_NAME = "kubedrift-local"  # the same name as the node agent's: tests may pin pods to it
+NODE_NAME = "kubedrift-local"  # tests may pin pods to it
 KUBELET_PORT = 10250
 READY_TIMEOUT = 120.0
 

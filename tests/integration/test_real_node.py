@@ -2,7 +2,7 @@
 
 Every pod here runs a locally made image (busybox from Debian's busybox-static, imported into
 containerd like the kubedrift images will be) under the restricted security context the operator
-uses: UID 65532, read-only root filesystem, no capabilities. What the node agent cannot do is what
+uses: UID 65532, read-only root filesystem, no capabilities. What a stand-in could not do is what
 is checked: the kernel enforces the security context and the memory limit, the kubelet probes,
 `kubectl logs` and `kubectl exec` go through the kubelet's API, and the pod reaches the apiserver
 through the `kubernetes` Service.
@@ -22,19 +22,11 @@ import pytest
 
 from tests.cluster import ociimage
 from tests.fixtures.cluster import Cluster, wait_for
+from tests.integration.manifests import RESTRICTED
 
 pytestmark = pytest.mark.cluster
 JSON = dict[str, Any]
 IMAGE = ociimage.BUSYBOX_IMAGE
-RESTRICTED = {
-    "runAsNonRoot": True,
-    "runAsUser": 65532,
-    "runAsGroup": 65532,
-    "readOnlyRootFilesystem": True,
-    "allowPrivilegeEscalation": False,
-    "capabilities": {"drop": ["ALL"]},
-    "seccompProfile": {"type": "RuntimeDefault"},
-}
 
 
 @pytest.fixture(scope="module")

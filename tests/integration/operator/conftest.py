@@ -27,7 +27,7 @@ import yaml
 
 from tests.cluster.kubeapi import ApiError
 from tests.fixtures.cluster import Cluster, wait_for
-from tests.fixtures.s3 import S3Server
+from tests.fixtures.s3 import S3Server, s3_client
 
 ROOT = Path(__file__).resolve().parents[3]
 RULES = ROOT / "charts" / "kubedrift" / "files" / "operator-rbac-rules.yaml"
@@ -222,18 +222,8 @@ class BikeData:
 
 @pytest.fixture(scope="session")
 def bike_bucket(cluster: Cluster, s3_server: S3Server) -> BikeData:
-    import boto3
-
-    from tests.fixtures.s3 import ACCESS_KEY, SECRET_KEY
-
     bucket = s3_server.create_bucket()
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3_server.endpoint,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        region_name="us-east-1",
-    )
+    client = s3_client(s3_server.endpoint)
     for path in BIKES.rglob("*.parquet"):
         client.upload_file(str(path), bucket, str(path.relative_to(BIKES)))
     # Pods reach the host's S3 server through the node's link to the host (so can this process).

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures.cluster import Cluster
-from tests.fixtures.s3 import ACCESS_KEY, SECRET_KEY, S3Server
+from tests.fixtures.s3 import S3Server, s3_client
 from tests.integration.operator.conftest import BikeData, Kube, OperatorProcess, bike_check, dump, wait_status
 
 pytestmark = pytest.mark.cluster
@@ -30,15 +30,7 @@ def leaks(text: str) -> list[str]:
 
 
 def stored_objects(data: BikeData, s3: S3Server, prefix: str) -> dict[str, bytes]:
-    import boto3
-
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3.endpoint,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        region_name="us-east-1",
-    )
+    client = s3_client(s3.endpoint)
     keys = [
         item["Key"]
         for page in client.get_paginator("list_objects_v2").paginate(Bucket=data.bucket, Prefix=prefix)

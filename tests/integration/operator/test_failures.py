@@ -10,7 +10,7 @@ import pytest
 
 from kubedrift_operator import crashpoints
 from tests.fixtures.cluster import Cluster
-from tests.fixtures.s3 import ACCESS_KEY, SECRET_KEY
+from tests.fixtures.s3 import s3_client
 from tests.integration.operator.conftest import BikeData, Kube, OperatorProcess, bike_check, dump, wait_status
 
 pytestmark = pytest.mark.cluster
@@ -22,7 +22,7 @@ def _run_done(status: dict) -> bool:
 
 
 def _train_runs(kube: Kube, check: str) -> Counter[int]:
-    """How many training processes the node agent ran per completion index."""
+    """How many training containers ran per completion index (from the pods' status)."""
     counts: Counter[int] = Counter()
     for run in kube.pod_runs():
         if run.get("pod", "").startswith(f"{check}-r") and run.get("container") == "train":
@@ -212,16 +212,9 @@ def test_a_crash_at_each_named_point_loses_nothing_and_duplicates_nothing(
 
 
 def _upload_without_column(data: BikeData, column: str) -> str:
-    import boto3
     import pyarrow.parquet as pq
 
-    client = boto3.client(
-        "s3",
-        endpoint_url=data.endpoint,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        region_name="us-east-1",
-    )
+    client = s3_client(data.endpoint)
     table = pq.read_table(
         io.BytesIO(client.get_object(Bucket=data.bucket, Key="2012.parquet")["Body"].read())
     )

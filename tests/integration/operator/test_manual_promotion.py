@@ -18,7 +18,7 @@ import pytest
 
 from kubedrift.models.resources import ANNOTATION_PROMOTE, handled_trigger_key
 from tests.fixtures.cluster import Cluster, wait_for
-from tests.fixtures.s3 import ACCESS_KEY, SECRET_KEY, S3Server
+from tests.fixtures.s3 import S3Server, s3_client
 from tests.integration.operator.conftest import (
     ROOT,
     BikeData,
@@ -50,16 +50,8 @@ def kubectl_drift(cluster: Cluster, plugin_dir: Path, *args: str) -> subprocess.
 
 
 def s3_object(s3: S3Server, uri: str) -> bytes:
-    import boto3
-
     bucket, key = uri.removeprefix("s3://").split("/", 1)
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3.endpoint,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        region_name="us-east-1",
-    )
+    client = s3_client(s3.endpoint)
     return bytes(client.get_object(Bucket=bucket, Key=key)["Body"].read())
 
 
