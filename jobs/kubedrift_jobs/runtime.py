@@ -17,14 +17,15 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import ValidationError
 
-from kubedrift.errors import ConfigError, KubedriftError
+from kubedrift.errors import ConfigError, DataError, KubedriftError, ReportsUnwritable
 from kubedrift.models.base import Model
 from kubedrift.models.jobconfig import (
     DEFAULT_TERMINATION_MESSAGE_PATH,
@@ -53,6 +54,31 @@ def load_config(model: type[M], path: str | None = None) -> M:
         return model.model_validate(data)
     except ValidationError as error:
         raise ConfigError(f"invalid config {path}: {first_error(error)}") from error
+
+
+@contextmanager
+def writing_reports(location: str) -> Iterator[None]:
+    """Name a failed report or artifact write for what it is: storage.reportsUri can't be written.
+
+    Storage reports a refused write as it reports a refused read (unreadable data,
+    access denied); said of a write, that misleads. Transient trouble stays
+    transient (worth a retry).
+    """
+    try:
+        yield
+    except (DataError, ConfigError) as error:
+        if isinstance(error, ReportsUnwritable):
+            raise
+        cause = error.__cause__
+        why = (
+            f"{cause.strerror}: {cause.filename}"
+            if isinstance(cause, OSError) and cause.strerror
+            else error.message
+        )
+        raise ReportsUnwritable(
+            f"cannot write to storage.reportsUri {location}: {why}; point it at a writable "
+            "folder or bucket (and, on S3, check that the credentials may write there)"
+        ) from error
 
 
 def termination_message_path(explicit: str | None = None) -> Path:
