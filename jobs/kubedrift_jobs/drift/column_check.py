@@ -68,7 +68,8 @@ def check_column(
     base["column_type"] = inferred.column_type
     base["type_source"] = "spec" if plan.declared else "inferred"
     if inferred.column_type == "numerical":
-        result = _numerical(reference, current, plan, settings, base)
+        with np.errstate(over="ignore", invalid="ignore"):  # finite values near ±1.8e308 overflow sums
+            result = _numerical(reference, current, plan, settings, base)
     else:
         result = _categorical(reference, current, plan, settings, base)
     return result.model_copy(update={"seconds": time.perf_counter() - started})

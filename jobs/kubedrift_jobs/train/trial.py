@@ -211,7 +211,11 @@ def _finished(
         "summary": result.summary.to_wire(),
         "timings": {k: round(v, 4) for k, v in vars(result.timings).items()},
         "warnings": result.warnings,
-        "features": {"numerical": list(roles.numerical), "categorical": list(roles.categorical)},
+        "features": {
+            "numerical": list(roles.numerical),
+            "categorical": list(roles.categorical),
+            "skipped": list(roles.skipped),  # neither excluded nor usable (dates, lists, all-null type)
+        },
     }
     with writing_reports(config.storage.reports_uri):
         artifacts.write_json(folder, "trial.json", trial, config.storage)
@@ -263,9 +267,27 @@ def _fit(pipeline: Any, x: pd.DataFrame, y: Any, estimator: str, shown_params: d
     except Exception as error:  # any fit failure is this combination's fault: retrying cannot help
         described = ", ".join(f"{k}={v!r}" for k, v in sorted(shown_params.items()))
         first_line = " ".join(str(error).split())[:500]
+        suspects = _out_of_range_columns(x)
+        blame = (
+            f" (column(s) {', '.join(map(repr, suspects))} hold values beyond ±3.4e38)" if suspects else ""
+        )
         raise TrainingError(
-            f"{estimator}({described}) failed to fit: {type(error).__name__}: {first_line}"
+            f"{estimator}({described}) failed to fit: {type(error).__name__}: {first_line}{blame}"
         ) from error
+
+
+def _out_of_range_columns(x: pd.DataFrame) -> list[str]:
+    """Numerical columns with values too large for float32: scikit-learn's trees cast to float32
+    and then call them infinite, naming no column. Named here, so the message says which."""
+    import numpy as np
+
+    limit = float(np.finfo(np.float32).max)
+    found = []
+    for name in x.columns:
+        column = x[name]
+        if column.dtype.kind == "f" and bool((column.abs() > limit).any()):
+            found.append(str(name))
+    return found
 
 
 def _predict(model: Any, x: pd.DataFrame, y: Any, estimator: str) -> Predictions:
