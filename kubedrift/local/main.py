@@ -41,7 +41,7 @@ def main(args: argparse.Namespace) -> int:
         if isinstance(interrupted, Interrupted):
             print(interrupted_line(interrupted), file=sys.stderr)
         else:
-            print("interrupted: stopped before any retrain run started", file=sys.stderr)
+            print("interrupted: stopped outside the training grid; run the command again", file=sys.stderr)
         return INTERRUPTED_EXIT_CODE
     if args.json:
         print(json.dumps(outcome.to_wire(), indent=1))

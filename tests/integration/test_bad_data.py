@@ -31,7 +31,7 @@ from kubedrift_jobs.train.job import main_index
 from tests.fixtures.train_data import synthetic_table, train_config, write_config
 
 # Many names whose every character is escaped (\uXXXX, six bytes) in the JSON of a termination message.
-WIDE = [f"température_{i:03d}_ß✓" for i in range(400)]
+WIDE = [f"температура_{i:03d}_ß✓" for i in range(400)]
 
 
 def table(rows: int = 200, seed: int = 0, **columns: Any) -> pa.Table:
