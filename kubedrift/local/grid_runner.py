@@ -17,6 +17,7 @@ running ones (their whole groups, so nothing they started survives) and raises
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -166,6 +167,7 @@ def _run_in_pool(
             pool.shutdown(wait=False, cancel_futures=True)
             _stop_workers(workers)
             pool.shutdown(wait=True)
+            _stop_helpers()
         finally:
             signal.signal(signal.SIGINT, previous)
         stopped = [i for i in indexes if i not in run.outcomes and i not in pending]
@@ -188,6 +190,22 @@ def _stop_workers(processes: list[Any]) -> None:
             process.join(max(0.0, deadline - time.monotonic()))
         if not any(process.is_alive() for process in processes):
             return
+
+
+def _stop_helpers() -> None:
+    """Stop multiprocessing's forkserver and resource tracker now, not once they notice our exit:
+    after Ctrl-C nothing the run started outlives the command. (Private, so looked up with care:
+    without them the helpers still exit on their own a moment later.)"""
+    from multiprocessing import forkserver, resource_tracker
+
+    for helper in (
+        getattr(forkserver, "_forkserver", None),
+        getattr(resource_tracker, "_resource_tracker", None),
+    ):
+        stop = getattr(helper, "_stop", None)
+        if callable(stop):
+            with contextlib.suppress(OSError):
+                stop()
 
 
 def _context() -> Any:
