@@ -124,7 +124,9 @@ def custom_resource_definition(kind: ResourceKind) -> dict[str, Any]:
                         "openAPIV3Schema": {
                             "type": "object",
                             "description": kind.description,
-                            **({"x-kubernetes-validations": list(kind.root_rules)} if kind.root_rules else {}),
+                            **(
+                                {"x-kubernetes-validations": list(kind.root_rules)} if kind.root_rules else {}
+                            ),
                             "required": ["spec"],
                             "properties": {
                                 "apiVersion": {"type": "string", "description": "APIVersion of the object."},

@@ -20,8 +20,8 @@ from kubedrift.models.metrics import CLASSIFICATION_METRICS, METRICS, REGRESSION
 from kubedrift.models.params import param_value_problem
 from kubedrift.models.rules import OperatorRule, Rule, cel_matches, cel_rules
 from kubedrift.models.spec_rules import (
-    DNS_SUBDOMAIN,
     COLUMNS_OVERLAP_RULE,
+    DNS_SUBDOMAIN,
     GRID_CAP_RULE,
     MAX_COLUMNS,
     MAX_FAILED_RULE,
@@ -107,7 +107,9 @@ class Columns(SpecModel):
         default=None, description="The column that holds the production model's predictions."
     )
     numerical: list[Annotated[str, Field(max_length=256)]] | None = Field(
-        default=None, max_length=MAX_COLUMNS, description="Columns to treat as numerical; inferred when absent."
+        default=None,
+        max_length=MAX_COLUMNS,
+        description="Columns to treat as numerical; inferred when absent.",
     )
     categorical: list[Annotated[str, Field(max_length=256)]] | None = Field(
         default=None,
@@ -167,7 +169,7 @@ class DriftSettings(SpecModel):
 
 
 # What the apiserver takes as a Secret's data key.
-SECRET_KEY_PATTERN = r"^[-._a-zA-Z0-9]+$"
+SECRET_KEY_PATTERN = r"^[-._a-zA-Z0-9]+$"  # noqa: S105 (a pattern, not a secret)
 
 
 class SecretRef(SpecModel):
@@ -243,7 +245,9 @@ def _check_param_names(estimator: str, names: Iterable[str], field_path: str) ->
     unknown = sorted(set(names) - set(ESTIMATORS[estimator].params))
     if unknown:
         message = UNKNOWN_PARAMS.format(field_path.lstrip("."))
-        raise OperatorRule(f"{message}; {estimator} has no {', '.join(unknown)}", field_path).violation(unknown)
+        raise OperatorRule(f"{message}; {estimator} has no {', '.join(unknown)}", field_path).violation(
+            unknown
+        )
 
 
 class ModelSpec(SpecModel):

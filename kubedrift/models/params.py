@@ -48,7 +48,8 @@ def _instance_of(value: Any, kind: str) -> bool:
 def meets(value: Any, constraint: tuple[object, ...]) -> bool:
     kind, *args = constraint
     if kind == "interval":
-        return _in_interval(value, *args)
+        number_kind, left, right, closed = args
+        return _in_interval(value, str(number_kind), left, right, str(closed))
     if kind == "options":
         return isinstance(value, str | int | float) and not isinstance(value, bool) and value in args
     if kind == "none":
@@ -57,8 +58,8 @@ def meets(value: Any, constraint: tuple[object, ...]) -> bool:
         return isinstance(value, bool)
     if kind == "verbose":
         return isinstance(value, bool) or (isinstance(value, int) and value >= 0)
-    if kind == "list":
-        return isinstance(value, list)
+    if kind == "array-like":  # scikit-learn: anything with a length that is not a scalar
+        return isinstance(value, list | dict)
     if kind == "instance":
         return _instance_of(value, str(args[0]))
     raise ValueError(f"unknown constraint {kind!r}")

@@ -14,8 +14,8 @@ from typing import Any
 from pydantic import ConfigDict, Field, model_validator
 
 from kubedrift.models.base import Model
-from kubedrift.models.rules import Rule, RuleViolation, cel_matches
 from kubedrift.models.driftcheck import DriftCheckSpec
+from kubedrift.models.rules import Rule, RuleViolation, cel_matches
 from kubedrift.models.status import DriftCheckStatus, ExperimentSpec, ExperimentStatus
 
 GROUP = "kubedrift.io"
@@ -63,6 +63,12 @@ CHECK_NAME_RULE = Rule(
     message=f"metadata.name must be at most {MAX_CHECK_NAME} characters of lowercase letters, digits and "
     "'-', without dots, starting and ending with a letter or digit: it becomes the kubedrift.io/check "
     "label of every child and the host name of the training pods",
+)
+# The apiserver's words for a namespace name that is not a DNS-1123 label.
+NOT_A_LABEL = (
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
+    "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
+    "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
 )
 # The apiserver's own check of every object's name (a DNS-1123 subdomain), in its words.
 DNS_SUBDOMAIN_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"

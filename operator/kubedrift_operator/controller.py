@@ -34,9 +34,9 @@ from kubedrift_operator import metrics
 from kubedrift_operator.api import Api, ApiError, Conflict, NotFound
 from kubedrift_operator.cache import Cache, Key
 from kubedrift_operator.crashpoints import DECISION_WRITTEN, TRIALS_RECORDED, crash_after, created, ends_run
-from kubedrift_operator.reconcile.draft import Children, Event, Plan
 from kubedrift_operator.reconcile import conditions
 from kubedrift_operator.reconcile.conditions import REFUSED
+from kubedrift_operator.reconcile.draft import Children, Event, Plan
 from kubedrift_operator.reconcile.plan import apply_failed_status, parse, parse_status, plan
 from kubedrift_operator.reconcile.refusals import refusal_message, refused_status
 from kubedrift_operator.settings import Settings
@@ -157,7 +157,9 @@ class Controller:
         logger.warning("a child of %s/%s was rejected: %s", meta.namespace, meta.name, message)
         return self.settings.resync_seconds
 
-    async def _run_child_refused(self, key: Key, manifest: JSON, error: ApiError, now: datetime) -> float | None:
+    async def _run_child_refused(
+        self, key: Key, manifest: JSON, error: ApiError, now: datetime
+    ) -> float | None:
         """A run's (or promotion's) child was refused: end that run, say why once, don't retry it."""
         metrics.ERRORS.labels(kind="create").inc()
         body = self.cache.driftchecks.get(key)  # the status written just before, with its resourceVersion

@@ -33,7 +33,10 @@ def _resources(match: re.Match[str]) -> str:
 
 # A child's field → the DriftCheck's field that made it.
 _FIELDS: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
-    (rf"^(?:{_CONTAINER}|{_CRON_CONTAINER})\.resources\.(?P<kind>limits|requests)\[(?P<name>[^\]]+)\]", _resources),
+    (
+        rf"^(?:{_CONTAINER}|{_CRON_CONTAINER})\.resources\.(?P<kind>limits|requests)\[(?P<name>[^\]]+)\]",
+        _resources,
+    ),
     (r"\.secretKeyRef\.name$", "spec.storage.secretRef.name"),
     (r"\.secretKeyRef\.key$", "spec.storage.secretRef"),
     (r"^spec\.maxFailedIndexes$", "spec.retrain.maxFailedIndexes"),

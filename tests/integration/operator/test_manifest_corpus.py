@@ -52,42 +52,146 @@ def retrain(**changes: Any) -> JSON:
     return broken(**{f"retrain__{k}": v for k, v in changes.items()})
 
 
-GRID_27000 = {"n_estimators": list(range(1, 31)), "max_depth": list(range(1, 31)), "min_samples_leaf": list(range(1, 31))}
+GRID_27000 = {
+    "n_estimators": list(range(1, 31)),
+    "max_depth": list(range(1, 31)),
+    "min_samples_leaf": list(range(1, 31)),
+}
 
 CASES: dict[str, Case] = {
     # --- OpenAPI: types (no quoted numbers or booleans), enums, bounds, patterns, required fields
-    "share-quoted": Case("openapi", "spec.drift.datasetDriftShare", "must be of type number", broken(drift__datasetDriftShare="0.5")),
-    "share-word": Case("openapi", "spec.drift.datasetDriftShare", "must be of type number", broken(drift__datasetDriftShare="half")),
-    "share-zero": Case("openapi", "spec.drift.datasetDriftShare", "should be greater than 0", broken(drift__datasetDriftShare=0)),
-    "share-above-one": Case("openapi", "spec.drift.datasetDriftShare", "less than or equal to 1", broken(drift__datasetDriftShare=1.5)),
-    "threshold-quoted": Case("openapi", "spec.drift.numerical.threshold", "must be of type number", broken(drift__numerical={"threshold": "0.05"})),
-    "threshold-negative": Case("openapi", "spec.drift.numerical.threshold", "greater than or equal to 0", broken(drift__numerical={"threshold": -0.1})),
-    "bad-method": Case("openapi", "spec.drift.categorical.method", "Unsupported value", broken(drift__categorical={"method": "kolmogorov"})),
-    "bad-correction": Case("openapi", "spec.drift.correction", "Unsupported value", broken(drift__correction="holm")),
+    "share-quoted": Case(
+        "openapi",
+        "spec.drift.datasetDriftShare",
+        "must be of type number",
+        broken(drift__datasetDriftShare="0.5"),
+    ),
+    "share-word": Case(
+        "openapi",
+        "spec.drift.datasetDriftShare",
+        "must be of type number",
+        broken(drift__datasetDriftShare="half"),
+    ),
+    "share-zero": Case(
+        "openapi",
+        "spec.drift.datasetDriftShare",
+        "should be greater than 0",
+        broken(drift__datasetDriftShare=0),
+    ),
+    "share-above-one": Case(
+        "openapi",
+        "spec.drift.datasetDriftShare",
+        "less than or equal to 1",
+        broken(drift__datasetDriftShare=1.5),
+    ),
+    "threshold-quoted": Case(
+        "openapi",
+        "spec.drift.numerical.threshold",
+        "must be of type number",
+        broken(drift__numerical={"threshold": "0.05"}),
+    ),
+    "threshold-negative": Case(
+        "openapi",
+        "spec.drift.numerical.threshold",
+        "greater than or equal to 0",
+        broken(drift__numerical={"threshold": -0.1}),
+    ),
+    "bad-method": Case(
+        "openapi",
+        "spec.drift.categorical.method",
+        "Unsupported value",
+        broken(drift__categorical={"method": "kolmogorov"}),
+    ),
+    "bad-correction": Case(
+        "openapi", "spec.drift.correction", "Unsupported value", broken(drift__correction="holm")
+    ),
     "suspend-quoted": Case("openapi", "spec.suspend", "must be of type boolean", broken(suspend="true")),
     "missing-current": Case("openapi", "spec.current", "Required value", broken(current=...)),
     "missing-storage": Case("openapi", "spec.storage", "Required value", broken(storage=...)),
     "unknown-field": Case("openapi", "spec.schedul", "unknown field", broken(schedul="0 * * * *")),
-    "exclude-not-a-list": Case("openapi", "spec.columns.exclude", "must be of type array", broken(columns={"exclude": "cnt"})),
+    "exclude-not-a-list": Case(
+        "openapi", "spec.columns.exclude", "must be of type array", broken(columns={"exclude": "cnt"})
+    ),
     "schedule-too-long": Case("openapi", "spec.schedule", "Too long", broken(schedule="0 " * 70)),
-    "endpoint-no-scheme": Case("openapi", "spec.storage.endpoint", "should match", broken(storage__endpoint="minio:9000")),
-    "secret-key-spaces": Case("openapi", "spec.storage.secretRef.accessKeyIdKey", "should match", broken(storage__secretRef={"name": "s3", "accessKeyIdKey": "access key"})),
-    "bad-estimator": Case("openapi", "spec.retrain.model.estimator", "Unsupported value", retrain(model={"estimator": "XGBClassifier"})),
-    "bad-goal": Case("openapi", "spec.retrain.objective.goal", "Unsupported value", retrain(objective={"metric": "roc_auc", "goal": "up"})),
-    "bad-metric": Case("openapi", "spec.retrain.objective.metric", "Unsupported value", retrain(objective={"metric": "auc"})),
+    "endpoint-no-scheme": Case(
+        "openapi", "spec.storage.endpoint", "should match", broken(storage__endpoint="minio:9000")
+    ),
+    "secret-key-spaces": Case(
+        "openapi",
+        "spec.storage.secretRef.accessKeyIdKey",
+        "should match",
+        broken(storage__secretRef={"name": "s3", "accessKeyIdKey": "access key"}),
+    ),
+    "bad-estimator": Case(
+        "openapi",
+        "spec.retrain.model.estimator",
+        "Unsupported value",
+        retrain(model={"estimator": "XGBClassifier"}),
+    ),
+    "bad-goal": Case(
+        "openapi",
+        "spec.retrain.objective.goal",
+        "Unsupported value",
+        retrain(objective={"metric": "roc_auc", "goal": "up"}),
+    ),
+    "bad-metric": Case(
+        "openapi", "spec.retrain.objective.metric", "Unsupported value", retrain(objective={"metric": "auc"})
+    ),
     "bad-trigger": Case("openapi", "spec.retrain.trigger", "Unsupported value", retrain(trigger="Sometimes")),
-    "empty-grid-list": Case("openapi", "spec.retrain.grid.n_estimators", "should have at least 1 items", retrain(grid={"n_estimators": []})),
-    "grid-value-not-a-list": Case("openapi", "spec.retrain.grid.n_estimators", "must be of type array", retrain(grid={"n_estimators": 100})),
-    "too-many-grid-params": Case("openapi", "spec.retrain.grid", "must have at most 32 items", retrain(grid={f"p{i}": [1] for i in range(33)})),
-    "parallelism-quoted": Case("openapi", "spec.retrain.parallelism", "must be of type integer", retrain(parallelism="4")),
-    "parallelism-zero": Case("openapi", "spec.retrain.parallelism", "greater than or equal to 1", retrain(parallelism=0)),
-    "parallelism-huge": Case("openapi", "spec.retrain.parallelism", "less than or equal to 1000", retrain(parallelism=5000)),
-    "backoff-too-high": Case("openapi", "spec.retrain.backoffLimitPerIndex", "less than or equal to 10", retrain(backoffLimitPerIndex=11)),
-    "seed-negative": Case("openapi", "spec.retrain.randomSeed", "greater than or equal to 0", retrain(randomSeed=-1)),
-    "max-failed-above-cap": Case("openapi", "spec.retrain.maxFailedIndexes", "less than or equal to 10000", retrain(maxFailedIndexes=20000)),
-    "too-many-metrics": Case("openapi", "spec.retrain.metrics", "must have at most 8 items", retrain(metrics=["f1"] * 9)),
-    "bad-policy": Case("openapi", "spec.promotion.policy", "Unsupported value", broken(promotion={"policy": "Always"})),
-    "min-improvement-negative": Case("openapi", "spec.promotion.minImprovement", "greater than or equal to 0", broken(promotion={"minImprovement": -0.1})),
+    "empty-grid-list": Case(
+        "openapi",
+        "spec.retrain.grid.n_estimators",
+        "should have at least 1 items",
+        retrain(grid={"n_estimators": []}),
+    ),
+    "grid-value-not-a-list": Case(
+        "openapi",
+        "spec.retrain.grid.n_estimators",
+        "must be of type array",
+        retrain(grid={"n_estimators": 100}),
+    ),
+    "too-many-grid-params": Case(
+        "openapi",
+        "spec.retrain.grid",
+        "must have at most 32 items",
+        retrain(grid={f"p{i}": [1] for i in range(33)}),
+    ),
+    "parallelism-quoted": Case(
+        "openapi", "spec.retrain.parallelism", "must be of type integer", retrain(parallelism="4")
+    ),
+    "parallelism-zero": Case(
+        "openapi", "spec.retrain.parallelism", "greater than or equal to 1", retrain(parallelism=0)
+    ),
+    "parallelism-huge": Case(
+        "openapi", "spec.retrain.parallelism", "less than or equal to 1000", retrain(parallelism=5000)
+    ),
+    "backoff-too-high": Case(
+        "openapi",
+        "spec.retrain.backoffLimitPerIndex",
+        "less than or equal to 10",
+        retrain(backoffLimitPerIndex=11),
+    ),
+    "seed-negative": Case(
+        "openapi", "spec.retrain.randomSeed", "greater than or equal to 0", retrain(randomSeed=-1)
+    ),
+    "max-failed-above-cap": Case(
+        "openapi",
+        "spec.retrain.maxFailedIndexes",
+        "less than or equal to 10000",
+        retrain(maxFailedIndexes=20000),
+    ),
+    "too-many-metrics": Case(
+        "openapi", "spec.retrain.metrics", "must have at most 8 items", retrain(metrics=["f1"] * 9)
+    ),
+    "bad-policy": Case(
+        "openapi", "spec.promotion.policy", "Unsupported value", broken(promotion={"policy": "Always"})
+    ),
+    "min-improvement-negative": Case(
+        "openapi",
+        "spec.promotion.minImprovement",
+        "greater than or equal to 0",
+        broken(promotion={"minImprovement": -0.1}),
+    ),
     "train-missing": Case("openapi", "spec.retrain.train", "Required value", retrain(train=...)),
     # --- CEL: formats and cross-field rules, in the rule's own words
     "schedule-two-fields": Case("cel", "spec.schedule", "five fields", broken(schedule="* *")),
@@ -95,38 +199,141 @@ CASES: dict[str, Case] = {
     "schedule-minute-60": Case("cel", "spec.schedule", "five fields", broken(schedule="60 * * * *")),
     "schedule-hour-24": Case("cel", "spec.schedule", "five fields", broken(schedule="0 24 * * *")),
     "schedule-six-fields": Case("cel", "spec.schedule", "five fields", broken(schedule="0 0 6 * * *")),
-    "schedule-cron-tz": Case("cel", "spec.schedule", "spec.timeZone", broken(schedule="CRON_TZ=Europe/Berlin 0 6 * * *")),
+    "schedule-cron-tz": Case(
+        "cel", "spec.schedule", "spec.timeZone", broken(schedule="CRON_TZ=Europe/Berlin 0 6 * * *")
+    ),
     "schedule-tz": Case("cel", "spec.schedule", "spec.timeZone", broken(schedule="TZ=UTC 0 6 * * *")),
     "bad-uri": Case("cel", "spec.reference.uri", "uri must be", broken(reference__uri="ftp://host/x")),
-    "bad-reports-uri": Case("cel", "spec.storage.reportsUri", "reportsUri must be", broken(storage__reportsUri="http://x")),
-    "bad-promotion-uri": Case("cel", "spec.promotion.uri", "uri must be", broken(promotion={"policy": "Auto", "uri": "ftp://models/prod"})),
-    "metric-for-regressor": Case("cel", "spec.retrain.objective.metric", "metrics must fit the estimator", retrain(model={"estimator": "Ridge"})),
-    "target-excluded": Case("cel", "spec.columns.target", "columns.exclude", broken(columns={"target": "cnt", "exclude": ["cnt"]})),
-    "numerical-and-categorical": Case("cel", "spec.columns.categorical", "not both", broken(columns={"numerical": ["temp", "hum"], "categorical": ["hum"]})),
-    "secret-name-uppercase": Case("cel", "spec.storage.secretRef.name", "name of a Secret", broken(storage__secretRef={"name": "S3_Creds"})),
-    "secret-name-slash": Case("cel", "spec.storage.secretRef.name", "name of a Secret", broken(storage__secretRef={"name": "team/s3"})),
-    "memory-not-a-quantity": Case("cel", "spec.retrain.resources.limits", "quantities", retrain(resources={"limits": {"memory": "1GB"}})),
-    "cpu-negative": Case("cel", "spec.retrain.resources.requests", "quantities", retrain(resources={"requests": {"cpu": "-1"}})),
-    "cpu-word": Case("cel", "spec.retrain.resources.requests", "quantities", retrain(resources={"requests": {"cpu": "two"}})),
-    "resource-name-typo": Case("cel", "spec.retrain.resources.limits", "may only name", retrain(resources={"limits": {"mem": "1Gi"}})),
-    "requests-above-limits": Case("cel", "spec.retrain.resources.requests", "at most its resources.limits", retrain(resources={"requests": {"memory": "2Gi"}, "limits": {"memory": "1Gi"}})),
-    "test-is-train": Case("cel", "spec.retrain.test.uri", "allowTestOnTrainData", retrain(test={"uri": "s3://bikes/train.parquet"})),
-    "test-is-train-with-slash": Case("cel", "spec.retrain.test.uri", "allowTestOnTrainData", broken(retrain__train={"uri": "s3://bikes/train/"}, retrain__test={"uri": "s3://bikes/train"})),
+    "bad-reports-uri": Case(
+        "cel", "spec.storage.reportsUri", "reportsUri must be", broken(storage__reportsUri="http://x")
+    ),
+    "bad-promotion-uri": Case(
+        "cel",
+        "spec.promotion.uri",
+        "uri must be",
+        broken(promotion={"policy": "Auto", "uri": "ftp://models/prod"}),
+    ),
+    "metric-for-regressor": Case(
+        "cel",
+        "spec.retrain.objective.metric",
+        "metrics must fit the estimator",
+        retrain(model={"estimator": "Ridge"}),
+    ),
+    "target-excluded": Case(
+        "cel", "spec.columns.target", "columns.exclude", broken(columns={"target": "cnt", "exclude": ["cnt"]})
+    ),
+    "numerical-and-categorical": Case(
+        "cel",
+        "spec.columns.categorical",
+        "not both",
+        broken(columns={"numerical": ["temp", "hum"], "categorical": ["hum"]}),
+    ),
+    "secret-name-uppercase": Case(
+        "cel",
+        "spec.storage.secretRef.name",
+        "name of a Secret",
+        broken(storage__secretRef={"name": "S3_Creds"}),
+    ),
+    "secret-name-slash": Case(
+        "cel",
+        "spec.storage.secretRef.name",
+        "name of a Secret",
+        broken(storage__secretRef={"name": "team/s3"}),
+    ),
+    "memory-not-a-quantity": Case(
+        "cel", "spec.retrain.resources.limits", "quantities", retrain(resources={"limits": {"memory": "1GB"}})
+    ),
+    "cpu-negative": Case(
+        "cel", "spec.retrain.resources.requests", "quantities", retrain(resources={"requests": {"cpu": "-1"}})
+    ),
+    "cpu-word": Case(
+        "cel",
+        "spec.retrain.resources.requests",
+        "quantities",
+        retrain(resources={"requests": {"cpu": "two"}}),
+    ),
+    "resource-name-typo": Case(
+        "cel", "spec.retrain.resources.limits", "may only name", retrain(resources={"limits": {"mem": "1Gi"}})
+    ),
+    "requests-above-limits": Case(
+        "cel",
+        "spec.retrain.resources.requests",
+        "at most its resources.limits",
+        retrain(resources={"requests": {"memory": "2Gi"}, "limits": {"memory": "1Gi"}}),
+    ),
+    "test-is-train": Case(
+        "cel",
+        "spec.retrain.test.uri",
+        "allowTestOnTrainData",
+        retrain(test={"uri": "s3://bikes/train.parquet"}),
+    ),
+    "test-is-train-with-slash": Case(
+        "cel",
+        "spec.retrain.test.uri",
+        "allowTestOnTrainData",
+        broken(retrain__train={"uri": "s3://bikes/train/"}, retrain__test={"uri": "s3://bikes/train"}),
+    ),
     "name-too-long": Case("cel", "metadata.name", "at most 63 characters", named(VALID, "b" * 64)),
     "name-uppercase": Case("openapi", "metadata.name", "RFC 1123", named(VALID, "Bikes")),
     "name-with-dots": Case("cel", "metadata.name", "without dots", named(VALID, "bikes.v2")),
     # --- operator-side: the apiserver can't see into the grid's values
-    "grid-27000": Case("operator", "spec.retrain.grid", "at most 10000 combinations", retrain(grid=GRID_27000)),
-    "max-failed-above-trials": Case("operator", "spec.retrain.maxFailedIndexes", "at most the number of trials", retrain(maxFailedIndexes=5)),
-    "grid-unknown-param": Case("operator", "spec.retrain.grid", "has no n_trees", retrain(grid={"n_trees": [10]})),
-    "grid-random-state": Case("operator", "spec.retrain.grid", "randomSeed", retrain(grid={"random_state": [1, 2]})),
-    "params-unknown-param": Case("operator", "spec.retrain.model.params", "has no depth", retrain(model={"estimator": "RandomForestClassifier", "params": {"depth": 3}})),
-    "grid-value-word": Case("operator", "spec.retrain.grid.n_estimators[0]", "must be an int in the range [1, inf)", retrain(grid={"n_estimators": ["many"]})),
-    "grid-value-negative": Case("operator", "spec.retrain.grid.n_estimators[1]", "Got -5 instead", retrain(grid={"n_estimators": [10, -5]})),
-    "grid-value-float-for-int": Case("operator", "spec.retrain.grid.min_samples_leaf[0]", "min_samples_leaf", retrain(grid={"min_samples_leaf": [0]})),
-    "grid-bad-option": Case("operator", "spec.retrain.grid.criterion[0]", "a str among {'entropy', 'gini', 'log_loss'}", retrain(grid={"criterion": ["best"]})),
-    "params-bad-option": Case("operator", "spec.retrain.model.params.max_features", "max_features", retrain(model={"estimator": "RandomForestClassifier", "params": {"max_features": "most"}})),
-    "logistic-c-zero": Case("operator", "spec.retrain.grid.C[0]", "a float in the range (0.0, inf]", retrain(model={"estimator": "LogisticRegression"}, grid={"C": [0, 1.0]})),
+    "grid-27000": Case(
+        "operator", "spec.retrain.grid", "at most 10000 combinations", retrain(grid=GRID_27000)
+    ),
+    "max-failed-above-trials": Case(
+        "operator",
+        "spec.retrain.maxFailedIndexes",
+        "at most the number of trials",
+        retrain(maxFailedIndexes=5),
+    ),
+    "grid-unknown-param": Case(
+        "operator", "spec.retrain.grid", "has no n_trees", retrain(grid={"n_trees": [10]})
+    ),
+    "grid-random-state": Case(
+        "operator", "spec.retrain.grid", "randomSeed", retrain(grid={"random_state": [1, 2]})
+    ),
+    "params-unknown-param": Case(
+        "operator",
+        "spec.retrain.model.params",
+        "has no depth",
+        retrain(model={"estimator": "RandomForestClassifier", "params": {"depth": 3}}),
+    ),
+    "grid-value-word": Case(
+        "operator",
+        "spec.retrain.grid.n_estimators[0]",
+        "must be an int in the range [1, inf)",
+        retrain(grid={"n_estimators": ["many"]}),
+    ),
+    "grid-value-negative": Case(
+        "operator",
+        "spec.retrain.grid.n_estimators[1]",
+        "Got -5 instead",
+        retrain(grid={"n_estimators": [10, -5]}),
+    ),
+    "grid-value-float-for-int": Case(
+        "operator",
+        "spec.retrain.grid.min_samples_leaf[0]",
+        "min_samples_leaf",
+        retrain(grid={"min_samples_leaf": [0]}),
+    ),
+    "grid-bad-option": Case(
+        "operator",
+        "spec.retrain.grid.criterion[0]",
+        "a str among {'entropy', 'gini', 'log_loss'}",
+        retrain(grid={"criterion": ["best"]}),
+    ),
+    "params-bad-option": Case(
+        "operator",
+        "spec.retrain.model.params.max_features",
+        "max_features",
+        retrain(model={"estimator": "RandomForestClassifier", "params": {"max_features": "most"}}),
+    ),
+    "logistic-c-zero": Case(
+        "operator",
+        "spec.retrain.grid.C[0]",
+        "a float in the range (0.0, inf]",
+        retrain(model={"estimator": "LogisticRegression"}, grid={"C": [0, 1.0]}),
+    ),
 }
 # The metric-for-regressor case needs a regressor's grid to reach its rule.
 CASES["metric-for-regressor"].manifest["spec"]["retrain"]["grid"] = {"alpha": [0.1, 1.0]}
@@ -147,7 +354,9 @@ def test_the_corpus_is_large_and_lists_every_kind_of_rule() -> None:
 
 
 @pytest.mark.parametrize("case", APISERVER)
-def test_apiserver_and_local_refuse_with_the_same_words(case: str, cluster: Cluster, crds: str, namespace: str) -> None:
+def test_apiserver_and_local_refuse_with_the_same_words(
+    case: str, cluster: Cluster, crds: str, namespace: str
+) -> None:
     spec = CASES[case]
     manifest = spec.manifest if case.startswith("name-") else named(spec.manifest, case)
     result = cluster.kubectl("apply", "-n", namespace, "-f", "-", stdin=json.dumps(manifest), check=False)
