@@ -238,6 +238,9 @@ MAX_FIXED_PARAMS = 64
 # values. The models enforce them (names here, types and ranges from scikit-learn's own
 # constraints), so `kubedrift run` rejects such a spec at once and the operator marks
 # the DriftCheck Stalled before any child exists, with the same line.
+GRID_AND_PARAMS = (
+    "grid and model.params both set {}: a trial can take one value; keep each param in one place"
+)
 UNKNOWN_PARAMS = "{} may only name constructor params of the estimator (random_state comes from randomSeed)"
 
 
@@ -400,6 +403,9 @@ class Retrain(SpecModel):
     @model_validator(mode="after")
     def _grid_names_params_of_the_estimator(self) -> Retrain:
         _check_param_names(self.model.estimator, self.grid, ".grid")
+        both = sorted(set(self.grid) & set(self.model.params))
+        if both:
+            raise OperatorRule(GRID_AND_PARAMS.format(", ".join(both)), ".grid").violation(both)
         for name, values in sorted(self.grid.items()):
             for position, value in enumerate(values):
                 _check_param_value(self.model.estimator, name, value, f".grid.{name}[{position}]")

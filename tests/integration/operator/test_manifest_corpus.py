@@ -298,6 +298,12 @@ CASES: dict[str, Case] = {
         "has no depth",
         retrain(model={"estimator": "RandomForestClassifier", "params": {"depth": 3}}),
     ),
+    "grid-and-params": Case(
+        "operator",
+        "spec.retrain.grid",
+        "keep each param in one place",
+        retrain(model={"estimator": "RandomForestClassifier", "params": {"n_estimators": 10}}),
+    ),
     "grid-value-word": Case(
         "operator",
         "spec.retrain.grid.n_estimators[0]",
