@@ -1,4 +1,4 @@
-"""Issue 12, proof 1: sixty-odd plausible mistakes in a DriftCheck, each refused with the same words.
+"""Issue 12, proof 1: seventy plausible mistakes in a DriftCheck, each refused with the same words.
 
 Every case goes to the real apiserver (`kubectl apply`) and to the local validation
 (`kubedrift run`'s models) in the same test. The `rule` column says who can refuse it:

@@ -88,5 +88,6 @@ def test_a_huge_grid_and_a_refused_job_stop_at_once_while_other_checks_are_serve
     events = [e for e in kube.events("refused") if e["reason"] == "ChildRejected"]
     assert [e["message"] for e in events] == [message], dump(events)
     assert kube.status("refused")["run"] == run, "the refused run changed after it ended"
+    assert operator.logs().count(f"a child of {namespace}/refused was refused") == 1, "the Job was retried"
     huge_events = [e for e in kube.events("huge") if e["reason"] == "InvalidSpec"]
     assert len(huge_events) == 1, dump(huge_events)
