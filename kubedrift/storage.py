@@ -146,7 +146,7 @@ def _diagnosing_s3fs() -> type[AbstractFileSystem]:
                     await super()._call_s3(probe[0], **probe[1])
                 except Exception as explained:
                     if _s3_code(explained) not in (None, "403"):
-                        raise explained from error
+                        raise  # its cause is the ClientError that says why
                 raise
 
         def _open(self, path: str, mode: str = "rb", **kwargs: Any) -> Any:

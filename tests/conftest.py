@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.fixtures.s3", "tests.fixtures.cluster"]
+pytest_plugins = ["tests.fixtures.s3", "tests.fixtures.faultproxy", "tests.fixtures.cluster"]
