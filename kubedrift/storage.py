@@ -257,6 +257,7 @@ DENIED_CODES = {"AccessDenied", "AllAccessDisabled", "AccountProblem", "403"}
 # Raised while reading a response body, after botocore has returned: only `retrying` can help.
 BODY_INTERRUPTIONS = {
     "ShortRead",
+    "FlexibleChecksumError",  # the body does not match the checksum the server sent with it
     "AioReadTimeoutError",
     "ResponseStreamingError",
     "IncompleteReadError",
