@@ -284,6 +284,19 @@ def test_a_parquet_body_cut_mid_read_is_read_again_and_the_report_is_whole(
     assert _columns(_complete_report(s3, message)) == _columns(_complete_report(s3, clean))
 
 
+def test_column_reads_cut_mid_body_are_read_again(
+    s3: S3Server, tmp_path: Path, fault_proxy: FaultProxy
+) -> None:
+    # Past the two opens (footers), into the column reads that run in the check's worker threads.
+    bucket = upload_bikes(s3)
+    code, clean, _ = run_check(tmp_path, check_config(tmp_path, bucket, s3.endpoint))
+    fault_proxy.inject(Fault("truncate", skip=4, times=3, keep=2048, **PARQUET_GET))
+    code, message, _ = run_check(tmp_path, check_config(tmp_path, bucket, fault_proxy.url))
+    assert code == 0, message
+    assert len(fault_proxy.faulted("truncate")) == 3
+    assert _columns(_complete_report(s3, message)) == _columns(_complete_report(s3, clean))
+
+
 @pytest.mark.parametrize("kind", ["truncate", "short"])
 def test_a_parquet_body_cut_every_time_exits_75_and_writes_no_report(
     s3: S3Server, tmp_path: Path, fault_proxy: FaultProxy, kind: str

@@ -48,7 +48,9 @@ def run_check(
     done = itertools.count(1)
 
     def one(plan: ColumnPlan) -> ColumnResult:
-        result = check_column(plan, reference.column(plan.name), current.column(plan.name), config.drift)
+        # A body that broke off mid-read is read again; the column pair is whole or the check fails.
+        pair = retrying(lambda: (reference.column(plan.name), current.column(plan.name)))
+        result = check_column(plan, *pair, config.drift)
         if on_column is not None:
             on_column(next(done), len(plans))
         return result
@@ -59,8 +61,15 @@ def run_check(
         fingerprinting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprint")
         with fingerprinting:
             prints = [fingerprinting.submit(data.fingerprint) for data in (reference, current)]
-            results = list(pool.map(one, plans))
-            fingerprints = (prints[0].result(), prints[1].result())
+            try:
+                results = list(pool.map(one, plans))
+                fingerprints = (prints[0].result(), prints[1].result())
+            except BaseException:
+                # One failure ends the check: columns not yet started are dropped, not each read
+                # in turn (each could wait out the storage timeouts before failing too).
+                pool.shutdown(cancel_futures=True)
+                fingerprinting.shutdown(cancel_futures=True)
+                raise
     timings["columns"] = time.perf_counter() - clock
 
     results = apply_correction(results + missing, config.drift)
