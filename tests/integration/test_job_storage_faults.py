@@ -10,7 +10,6 @@ is scanned for the credentials' values.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import subprocess
@@ -26,6 +25,7 @@ from kubedrift.cli import main
 from kubedrift.models.report import DriftReport
 from kubedrift_jobs.train.job import main_index
 from tests.fixtures.faultproxy import Fault, FaultProxy
+from tests.fixtures.leaks import CredentialScan
 from tests.fixtures.s3 import S3Server
 from tests.fixtures.train_data import train_config, write_config, write_synthetic
 
@@ -74,13 +74,6 @@ def objects(s3: S3Server, bucket: str, prefix: str) -> dict[str, bytes]:
     return {o["Key"]: client.get_object(Bucket=bucket, Key=o["Key"])["Body"].read() for o in listed}
 
 
-def leaks(texts: dict[str, str], credentials: dict[str, str]) -> dict[str, list[str]]:
-    """Where any credential value appears, plain or base64 (as a Secret's data holds it)."""
-    forms = set(credentials.values())
-    forms |= {base64.b64encode(v.encode()).decode().rstrip("=") for v in credentials.values()}
-    return {where: found for where, text in texts.items() if (found := sorted(f for f in forms if f in text))}
-
-
 def set_env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -92,6 +85,7 @@ def test_a_credential_fault_ends_the_check_with_its_code_and_the_fixed_secret_ju
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    credential_scan: CredentialScan,
     fault: str,
     exit_code: int,
     reason: str,
@@ -109,7 +103,13 @@ def test_a_credential_fault_ends_the_check_with_its_code_and_the_fixed_secret_ju
     assert objects(s3, bucket, "reports/") == {}  # nothing half-written
     output = capsys.readouterr()
     assert f"error: {reason}: " in output.err  # what `kubectl logs` shows
-    assert leaks({"termination message": raw, "stdout": output.out, "stderr": output.err}, bad) == {}
+    where = f"check with {fault}"
+    outputs = {
+        f"{where}: termination message": raw,
+        f"{where}: stdout": output.out,
+        f"{where}: stderr": output.err,
+    }
+    assert credential_scan.add_all(outputs) == {}
 
     set_env(monkeypatch, s3.env())  # the Secret, corrected: nothing else changes
     code, message, raw = run_check(tmp_path, config)
@@ -121,10 +121,9 @@ def test_a_credential_fault_ends_the_check_with_its_code_and_the_fixed_secret_ju
     output = capsys.readouterr()
     written = {k: v.decode("latin-1") for k, v in objects(s3, bucket, "reports/").items()}
     assert len(written) == 2
-    assert (
-        leaks({"termination message": raw, "stdout": output.out, "stderr": output.err, **written}, s3.env())
-        == {}
-    )
+    outputs = {f"fixed check: {k}": v for k, v in written.items()}
+    outputs |= {"fixed check: termination message": raw, "fixed check: stdout": output.out}
+    assert credential_scan.add_all(outputs | {"fixed check: stderr": output.err}) == {}
 
 
 @pytest.mark.parametrize(("fault", "exit_code", "reason", "words"), CREDENTIAL_FAULTS)
@@ -133,6 +132,7 @@ def test_a_credential_fault_ends_a_trial_with_its_code_and_the_fixed_secret_just
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    credential_scan: CredentialScan,
     fault: str,
     exit_code: int,
     reason: str,
@@ -159,12 +159,9 @@ def test_a_credential_fault_ends_a_trial_with_its_code_and_the_fixed_secret_just
     assert code == exit_code and message["error"]["reason"] == reason, message
     assert words in message["error"]["message"] and f"bucket {bucket}" in message["error"]["message"]
     output = capsys.readouterr()
-    assert (
-        leaks(
-            {"termination message": termination.read_text(), "stderr": output.err, "stdout": output.out}, bad
-        )
-        == {}
-    )
+    where = f"trial with {fault}"
+    outputs = {f"{where}: termination message": termination.read_text(), f"{where}: stderr": output.err}
+    assert credential_scan.add_all(outputs | {f"{where}: stdout": output.out}) == {}
 
     set_env(monkeypatch, s3.env())
     assert main_index(path, 0, termination_path=str(termination)) == 0, termination.read_text()
