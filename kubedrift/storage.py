@@ -9,18 +9,22 @@ ever logs or returns a credential.
 
 Every failure leaves as one of kubedrift's errors (`kubedrift.errors`): missing
 data as DataNotFound, corrupt files as DataUnreadable, refused credentials as
-ConfigError, an unreachable endpoint as TransientError after s3fs's retries.
+ConfigError, an unreachable endpoint as TransientError after s3fs's retries. TLS
+is always verified: against AWS_CA_BUNDLE when set (the operator sets it from
+`storage.caBundle`), else the default CAs; an untrusted certificate is a ConfigError.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 from kubedrift.errors import ConfigError, DataNotFound, DataUnreadable, TransientError
 from kubedrift.models.results import DataFingerprint
@@ -77,6 +81,8 @@ def storage_errors(uri: str) -> Iterator[None]:
             f"{uri}: access denied; check the credentials in storage.secretRef and the bucket policy"
         ) from error
     except OSError as error:
+        if (untrusted := _untrusted_certificate(uri, error)) is not None:
+            raise ConfigError(untrusted) from error
         if _is_connection_error(error):
             raise TransientError(f"{uri}: storage unreachable ({type(error).__name__})") from error
         raise DataUnreadable(f"{uri}: {error}") from error
@@ -89,6 +95,22 @@ def storage_errors(uri: str) -> Iterator[None]:
                 "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)"
             ) from error
         raise
+
+
+def _untrusted_certificate(uri: str, error: BaseException) -> str | None:
+    """The message for a TLS certificate that failed verification, if that is what `error` is.
+    It names the endpoint (botocore gives the request's URL; we cut it to scheme://host:port)."""
+    failures = [e for e in _causes(error) if isinstance(e, ssl.SSLCertVerificationError)]
+    if not failures:
+        return None
+    # aiohttp's wrapper is an SSLCertVerificationError too, but only the ssl module's says why.
+    why = next((str(r) for e in failures if (r := getattr(e, "verify_message", None))), "verify failed")
+    url = urlsplit(str(getattr(error, "kwargs", {}).get("endpoint_url") or ""))
+    endpoint = f"{url.scheme}://{url.netloc}" if url.scheme and url.netloc else "the S3 endpoint"
+    return (
+        f"{uri}: the TLS certificate of {endpoint} is not trusted ({why}); set storage.caBundle "
+        "to the CA bundle that signed it (AWS_CA_BUNDLE for kubedrift run)"
+    )
 
 
 def _is_connection_error(error: BaseException) -> bool:
