@@ -24,17 +24,22 @@ states the bounds):
 s3fs's own retry loop is switched off: it nests (a ranged read wraps a wrapped
 call), which would multiply botocore's attempts by 25 and make a hang last many
 minutes.
+
+TLS is always verified: against AWS_CA_BUNDLE when set (the operator sets it from
+`storage.caBundle`), else the default CAs; an untrusted certificate is a ConfigError.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 from kubedrift.errors import (
     AccessDenied,
@@ -209,6 +214,22 @@ def storage_errors(uri: str) -> Iterator[None]:
         raise mapped from error
 
 
+def _untrusted_certificate(uri: str, error: BaseException) -> str | None:
+    """The message for a TLS certificate that failed verification, if that is what `error` is.
+    It names the endpoint (botocore gives the request's URL; we cut it to scheme://host:port)."""
+    failures = [e for e in _causes(error) if isinstance(e, ssl.SSLCertVerificationError)]
+    if not failures:
+        return None
+    # aiohttp's wrapper is an SSLCertVerificationError too, but only the ssl module's says why.
+    why = next((str(r) for e in failures if (r := getattr(e, "verify_message", None))), "verify failed")
+    url = urlsplit(str(getattr(error, "kwargs", {}).get("endpoint_url") or ""))
+    endpoint = f"{url.scheme}://{url.netloc}" if url.scheme and url.netloc else "the S3 endpoint"
+    return (
+        f"{uri}: the TLS certificate of {endpoint} is not trusted ({why}); set storage.caBundle "
+        "to the CA bundle that signed it (AWS_CA_BUNDLE for kubedrift run)"
+    )
+
+
 def storage_error(uri: str, error: BaseException) -> Exception | None:
     """kubedrift's error for what s3fs, botocore or the OS raised; None for a programming error.
 
@@ -216,6 +237,8 @@ def storage_error(uri: str, error: BaseException) -> Exception | None:
     own exception); the message is ours, never the server's text, which can quote the
     request's key id.
     """
+    if (untrusted := _untrusted_certificate(uri, error)) is not None:
+        return ConfigError(untrusted)
     code, status, operation = _s3_code(error), _http_status(error), _operation(error)
     if code is not None or status is not None:
         return _s3_failure(uri, code or "", status, operation)
