@@ -57,3 +57,33 @@ def test_a_credential_failure_becomes_the_condition_reason() -> None:
         assert (by_type["Ready"].status, by_type["Ready"].reason) == ("False", error.reason)
         assert (by_type["Stalled"].status, by_type["Stalled"].reason) == ("True", error.reason)
         assert "in bucket b" in by_type["Stalled"].message
+
+
+def test_a_run_whose_trials_all_failed_on_one_credential_says_so_in_retraining() -> None:
+    from kubedrift.models.status import ExperimentStatus, RunStatus
+    from kubedrift_operator.reconcile.runs import shared_failure
+
+    denied = "s3://b/train.parquet: the access key id …-key has no right to this in bucket b (AccessDenied)"
+    failed = [ExperimentStatus(phase="Failed", reason="AccessDenied", message=denied) for _ in range(2)]
+    assert shared_failure(failed) == f"AccessDenied: {denied}"
+    mixed = [*failed, ExperimentStatus(phase="Failed", reason="TrainingFailed", message="x")]
+    assert shared_failure(mixed) is None
+    assert shared_failure([ExperimentStatus(phase="Succeeded")]) is None
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    run = RunStatus(
+        name="r1",
+        job="bikes-r1",
+        reason="Drift",
+        phase="Failed",
+        started_at=now,
+        trials_total=2,
+        trials_failed=2,
+        trials_failure=shared_failure(failed),
+    )
+    computed = conditions.compute(
+        DriftCheckStatus(run=run), generation=1, now=now, schedule="0 * * * *", suspended=False
+    )
+    retraining = next(c for c in computed if c.type == "Retraining")
+    assert retraining.reason == "RunFailed"
+    assert retraining.message.endswith(f"2 failed; the failed trials: AccessDenied: {denied}")
