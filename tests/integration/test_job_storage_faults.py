@@ -252,15 +252,19 @@ def test_a_hanging_endpoint_ends_the_check_with_75_within_the_documented_bound(
         cwd=ROOT,
         check=False,
     )
-    took = time.monotonic() - started
+    ended = time.monotonic()
     assert result.returncode == 75, result.stderr
     message = json.loads(termination.read_text())["error"]
     assert message["reason"] == "Transient" and "ReadTimeoutError" in message["message"]
-    # Each of the REQUEST_ATTEMPTS attempts waited READ_TIMEOUT; the whole took no more than the bound
-    # (plus the interpreter's start).
+    # Each of the REQUEST_ATTEMPTS attempts waited READ_TIMEOUT; from the first request to the exit
+    # took no more than the documented bound (the interpreter's start comes before it).
+    first = fault_proxy.faulted("hang")[0].at
     assert (
-        storage.REQUEST_ATTEMPTS * storage.READ_TIMEOUT <= took < storage.REQUEST_WORST_CASE_SECONDS + 15
-    ), took
+        storage.REQUEST_ATTEMPTS * storage.READ_TIMEOUT
+        <= ended - first
+        <= storage.REQUEST_WORST_CASE_SECONDS + 2
+    )
+    assert ended - started < storage.REQUEST_WORST_CASE_SECONDS + 60
     assert len(fault_proxy.faulted("hang")) == storage.REQUEST_ATTEMPTS
 
 

@@ -18,8 +18,9 @@ import pytest
 from tests.fixtures.cluster import Cluster
 from tests.fixtures.faultproxy import Fault, FaultProxy, fault_proxy_for
 from tests.fixtures.leaks import CredentialScan
-from tests.fixtures.s3 import S3Server
+from tests.fixtures.s3 import Account, S3Server
 from tests.integration.operator.conftest import (
+    BIKES,
     BikeData,
     Kube,
     OperatorProcess,
@@ -160,3 +161,58 @@ def test_throttling_that_never_stops_is_retried_by_the_job(
     # Transient: not in podFailurePolicy's permanent codes, so the Job retried the pod (backoffLimit 2).
     assert [r["exitCode"] for r in runs] == [75, 75, 75], runs
     assert len(proxy.faulted("status")) >= 3 * 4  # 4 attempts of the first request in each pod
+
+
+def test_trials_denied_the_training_data_fail_once_and_say_why_then_the_fixed_secret_retrains(
+    cluster: Cluster,
+    namespace: str,
+    kube: Kube,
+    operator: OperatorProcess,
+    bike_bucket: BikeData,
+    s3_server: S3Server,
+    credential_scan: CredentialScan,
+) -> None:
+    # An account of role `user` may use only the buckets it creates: the check's data is in its own
+    # bucket, the training data in the root account's: the check runs, every trial is denied.
+    user = s3_server.add_account(
+        Account("kubedrift-trial-user-key", "kubedrift-trial-user-secret"), role="user"
+    )
+    own = s3_server.client(account=user)
+    bucket = f"kd-own-{namespace[-6:]}"
+    own.create_bucket(Bucket=bucket)
+    for key in ("reference.parquet", "2012.parquet"):
+        own.upload_file(str(BIKES / key), bucket, key)
+    check = _check("trials", BikeData(bucket, bike_bucket.endpoint))
+    check["spec"]["retrain"]["trigger"] = "OnDrift"
+    check["spec"]["retrain"]["grid"] = {"n_estimators": [5, 10]}
+    check["spec"]["retrain"]["train"] = {"uri": bike_bucket.uri("2011.parquet")}
+    check["spec"]["retrain"]["test"] = {"uri": bike_bucket.uri("2012.parquet")}
+    _access(cluster, namespace, s3_server, user.env())
+    cluster.apply(check, namespace)
+    kube.annotate("driftcheck", "trials", "kubedrift.io/check-now", "1")
+    done = lambda s: (s.get("run") or {}).get("phase") in ("Succeeded", "Failed")  # noqa: E731
+    status = wait_status(kube, "trials", done, "the denied run to end", 400)
+    run = status["run"]
+    assert (run["phase"], run["trialsFailed"]) == ("Failed", 2), dump(status)
+    assert (
+        run["trialsFailure"].startswith("AccessDenied: ")
+        and f"bucket {bike_bucket.bucket}" in run["trialsFailure"]
+    )
+    retraining = kube.condition("trials", "Retraining")
+    assert retraining["reason"] == "RunFailed" and "the failed trials: AccessDenied" in retraining["message"]
+    for exp in kube.experiments("trials"):
+        assert (exp["status"]["phase"], exp["status"]["reason"]) == ("Failed", "AccessDenied"), dump(exp)
+    train_runs = [r for r in kube.pod_runs() if r["container"] == "train"]
+    assert sorted(r["exitCode"] for r in train_runs) == [8, 8], train_runs  # FailIndex: one pod per index
+    extra = {user.access_key, user.secret_key}
+    assert credential_scan.add_all(_outputs(cluster, kube, operator, "trials", "denied trials"), extra) == {}
+
+    # The Secret now holds a key with rights on both buckets; a new run needs nothing else.
+    cluster.api.merge_patch(f"/api/v1/namespaces/{namespace}/secrets/s3", {"stringData": s3_server.env()})
+    kube.annotate("driftcheck", "trials", "kubedrift.io/retrain-now", "after-fix")
+    status = wait_status(
+        kube, "trials", lambda s: done(s) and s["run"]["name"] != run["name"], "the run after the fix", 400
+    )
+    assert status["run"]["phase"] == "Succeeded" and status["run"]["trialsSucceeded"] == 2, dump(status)
+    assert "trialsFailure" not in status["run"] or status["run"]["trialsFailure"] is None
+    assert credential_scan.add_all(_outputs(cluster, kube, operator, "trials", "fixed trials"), extra) == {}

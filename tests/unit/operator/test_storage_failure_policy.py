@@ -13,6 +13,7 @@ from kubedrift.models.resources import DriftCheck, ObjectMeta
 from kubedrift.models.status import DriftCheckStatus, LastCheck
 from kubedrift_operator import observe
 from kubedrift_operator.build import check as build_check
+from kubedrift_operator.build import promotion as build_promotion
 from kubedrift_operator.build import run as build_run
 from kubedrift_operator.reconcile import conditions
 from kubedrift_operator.settings import Settings
@@ -32,11 +33,13 @@ def _permanent_codes(spec: dict, action: str) -> list[int]:
     return [code for rule in rules for code in rule["onExitCodes"]["values"]]
 
 
-def test_credential_codes_fail_at_once_and_75_is_retried_by_both_jobs() -> None:
+def test_credential_codes_fail_at_once_and_75_is_retried_by_every_job() -> None:
     check = _parsed(f.driftcheck())
     check_job = build_check.check_job_spec(check, Settings())
     run_job = build_run.run_job(check, "r1", Settings())["spec"]
-    for spec, action in ((check_job, "FailJob"), (run_job, "FailIndex")):
+    promote_job = build_promotion.promotion_job(check, Settings(), "p", "s3://b/m", "s3://b/prod")["spec"]
+    assert promote_job["backoffLimit"] >= 1
+    for spec, action in ((check_job, "FailJob"), (run_job, "FailIndex"), (promote_job, "FailJob")):
         codes = _permanent_codes(spec, action)
         assert {e.exit_code for e in CREDENTIAL_ERRORS} <= set(codes)
         assert errors.TransientError.exit_code not in codes
