@@ -172,10 +172,12 @@ def test_trials_denied_the_training_data_fail_once_and_say_why_then_the_fixed_se
     s3_server: S3Server,
     credential_scan: CredentialScan,
 ) -> None:
-    # An account of role `user` may use only the buckets it creates: the check's data is in its own
-    # bucket, the training data in the root account's: the check runs, every trial is denied.
+    # An account of versitygw's role `userplus` may create buckets and use only those: the check's
+    # data is in its own bucket, the training data in the root account's: the check runs, every
+    # trial is denied.
     user = s3_server.add_account(
-        Account("kubedrift-trial-user-key", "kubedrift-trial-user-secret"), role="user"
+        Account("kubedrift-trial-user-key", "kubedrift-trial-user-secret"),
+        role="userplus",  # type: ignore[arg-type]
     )
     own = s3_server.client(account=user)
     bucket = f"kd-own-{namespace[-6:]}"
