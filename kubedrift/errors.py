@@ -106,3 +106,9 @@ PERMANENT_EXIT_CODES = (
     WrongSecretKey.exit_code,
     AccessDenied.exit_code,
 )
+
+
+class ReportsUnwritable(ConfigError):
+    """storage.reportsUri cannot be written: a setting to fix, not unreadable data (exit 2)."""
+
+    reason = "ReportsUnwritable"

@@ -18,7 +18,7 @@ from kubedrift.storage import join, write_text
 from kubedrift_jobs.drift.engine import run_check
 from kubedrift_jobs.drift.html import render_html
 from kubedrift_jobs.drift.summary import check_summary, summary_message
-from kubedrift_jobs.runtime import load_config, run_job
+from kubedrift_jobs.runtime import load_config, run_job, writing_reports
 
 
 def report_folder(config: CheckJobConfig, now: datetime) -> str:
@@ -26,6 +26,11 @@ def report_folder(config: CheckJobConfig, now: datetime) -> str:
 
 
 def publish(report: DriftReport, config: CheckJobConfig) -> None:
+    with writing_reports(config.storage.reports_uri):
+        _write_reports(report, config)
+
+
+def _write_reports(report: DriftReport, config: CheckJobConfig) -> None:
     write_text(join(report.report_uri, "report.html"), render_html(report), config.storage)
     document = report.model_dump(mode="json", by_alias=True)
     write_text(join(report.report_uri, "report.json"), json.dumps(document, indent=1), config.storage)
