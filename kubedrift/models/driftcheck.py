@@ -197,6 +197,40 @@ class SecretRef(SpecModel):
         return SECRET_NAME_RULE.check(re.match(DNS_SUBDOMAIN, name) is not None, name)
 
 
+class KeyRef(SpecModel):
+    """One key of a ConfigMap or Secret in the DriftCheck's namespace."""
+
+    name: str = Field(min_length=1, max_length=253, description="The ConfigMap's or Secret's name.")
+    key: str = Field(
+        min_length=1,
+        max_length=253,
+        pattern=r"^[-._a-zA-Z0-9]+$",
+        description="The key whose value is the PEM bundle.",
+    )
+
+
+CA_BUNDLE_RULE = Rule(
+    cel="has(self.configMapRef) != has(self.secretRef)",
+    message="caBundle must name exactly one of configMapRef or secretRef",
+)
+
+
+class CaBundle(SpecModel):
+    """CA certificates (PEM) that the endpoint's TLS certificate is verified against, for a store
+    whose certificate a private CA signed. The job pods get it mounted read-only, named by the
+    standard AWS_CA_BUNDLE; it replaces the default trust store for storage calls. Verification
+    is never turned off."""
+
+    model_config = cel_rules(CA_BUNDLE_RULE)
+
+    config_map_ref: KeyRef | None = Field(default=None, description="A ConfigMap key that holds the bundle.")
+    secret_ref: KeyRef | None = Field(default=None, description="A Secret key that holds the bundle.")
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> CaBundle:
+        return CA_BUNDLE_RULE.check((self.config_map_ref is None) != (self.secret_ref is None), self)
+
+
 REPORTS_URI_RULE = Rule(
     cel=cel_matches("self.reportsUri", URI_PATTERN),
     message="reportsUri must be s3://bucket/prefix, file:///path or a path",
@@ -230,6 +264,11 @@ class Storage(SpecModel):
         default=None,
         description="Credentials come only from this Secret, never from the spec. "
         "Absent: the job pods' ambient credentials (e.g. workload identity) are used.",
+    )
+    ca_bundle: CaBundle | None = Field(
+        default=None,
+        description="The CA bundle for an endpoint with a private CA, from a ConfigMap or Secret. "
+        "Absent: the image's default CAs. `kubedrift run` uses AWS_CA_BUNDLE from its environment.",
     )
 
 

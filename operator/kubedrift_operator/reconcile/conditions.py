@@ -121,7 +121,8 @@ def compute(
             "False",
             f"Run{run.phase}",
             f"run {run.name}: {run.trials_succeeded} of {run.trials_total} trials succeeded, "
-            f"{run.trials_failed} failed{best}",
+            f"{run.trials_failed} failed{best}"
+            + (f"; the failed trials: {run.trials_failure}" if run.trials_failure else ""),
         )
 
     if status.promoting is not None:
