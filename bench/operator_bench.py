@@ -133,11 +133,10 @@ def latency(api: KubeApi, cluster: LocalCluster, namespace: str, trials: int) ->
 
 
 def _latency(api: KubeApi, server: S3Server, endpoint: str, namespace: str, trials: int) -> dict[str, Any]:
-    client = server.client()
-    client.create_bucket(Bucket="bikes")
+    server.client().create_bucket(Bucket="bikes")
     data = ROOT / "examples" / "bike-sharing" / "data"
     for name in ("reference.parquet", "2011.parquet", "2012.parquet"):
-        client.upload_file(str(data / name), "bikes", name)
+        server.upload("bikes", name, data / name)
     api.post("/api/v1/namespaces", {"metadata": {"name": namespace}})
     api.post(
         f"/api/v1/namespaces/{namespace}/secrets", {"metadata": {"name": "s3"}, "stringData": server.env()}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import botocore.exceptions
 import pytest
 
-from tests.fixtures.s3 import Account, S3Server, served_ips
+from tests.fixtures.s3 import ROOT, Account, S3Server, s3_client, served_ips
 
 
 def _error_code(server: S3Server, env: dict[str, str], bucket: str) -> str:
@@ -53,15 +53,7 @@ def test_an_added_admin_account_counts_at_once(s3_server: S3Server) -> None:
 
 
 def test_tls_is_verified_against_the_private_ca_only(s3_server: S3Server) -> None:
-    import boto3
-
-    untrusting = boto3.client(
-        "s3",
-        endpoint_url=s3_server.endpoint,
-        aws_access_key_id=s3_server.env()["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=s3_server.env()["AWS_SECRET_ACCESS_KEY"],
-        region_name="us-east-1",
-    )  # the system's CAs: the server's certificate is not theirs
+    untrusting = s3_client(s3_server.endpoint, ROOT, verify=True)  # the system's CAs only
     with pytest.raises(botocore.exceptions.SSLError, match="CERTIFICATE_VERIFY_FAILED"):
         untrusting.list_buckets()
     assert s3_server.ca_pem.startswith(b"-----BEGIN CERTIFICATE-----")

@@ -26,9 +26,8 @@ FIX = "set storage.caBundle to the CA bundle that signed it (AWS_CA_BUNDLE for k
 
 def _uploaded(s3: S3Server) -> str:
     bucket = s3.create_bucket()
-    client = s3.client()
-    client.upload_file(str(BIKES / "reference.parquet"), bucket, "data/reference.parquet")
-    client.upload_file(str(BIKES / "current" / "week-2.parquet"), bucket, "data/current/week-2.parquet")
+    s3.upload(bucket, "data/reference.parquet", BIKES / "reference.parquet")
+    s3.upload(bucket, "data/current/week-2.parquet", BIKES / "current" / "week-2.parquet")
     return bucket
 
 

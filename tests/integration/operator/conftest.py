@@ -4,7 +4,8 @@
 charts/kubedrift/files/operator-rbac-rules.yaml (the list the chart renders), and mints
 a token for it; `operator` runs `python -m kubedrift operator` with a kubeconfig that
 holds only that token. Job pods run `kubedrift check|train|promote-copy` from the jobs image on
-the real node, against the S3 server on the host, which the node exposes to them.
+the real node, against the S3 server on the host, which the node exposes to them; they reach it
+over TLS, trusting its private CA through storage.caBundle, with keys from the Secret.
 """
 
 from __future__ import annotations
@@ -223,21 +224,33 @@ class BikeData:
 @pytest.fixture(scope="session")
 def bike_bucket(cluster: Cluster, s3_server: S3Server) -> BikeData:
     bucket = s3_server.create_bucket()
-    client = s3_server.client()
     for path in BIKES.rglob("*.parquet"):
-        client.upload_file(str(path), bucket, str(path.relative_to(BIKES)))
+        s3_server.upload(bucket, str(path.relative_to(BIKES)), path)
     # Pods reach the host's S3 server through the node's link to the host (so can this process),
     # over TLS with the server's private CA.
     return BikeData(bucket, s3_server.pod_endpoint(cluster))
 
 
+S3_CA_CONFIG_MAP, S3_CA_KEY = "s3-ca", "ca.crt"
+
+
+def create_s3_access(
+    cluster: Cluster, namespace: str, server: S3Server, credentials: dict[str, str], secret: str = "s3"
+) -> str:
+    """What a DriftCheck of bike_check needs to reach the server: the Secret with `credentials` and
+    the ConfigMap with the server's CA bundle (storage.caBundle). Returns the Secret's name."""
+    core = f"/api/v1/namespaces/{namespace}"
+    cluster.api.post(f"{core}/secrets", {"metadata": {"name": secret}, "stringData": credentials})
+    if cluster.get(f"{core}/configmaps/{S3_CA_CONFIG_MAP}") is None:
+        ca = {"metadata": {"name": S3_CA_CONFIG_MAP}, "data": {S3_CA_KEY: server.ca_pem.decode()}}
+        cluster.api.post(f"{core}/configmaps", ca)
+    return secret
+
+
 @pytest.fixture
 def s3_secret(cluster: Cluster, namespace: str, s3_server: S3Server) -> str:
-    cluster.api.post(
-        f"/api/v1/namespaces/{namespace}/secrets",
-        {"metadata": {"name": "s3"}, "stringData": s3_server.env()},
-    )
-    return "s3"
+    """The Secret `s3` with the root account's keys, and the server's CA bundle beside it."""
+    return create_s3_access(cluster, namespace, s3_server, s3_server.env())
 
 
 def bike_check(
@@ -254,6 +267,7 @@ def bike_check(
             "endpoint": data.endpoint,
             "region": "us-east-1",
             "secretRef": {"name": "s3"},
+            "caBundle": {"configMapRef": {"name": S3_CA_CONFIG_MAP, "key": S3_CA_KEY}},
         },
         "retrain": {
             "trigger": "OnDrift",
@@ -325,4 +339,13 @@ def wait_status(kube: Kube, name: str, predicate: Any, what: str, timeout: float
     return wait_for(lambda: (lambda s: s if predicate(s) else None)(kube.status(name)), what, timeout=timeout)
 
 
-__all__ = ["BikeData", "Kube", "OperatorProcess", "bike_check", "dump", "time", "wait_status"]
+__all__ = [
+    "BikeData",
+    "Kube",
+    "OperatorProcess",
+    "bike_check",
+    "create_s3_access",
+    "dump",
+    "time",
+    "wait_status",
+]

@@ -15,7 +15,15 @@ import pytest
 
 from tests.fixtures.cluster import Cluster
 from tests.fixtures.s3 import Account, S3Server
-from tests.integration.operator.conftest import BikeData, Kube, OperatorProcess, bike_check, dump, wait_status
+from tests.integration.operator.conftest import (
+    BikeData,
+    Kube,
+    OperatorProcess,
+    bike_check,
+    create_s3_access,
+    dump,
+    wait_status,
+)
 
 pytestmark = pytest.mark.cluster
 
@@ -57,14 +65,8 @@ def test_status_never_holds_credentials(
     bike_bucket: BikeData,
     s3_server: S3Server,
 ) -> None:
-    s3_server.add_account(Account(CANARY_KEY, CANARY_SECRET), role="admin")
-    cluster.api.post(
-        f"/api/v1/namespaces/{namespace}/secrets",
-        {
-            "metadata": {"name": "s3"},
-            "stringData": {"AWS_ACCESS_KEY_ID": CANARY_KEY, "AWS_SECRET_ACCESS_KEY": CANARY_SECRET},
-        },
-    )
+    canary = s3_server.add_account(Account(CANARY_KEY, CANARY_SECRET), role="admin")
+    create_s3_access(cluster, namespace, s3_server, canary.env())
     grid = {"n_estimators": [5], "min_samples_split": [2, 16]}
     cluster.apply(bike_check("canary", bike_bucket, grid=grid), namespace)
     kube.annotate("driftcheck", "canary", "kubedrift.io/check-now", "1")
