@@ -1,4 +1,4 @@
-"""The check job against the S3-compatible server on loopback (moto's server mode)."""
+"""The check job against the real S3 server (versitygw over TLS with the suite's private CA)."""
 
 from __future__ import annotations
 
