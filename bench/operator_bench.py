@@ -6,7 +6,7 @@
    time from the first create to every one of them reporting Ready=True (polled once
    a second through a list), and the operator process's peak RSS (VmHWM from /proc).
 2. Latency: one DriftCheck's retrain run of N real `kubedrift train` trials (bike data,
-   moto S3 on loopback); a poller (every 50 ms) notes when each training pod is first
+   the tests' versitygw S3 server over TLS); a poller (every 50 ms) notes when each training pod is first
    seen terminated and when its Experiment's status is first seen terminal. The delay
    is the difference (so it includes up to 2 × 50 ms of polling and the API round trips).
 
@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.cluster.harness import LocalCluster  # noqa: E402
 from tests.cluster.kubeapi import KubeApi  # noqa: E402
+from tests.fixtures.s3 import S3Server, running_s3_server  # noqa: E402
 
 GROUP = "/apis/kubedrift.io/v1alpha1"
 
@@ -55,6 +56,7 @@ def driftcheck(name: str, bucket: str, endpoint: str, grid: dict[str, Any] | Non
             "reportsUri": f"s3://{bucket}/reports",
             "endpoint": endpoint,
             "secretRef": {"name": "s3"},
+            "caBundle": {"configMapRef": {"name": "s3-ca", "key": "ca.crt"}},
         },
         "retrain": {
             "trigger": "Manual",
@@ -125,34 +127,24 @@ def scale(api: KubeApi, pid: int, namespace: str, count: int) -> dict[str, float
     }
 
 
-def latency(api: KubeApi, namespace: str, trials: int) -> dict[str, Any]:
-    import boto3
-    from moto.server import ThreadedMotoServer
+def latency(api: KubeApi, cluster: LocalCluster, namespace: str, trials: int) -> dict[str, Any]:
+    with running_s3_server(Path(tempfile.mkdtemp(prefix="kubedrift-bench-s3-"))) as server:
+        return _latency(api, server, server.pod_endpoint(cluster.real_node), namespace, trials)
 
-    from tests.fixtures.s3 import ACCESS_KEY, SECRET_KEY, _free_port
 
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    client = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        region_name="us-east-1",
-    )
+def _latency(api: KubeApi, server: S3Server, endpoint: str, namespace: str, trials: int) -> dict[str, Any]:
+    client = server.client()
     client.create_bucket(Bucket="bikes")
     data = ROOT / "examples" / "bike-sharing" / "data"
     for name in ("reference.parquet", "2011.parquet", "2012.parquet"):
         client.upload_file(str(data / name), "bikes", name)
     api.post("/api/v1/namespaces", {"metadata": {"name": namespace}})
     api.post(
-        f"/api/v1/namespaces/{namespace}/secrets",
-        {
-            "metadata": {"name": "s3"},
-            "stringData": {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY},
-        },
+        f"/api/v1/namespaces/{namespace}/secrets", {"metadata": {"name": "s3"}, "stringData": server.env()}
+    )
+    api.post(
+        f"/api/v1/namespaces/{namespace}/configmaps",
+        {"metadata": {"name": "s3-ca"}, "data": {"ca.crt": server.ca_pem.decode()}},
     )
     grid = {"n_estimators": list(range(2, 2 + trials))}
     body = driftcheck("lat", "bikes", endpoint, grid)
@@ -173,7 +165,6 @@ def latency(api: KubeApi, namespace: str, trials: int) -> dict[str, Any]:
             if (exp.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
                 exp_done.setdefault(exp["spec"]["index"], now)
         time.sleep(0.05)
-    server.stop()
     delays = sorted(exp_done[i] - pod_done[i] for i in exp_done if i in pod_done)
     if not delays:
         raise RuntimeError("no trial finished")
@@ -214,7 +205,7 @@ def main() -> None:
             time.sleep(3)
             results: dict[str, Any] = {"scale": scale(api, operator.pid, "bench-scale", args.checks)}
             print(json.dumps(results), flush=True)
-            results["latency"] = latency(api, "bench-latency", args.trials)
+            results["latency"] = latency(api, cluster, "bench-latency", args.trials)
             results["peak_rss_mb_end"] = peak_rss_mb(operator.pid)
             print(json.dumps(results, indent=1))
         finally:

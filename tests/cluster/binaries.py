@@ -38,6 +38,11 @@ class Binaries:
     def helm(self) -> Path:
         return self.directory / "helm"
 
+    @property
+    def versitygw(self) -> Path:
+        """The tests' S3-compatible server (tests/fixtures/s3.py)."""
+        return self.directory / "versitygw"
+
 
 def ensure_built(build: bool = True) -> Binaries:
     """Run the build (a no-op when the cached binaries exist) and return where they are.

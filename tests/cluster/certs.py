@@ -96,26 +96,8 @@ def _leaf(
     return builder.sign(ca_key, hashes.SHA256()), key
 
 
-def cert_files(directory: Path) -> CertFiles:
-    return CertFiles(
-        ca_cert=directory / "ca.crt",
-        ca_key=directory / "ca.key",
-        serving_cert=directory / "apiserver.crt",
-        serving_key=directory / "apiserver.key",
-        admin_cert=directory / "admin.crt",
-        admin_key=directory / "admin.key",
-        service_account_key=directory / "sa.key",
-        service_account_public_key=directory / "sa.pub",
-    )
-
-
-def generate(directory: Path, extra_serving_ips: tuple[str, ...] = ()) -> CertFiles:
-    """The CA, the apiserver's serving cert (valid for extra_serving_ips too), admin and SA keys."""
-    directory.mkdir(parents=True, exist_ok=True)
-    files = cert_files(directory)
-
+def _new_ca(ca_name: x509.Name) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     ca_key = _new_key()
-    ca_name = _name("kubedrift-test-ca")
     ca_cert = (
         _builder(ca_name, ca_name, ca_key.public_key())
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
@@ -135,6 +117,29 @@ def generate(directory: Path, extra_serving_ips: tuple[str, ...] = ()) -> CertFi
         )
         .sign(ca_key, hashes.SHA256())
     )
+    return ca_cert, ca_key
+
+
+def cert_files(directory: Path) -> CertFiles:
+    return CertFiles(
+        ca_cert=directory / "ca.crt",
+        ca_key=directory / "ca.key",
+        serving_cert=directory / "apiserver.crt",
+        serving_key=directory / "apiserver.key",
+        admin_cert=directory / "admin.crt",
+        admin_key=directory / "admin.key",
+        service_account_key=directory / "sa.key",
+        service_account_public_key=directory / "sa.pub",
+    )
+
+
+def generate(directory: Path, extra_serving_ips: tuple[str, ...] = ()) -> CertFiles:
+    """The CA, the apiserver's serving cert (valid for extra_serving_ips too), admin and SA keys."""
+    directory.mkdir(parents=True, exist_ok=True)
+    files = cert_files(directory)
+
+    ca_name = _name("kubedrift-test-ca")
+    ca_cert, ca_key = _new_ca(ca_name)
     _write_key(files.ca_key, ca_key)
     _write_cert(files.ca_cert, ca_cert)
 
@@ -225,3 +230,41 @@ def generate_node(directory: Path, node_name: str, node_ip: str) -> NodeCertFile
         _write_cert(getattr(files, f"{name}_cert"), cert)
         _write_key(getattr(files, f"{name}_key"), key)
     return files
+
+
+@dataclass(frozen=True)
+class PrivateCA:
+    """A CA of its own for one test server (e.g. the S3 server), apart from the cluster's CA."""
+
+    cert: Path
+    key: Path
+
+    @classmethod
+    def create(cls, directory: Path, common_name: str) -> PrivateCA:
+        directory.mkdir(parents=True, exist_ok=True)
+        ca = cls(cert=directory / "ca.crt", key=directory / "ca.key")
+        ca_cert, ca_key = _new_ca(_name(common_name))
+        _write_key(ca.key, ca_key)
+        _write_cert(ca.cert, ca_cert)
+        return ca
+
+    def issue_serving(
+        self, cert: Path, key: Path, common_name: str, dns_names: tuple[str, ...], ips: tuple[str, ...]
+    ) -> None:
+        """A serving certificate for dns_names and ips, written so a reader never sees half a file."""
+        ca_key = serialization.load_pem_private_key(self.key.read_bytes(), password=None)
+        assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+        ca_name = x509.load_pem_x509_certificate(self.cert.read_bytes()).subject
+        san = x509.SubjectAlternativeName(
+            [x509.DNSName(name) for name in dns_names]
+            + [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips]
+        )
+        leaf, leaf_key = _leaf(ca_key, ca_name, _name(common_name), ExtendedKeyUsageOID.SERVER_AUTH, san)
+        partial_key, partial_cert = (
+            key.with_name(key.name + ".partial"),
+            cert.with_name(cert.name + ".partial"),
+        )
+        _write_key(partial_key, leaf_key)
+        _write_cert(partial_cert, leaf)
+        partial_key.replace(key)
+        partial_cert.replace(cert)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the test cluster from Go modules and prints the directory that holds the binaries:
 #   control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, helm;
-#   node:          kubelet, kube-proxy, containerd, containerd-shim-runc-v2, ctr, pause.
+#   node:          kubelet, kube-proxy, containerd, containerd-shim-runc-v2, ctr, pause;
+#   object store:  versitygw (the tests' S3-compatible server).
 #
 # Everything is cached outside the clone, under $KUBEDRIFT_CACHE (default
 # ~/.cache/kubedrift): the Go module and build caches, and the binaries in a
@@ -19,9 +20,10 @@ source "$here/versions.env"
 
 cache=${KUBEDRIFT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubedrift}
 key=$(cat "$here/versions.env" "$here/kube/go.sum" "$here/helm/go.sum" "$here/containerd/go.sum" \
+  "$here/versitygw/go.sum" \
   "$here/containerd/cmd/pause/main.go" "$0" | sha256sum | cut -c1-12)
-bin="$cache/bin/kube-$KUBE_VERSION-helm-$HELM_VERSION-containerd-$CONTAINERD_VERSION-$key"
-built() { [[ -x "$bin/helm" && -x "$bin/kube-apiserver" && -x "$bin/kubelet" && -x "$bin/containerd" ]]; }
+bin="$cache/bin/kube-$KUBE_VERSION-helm-$HELM_VERSION-containerd-$CONTAINERD_VERSION-versitygw-$VERSITYGW_VERSION-$key"
+built() { [[ -x "$bin/helm" && -x "$bin/kube-apiserver" && -x "$bin/kubelet" && -x "$bin/containerd" && -x "$bin/versitygw" ]]; }
 if built; then
   echo "$bin"
   exit 0
@@ -74,6 +76,10 @@ done
   github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 \
   github.com/containerd/containerd/v2/cmd/ctr \
   ./cmd/pause)
+# versitygw's release build stamps main.Version the same way (its Makefile); the posix backend
+# needs no cgo.
+(cd "$here/versitygw" && build -ldflags "-s -w -X main.Version=$VERSITYGW_VERSION -X main.BuildTime=1970-01-01T00:00:00Z" \
+  -o "$staging/" github.com/versity/versitygw/cmd/versitygw)
 
 rm -rf "$bin" && mv "$staging" "$bin"
 echo "$bin"

@@ -27,7 +27,7 @@ import yaml
 
 from tests.cluster.kubeapi import ApiError
 from tests.fixtures.cluster import Cluster, wait_for
-from tests.fixtures.s3 import S3Server, s3_client
+from tests.fixtures.s3 import S3Server
 
 ROOT = Path(__file__).resolve().parents[3]
 RULES = ROOT / "charts" / "kubedrift" / "files" / "operator-rbac-rules.yaml"
@@ -223,12 +223,12 @@ class BikeData:
 @pytest.fixture(scope="session")
 def bike_bucket(cluster: Cluster, s3_server: S3Server) -> BikeData:
     bucket = s3_server.create_bucket()
-    client = s3_client(s3_server.endpoint)
+    client = s3_server.client()
     for path in BIKES.rglob("*.parquet"):
         client.upload_file(str(path), bucket, str(path.relative_to(BIKES)))
-    # Pods reach the host's S3 server through the node's link to the host (so can this process).
-    port = s3_server.endpoint.rsplit(":", 1)[1]
-    return BikeData(bucket, "http://" + cluster.expose_host_port(int(port)))
+    # Pods reach the host's S3 server through the node's link to the host (so can this process),
+    # over TLS with the server's private CA.
+    return BikeData(bucket, s3_server.pod_endpoint(cluster))
 
 
 @pytest.fixture

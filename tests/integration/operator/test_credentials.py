@@ -1,6 +1,6 @@
 """No run leaks the storage credentials: a real check, retrain and promotion, then every output scanned.
 
-The Secret holds values found nowhere else (the S3 server on loopback accepts any key), so
+The Secret holds values found nowhere else (an account of the S3 server made for this test), so
 finding one of them, plain or base64, in anything the run left behind is a leak: the
 DriftCheck and its Experiments (status included), Events, the operator's log, every pod's
 output, every termination message, and every object the jobs wrote to storage.
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures.cluster import Cluster
-from tests.fixtures.s3 import S3Server, s3_client
+from tests.fixtures.s3 import Account, S3Server
 from tests.integration.operator.conftest import BikeData, Kube, OperatorProcess, bike_check, dump, wait_status
 
 pytestmark = pytest.mark.cluster
@@ -30,7 +30,7 @@ def leaks(text: str) -> list[str]:
 
 
 def stored_objects(data: BikeData, s3: S3Server, prefix: str) -> dict[str, bytes]:
-    client = s3_client(s3.endpoint)
+    client = s3.client()
     keys = [
         item["Key"]
         for page in client.get_paginator("list_objects_v2").paginate(Bucket=data.bucket, Prefix=prefix)
@@ -57,6 +57,7 @@ def test_status_never_holds_credentials(
     bike_bucket: BikeData,
     s3_server: S3Server,
 ) -> None:
+    s3_server.add_account(Account(CANARY_KEY, CANARY_SECRET), role="admin")
     cluster.api.post(
         f"/api/v1/namespaces/{namespace}/secrets",
         {

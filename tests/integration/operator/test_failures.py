@@ -10,7 +10,7 @@ import pytest
 
 from kubedrift_operator import crashpoints
 from tests.fixtures.cluster import Cluster
-from tests.fixtures.s3 import s3_client
+from tests.fixtures.s3 import S3Server
 from tests.integration.operator.conftest import BikeData, Kube, OperatorProcess, bike_check, dump, wait_status
 
 pytestmark = pytest.mark.cluster
@@ -211,10 +211,10 @@ def test_a_crash_at_each_named_point_loses_nothing_and_duplicates_nothing(
     assert [e["reason"] for e in kube.events("killed")].count("RetrainStarted") <= 1
 
 
-def _upload_without_column(data: BikeData, column: str) -> str:
+def _upload_without_column(data: BikeData, s3: S3Server, column: str) -> str:
     import pyarrow.parquet as pq
 
-    client = s3_client(data.endpoint)
+    client = s3.client()
     table = pq.read_table(
         io.BytesIO(client.get_object(Bucket=data.bucket, Key="2012.parquet")["Body"].read())
     )
@@ -230,12 +230,12 @@ def test_bad_data_ends_in_a_condition_and_an_event_while_others_keep_working(
     kube: Kube,
     operator: OperatorProcess,
     bike_bucket: BikeData,
+    s3_server: S3Server,
     s3_secret: str,
 ) -> None:
     missing = bike_check("missing", bike_bucket, current={"uri": bike_bucket.uri("nowhere/2013.parquet")})
-    no_column = bike_check(
-        "nocolumn", bike_bucket, current={"uri": _upload_without_column(bike_bucket, "high_demand")}
-    )
+    without_target = _upload_without_column(bike_bucket, s3_server, "high_demand")
+    no_column = bike_check("nocolumn", bike_bucket, current={"uri": without_target})
     good = bike_check("good", bike_bucket, current={"uri": bike_bucket.uri("current/week-1.parquet")})
     for check in (missing, no_column, good):
         check["spec"]["retrain"]["trigger"] = "Manual"

@@ -18,7 +18,7 @@ import pytest
 
 from kubedrift.models.resources import ANNOTATION_PROMOTE, handled_trigger_key
 from tests.fixtures.cluster import Cluster, wait_for
-from tests.fixtures.s3 import S3Server, s3_client
+from tests.fixtures.s3 import S3Server
 from tests.integration.operator.conftest import (
     ROOT,
     BikeData,
@@ -51,7 +51,7 @@ def kubectl_drift(cluster: Cluster, plugin_dir: Path, *args: str) -> subprocess.
 
 def s3_object(s3: S3Server, uri: str) -> bytes:
     bucket, key = uri.removeprefix("s3://").split("/", 1)
-    client = s3_client(s3.endpoint)
+    client = s3.client()
     return bytes(client.get_object(Bucket=bucket, Key=key)["Body"].read())
 
 
