@@ -82,7 +82,9 @@ def read_report_file(folder: str, name: str, settings: Storage | None) -> bytes:
     data = storage.read_bytes(uri, settings)
     problem = mismatch(report, name, data)
     if problem:
-        raise DataUnreadable(f"{uri}: {problem}; the report is incomplete or was changed after it was written")
+        raise DataUnreadable(
+            f"{uri}: {problem}; the report is incomplete or was changed after it was written"
+        )
     return data
 
 

@@ -8,6 +8,7 @@ the same trial id on each, while the ETags all differ.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -82,7 +83,7 @@ def _uneven_parts(client: Any, bucket: str, key: str, path: Path) -> None:
     upload = client.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
     bounds = [0, 7 * MIB, 12 * MIB, len(data)] if len(data) > 12 * MIB else [0, len(data)]
     parts = []
-    for number, (start, end) in enumerate(zip(bounds, bounds[1:], strict=False), start=1):
+    for number, (start, end) in enumerate(itertools.pairwise(bounds), start=1):
         etag = client.upload_part(
             Bucket=bucket, Key=key, UploadId=upload, PartNumber=number, Body=data[start:end]
         )["ETag"]
@@ -115,6 +116,7 @@ def layouts(dataset: Path, s3_server: S3Server) -> tuple[str, dict[str, str], di
     with pytest.MonkeyPatch.context() as env:  # kubedrift's own upload reads the credentials from it
         for key, value in s3_server.env().items():
             env.setenv(key, value)
+        env.setenv("AWS_CA_BUNDLE", str(s3_server.ca_bundle))
         return _upload_all(dataset, s3_server)
 
 
@@ -180,7 +182,8 @@ def test_the_training_job_gives_the_same_trial_ids_however_uploaded(
             storage={"endpoint": s3.endpoint, "region": "us-east-1"} if on_s3 else None,
         )
         termination = tmp_path / f"{name}.termination"
-        code = main_index(write_config(tmp_path / f"{name}.yaml", config), 0, termination_path=str(termination))
+        path = write_config(tmp_path / f"{name}.yaml", config)
+        code = main_index(path, 0, termination_path=str(termination))
         message = json.loads(termination.read_text())
         assert code == 0, message
         summary = TrialSummary.model_validate(message)
@@ -208,7 +211,7 @@ def test_the_version_sees_a_changed_value_and_a_changed_row_group_layout(tmp_pat
     table = synthetic_table(1000, seed=5)
     pq.write_table(table, tmp_path / "a.parquet", row_group_size=500)
     before = storage.open_parquet(str(tmp_path / "a.parquet")).fingerprint().content_hash
-    changed = table.set_column(0, "x1", pa.array([9.0] + table.column("x1").to_pylist()[1:]))
+    changed = table.set_column(0, "x1", pa.array([9.0, *table.column("x1").to_pylist()[1:]]))
     pq.write_table(changed, tmp_path / "a.parquet", row_group_size=500)
     assert storage.open_parquet(str(tmp_path / "a.parquet")).fingerprint().content_hash != before
     pq.write_table(table, tmp_path / "a.parquet", row_group_size=250)
