@@ -21,13 +21,17 @@ REPORT_FILES = {".html": REPORT_HTML, ".json": REPORT_JSON}
 
 
 def latest_report_uri(check: DriftCheck) -> str:
+    """The newest complete report: the last check's, or, when it failed, the newest in the history."""
     last = check.status.last_check
-    if last is None or not last.report_uri:
-        raise DataNotFound(
-            f"driftcheck/{check.metadata.name} has no report yet: no check has finished "
-            f"(kubectl drift run {check.metadata.name} starts one)"
-        )
-    return last.report_uri
+    if last is not None and last.report_uri:
+        return last.report_uri
+    for record in check.status.history:  # newest first
+        if record.report_uri:
+            return record.report_uri
+    raise DataNotFound(
+        f"driftcheck/{check.metadata.name} has no report yet: no check has finished "
+        f"(kubectl drift run {check.metadata.name} starts one)"
+    )
 
 
 def report_file_uri(report_uri: str, output: Path) -> str:
