@@ -70,3 +70,9 @@ PERMANENT_EXIT_CODES = (
     DataUnreadable.exit_code,
     TrainingError.exit_code,
 )
+
+
+class ReportsUnwritable(ConfigError):
+    """storage.reportsUri cannot be written: a setting to fix, not unreadable data (exit 2)."""
+
+    reason = "ReportsUnwritable"

@@ -149,53 +149,189 @@ class ParquetData:
     Only the schema and row counts are read up front (from the footers); each
     `column()` call reads that column alone, so peak memory is about one column,
     not the whole table.
+
+    The schema is every file's schema unified, not the first file's: a column
+    that only some files have is part of it, and `rows_with(name)` says how many
+    rows carry it. Where files disagree on a column's type, numbers widen (int64
+    and double meet as double, dictionary-encoded text as text); a type that
+    cannot be reconciled (text in one file, numbers in another) is refused with
+    both files named.
     """
 
     uri: str
     files: list[str]
     fs: AbstractFileSystem
 
+    @dataclass(frozen=True)
+    class _Layout:
+        """What the footers say: (path, column names, rows) per file, and the unified schema."""
+
+        files: list[tuple[str, frozenset[str], int]]
+        schema: pa.Schema
+        partitioning: Any
+        partition_names: frozenset[str]
+
+    @staticmethod
+    def _plain_field(field: pa.Field) -> pa.Field:
+        """Dictionary encoding is how a file stores text, not a type of its own: files may differ in it."""
+        import pyarrow as pa
+
+        if pa.types.is_dictionary(field.type):
+            return field.with_type(field.type.value_type).with_metadata(None)
+        return field.with_metadata(None)
+
+    @staticmethod
+    def _widened(known: pa.Field, other: pa.Field) -> pa.Field | None:
+        """The field both files' values fit in, or None when they hold different kinds of values."""
+        import pyarrow as pa
+
+        if known.type == other.type:
+            return known
+        try:
+            merged = pa.unify_schemas([pa.schema([known]), pa.schema([other])], promote_options="permissive")
+        except (pa.ArrowTypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+        return merged.field(0).with_nullable(True)
+
     @cached_property
-    def dataset(self) -> ds.Dataset:
-        import pyarrow.dataset as ds
+    def _arrow_fs(self) -> Any:
         from pyarrow.fs import FSSpecHandler, LocalFileSystem, PyFileSystem
 
-        arrow_fs = PyFileSystem(FSSpecHandler(self.fs)) if is_s3(self.uri) else LocalFileSystem()
+        return PyFileSystem(FSSpecHandler(self.fs)) if is_s3(self.uri) else LocalFileSystem()
+
+    @cached_property
+    def _layout(self) -> ParquetData._Layout:
+        """Each file's columns and rows (from its footer) and the unified schema."""
+        import pyarrow.dataset as ds
+
+        discovered = self._open(lambda: ds.dataset(self.files, **self._dataset_options("hive")))
+        fragments = list(discovered.get_fragments())
+
+        def footer(fragment: Any) -> tuple[str, pa.Schema, int]:
+            try:
+                return fragment.path, fragment.physical_schema, int(fragment.metadata.num_rows)
+            except Exception as error:
+                if type(error).__name__ in {"ArrowInvalid", "ArrowIOError", "OSError"}:
+                    raise DataUnreadable(
+                        f"{self.uri}: file {self._shown(fragment.path)} is not readable Parquet: {error}"
+                    ) from error
+                raise
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        with storage_errors(self.uri), ThreadPoolExecutor(max_workers=8) as pool:
+            footers = list(pool.map(footer, fragments))
+        partitioning = discovered.partitioning
+        partition_fields = list(partitioning.schema) if partitioning is not None else []
+        return ParquetData._Layout(
+            files=[(path, frozenset(schema.names), rows) for path, schema, rows in footers],
+            schema=self._unified([(path, schema) for path, schema, _ in footers], partition_fields),
+            partitioning=partitioning,
+            partition_names=frozenset(f.name for f in partition_fields),
+        )
+
+    def _unified(self, schemas: list[tuple[str, pa.Schema]], partition_fields: list[pa.Field]) -> pa.Schema:
+        import pyarrow as pa
+
+        merged: dict[str, tuple[pa.Field, str]] = {}  # name -> (field so far, the file it came from)
+        for path, schema in schemas:
+            for field in schema:
+                if field.name not in merged:
+                    merged[field.name] = (self._plain_field(field), path)
+                    continue
+                known, first = merged[field.name]
+                widened = self._widened(known, self._plain_field(field))
+                if widened is None:
+                    raise DataUnreadable(
+                        f"{self.uri}: column {field.name!r} is {known.type} in file {self._shown(first)} "
+                        f"but {field.type} in file {self._shown(path)}; rewrite one of them with the other's "
+                        "type, or point the URI at files that agree"
+                    )
+                merged[field.name] = (widened, first)
+        fields = [field for field, _ in merged.values()]
+        fields += [f for f in partition_fields if f.name not in merged]
+        return pa.schema(fields)
+
+    def _shown(self, path: str) -> str:
+        """A file as a person finds it: relative to the dataset's folder."""
+        root = os.path.commonpath(self.files) if len(self.files) > 1 else os.path.dirname(self.files[0])
+        return repr(os.path.relpath(path, root) if root else path)
+
+    def _dataset_options(self, partitioning: Any, schema: pa.Schema | None = None) -> dict[str, Any]:
+        return {
+            "filesystem": self._arrow_fs,
+            "format": "parquet",
+            "partitioning": partitioning,
+            "schema": schema,
+        }
+
+    def _open(self, build: Callable[[], T]) -> T:
         with storage_errors(self.uri):
             try:
-                return ds.dataset(self.files, filesystem=arrow_fs, format="parquet", partitioning="hive")
+                return build()
             except Exception as error:  # pyarrow raises ArrowInvalid for a corrupt footer
                 if type(error).__name__ in {"ArrowInvalid", "ArrowIOError"}:
                     raise DataUnreadable(f"{self.uri}: not a readable Parquet dataset: {error}") from error
                 raise
 
+    @cached_property
+    def dataset(self) -> ds.Dataset:
+        import pyarrow.dataset as ds
+
+        layout = self._layout
+        return self._open(
+            lambda: ds.dataset(self.files, **self._dataset_options(layout.partitioning, layout.schema))
+        )
+
     @property
     def schema(self) -> pa.Schema:
-        return self.dataset.schema
+        return self._layout.schema
 
     @cached_property
     def num_rows(self) -> int:
-        with storage_errors(self.uri):
-            return int(self.dataset.count_rows())
+        return sum(rows for _, _, rows in self._layout.files)
 
     @property
     def column_names(self) -> list[str]:
         return list(self.schema.names)
 
+    def rows_with(self, name: str) -> int:
+        """Rows of the files that have column `name` (all rows for a partition column)."""
+        if name in self._layout.partition_names:
+            return self.num_rows
+        return sum(rows for _, names, rows in self._layout.files if name in names)
+
+    def files_with(self, name: str) -> int:
+        if name in self._layout.partition_names:
+            return len(self.files)
+        return sum(1 for _, names, _ in self._layout.files if name in names)
+
     def column(self, name: str) -> pa.ChunkedArray:
-        """Read one column across all files."""
+        """Read one column across the files that have it (rows of the others are absent, not null)."""
+        import pyarrow.dataset as ds
+
         if name not in self.schema.names:
             raise DataUnreadable(f"{self.uri}: no column {name!r}; it has {', '.join(self.schema.names)}")
-        return self.columns([name]).column(0)
+        layout = self._layout
+        having = [path for path, names, _ in layout.files if name in names or name in layout.partition_names]
+        if len(having) == len(layout.files):
+            return self.columns([name]).column(0)
+        subset = self._open(
+            lambda: ds.dataset(having, **self._dataset_options(layout.partitioning, self.schema))
+        )
+        return self._read(subset, [name]).column(0)
 
     def columns(self, names: list[str]) -> pa.Table:
-        """Read only `names`, across all files."""
+        """Read only `names`, across all files; a file without one of them gives nulls for it."""
         missing = [n for n in names if n not in self.schema.names]
         if missing:
             raise DataUnreadable(f"{self.uri}: no column(s) {', '.join(map(repr, missing))}")
+        return self._read(self.dataset, names)
+
+    def _read(self, dataset: ds.Dataset, names: list[str]) -> pa.Table:
         with storage_errors(self.uri):
             try:
-                return self.dataset.to_table(columns=names, use_threads=True)
+                return dataset.to_table(columns=names, use_threads=True)
             except Exception as error:
                 if type(error).__name__ in {"ArrowInvalid", "ArrowIOError", "ArrowNotImplementedError"}:
                     raise DataUnreadable(f"{self.uri}: cannot read {names}: {error}") from error
@@ -214,12 +350,15 @@ class ParquetData:
         digest = hashlib.sha256()
         total = 0
         root = os.path.commonpath(self.files) if len(self.files) > 1 else os.path.dirname(self.files[0])
-        with storage_errors(self.uri):
-            for path in self.files:
-                size, footer = _parquet_footer(self.fs, path, self.uri)
-                total += size
-                name = os.path.relpath(path, root)
-                digest.update(f"{name}\0{size}\0{hashlib.sha256(footer).hexdigest()}\n".encode())
+        from concurrent.futures import ThreadPoolExecutor
+
+        # One small read per file, several at a time: a dataset of many files is many round trips.
+        with storage_errors(self.uri), ThreadPoolExecutor(max_workers=8) as pool:
+            footers = list(pool.map(lambda path: _parquet_footer(self.fs, path, self.uri), self.files))
+        for path, (size, footer) in zip(self.files, footers, strict=True):
+            total += size
+            name = os.path.relpath(path, root)
+            digest.update(f"{name}\0{size}\0{hashlib.sha256(footer).hexdigest()}\n".encode())
         schema_hash = hashlib.sha256(self.schema.to_string(show_schema_metadata=False).encode()).hexdigest()
         return DataFingerprint(
             uri=self.uri,

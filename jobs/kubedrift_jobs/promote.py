@@ -8,12 +8,10 @@ as a whole.
 
 from __future__ import annotations
 
-import json
-
 from kubedrift import storage
 from kubedrift.models.driftcheck import Storage
 from kubedrift.models.jobconfig import CheckJobConfig
-from kubedrift_jobs.runtime import load_config, run_job
+from kubedrift_jobs.runtime import fit_message, load_config, run_job
 
 
 def target_of(source: str, destination: str, source_is_file: bool) -> str:
@@ -36,6 +34,6 @@ def promote_copy(source: str, destination: str, config_path: str | None = None) 
     def body() -> str:
         config = load_config(CheckJobConfig, config_path)
         target = copy_model(source, destination, config.storage)
-        return json.dumps({"source": source, "destination": target}, separators=(",", ":"))
+        return fit_message({"source": source, "destination": target}, lambda _: None)  # bounded in bytes
 
     return run_job(body)

@@ -5,15 +5,25 @@ are the same files a cluster run writes. Processes, not threads: fitting holds
 the GIL for much of its time, and a trial that crashes a worker must not take
 the others with it. Workers start with "forkserver" (or "spawn"): forking a
 process that already runs pyarrow's and OpenBLAS's threads can deadlock.
+
+Ctrl-C belongs to the main process alone: workers ignore SIGINT and live in
+their own process groups (a terminal's Ctrl-C reaches the whole foreground
+group, and a worker that caught it would report the trial failed and take the
+next one). On SIGINT the main process cancels the queued trials, terminates the
+running ones (their whole groups, so nothing they started survives) and raises
+`Interrupted`, which says what had finished.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import os
+import signal
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +57,26 @@ class LocalRun:
     @property
     def failed(self) -> list[FailedTrial]:
         return [o for o in self.outcomes.values() if isinstance(o, FailedTrial)]
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a grid: the trials that finished, were stopped and never started."""
+
+    def __init__(self, run: LocalRun, stopped: list[int], cancelled: list[int]) -> None:
+        super().__init__("interrupted")
+        self.run = run
+        self.stopped = stopped
+        self.cancelled = cancelled
+        self.folder: str | None = None  # set once the run's folder is marked interrupted
+
+
+WORKER_STOP_SECONDS = 2.0  # SIGTERM, then this long before SIGKILL
+
+
+def _worker_started() -> None:
+    """Pool initializer: the worker leaves Ctrl-C to the main process (see the module's docstring)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.setpgid(0, 0)
 
 
 def run_one(config_wire: dict[str, Any], index: int) -> Outcome:
@@ -94,25 +124,88 @@ def run_grid(
     bar = progress_bar("training", console, enabled=progress)
     with bar:
         task = bar.add_task("", total=len(indexes))
+
+        def record(index: int, outcome: Outcome) -> None:
+            run.outcomes[index] = outcome
+            bar.update(task, advance=1, description=_describe(outcome))
+
         if run.workers == 1:
-            for index in indexes:
-                run.outcomes[index] = run_one(wire, index)
-                bar.update(task, advance=1, description=_describe(run.outcomes[index]))
+            for position, index in enumerate(indexes):
+                try:
+                    record(index, run_one(wire, index))
+                except KeyboardInterrupt:
+                    raise Interrupted(run, [index], indexes[position + 1 :]) from None
         else:
-            with ProcessPoolExecutor(max_workers=run.workers, mp_context=_context()) as pool:
-                futures: dict[Future[Outcome], int] = {pool.submit(run_one, wire, i): i for i in indexes}
-                for future in as_completed(futures):
-                    index = futures[future]
-                    try:
-                        outcome = future.result()
-                    except Exception as error:  # the worker died (e.g. killed for memory)
-                        outcome = failed_trial(
-                            config, index, "WorkerDied", f"{type(error).__name__}: {error}"
-                        )
-                    run.outcomes[index] = outcome
-                    bar.update(task, advance=1, description=_describe(outcome))
+            _run_in_pool(run, wire, indexes, record)
     run.seconds = time.perf_counter() - started
     return run
+
+
+def _run_in_pool(
+    run: LocalRun, wire: dict[str, Any], indexes: list[int], record: Callable[[int, Outcome], None]
+) -> None:
+    pool = ProcessPoolExecutor(max_workers=run.workers, mp_context=_context(), initializer=_worker_started)
+    futures: dict[Future[Outcome], int] = {}
+    try:
+        futures = {pool.submit(run_one, wire, i): i for i in indexes}
+        for future in as_completed(futures):
+            index = futures[future]
+            try:
+                outcome = future.result()
+            except Exception as error:  # the worker died (e.g. killed for memory)
+                outcome = failed_trial(run.config, index, "WorkerDied", f"{type(error).__name__}: {error}")
+            record(index, outcome)
+    except KeyboardInterrupt:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup
+        try:
+            for future, index in futures.items():  # finished while the signal arrived: keep the result
+                finished = future.done() and not future.cancelled() and future.exception() is None
+                if finished and index not in run.outcomes:
+                    record(index, future.result())
+            pending = [i for f, i in futures.items() if i not in run.outcomes and not f.running()]
+            workers = list((getattr(pool, "_processes", None) or {}).values())  # shutdown forgets them
+            pool.shutdown(wait=False, cancel_futures=True)
+            _stop_workers(workers)
+            pool.shutdown(wait=True)
+            _stop_helpers()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        stopped = [i for i in indexes if i not in run.outcomes and i not in pending]
+        raise Interrupted(run, stopped, pending) from None
+    pool.shutdown(wait=True)
+
+
+def _stop_workers(processes: list[Any]) -> None:
+    """Terminate every worker's process group, SIGKILL what is left after WORKER_STOP_SECONDS."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for process in processes:
+            if process.pid is None or not process.is_alive():
+                continue
+            try:
+                os.killpg(process.pid, sig)  # the worker leads its own group (_worker_started)
+            except (ProcessLookupError, PermissionError):
+                process.terminate() if sig == signal.SIGTERM else process.kill()
+        deadline = time.monotonic() + WORKER_STOP_SECONDS
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+        if not any(process.is_alive() for process in processes):
+            return
+
+
+def _stop_helpers() -> None:
+    """Stop multiprocessing's forkserver and resource tracker now, not once they notice our exit:
+    after Ctrl-C nothing the run started outlives the command. (Private, so looked up with care:
+    without them the helpers still exit on their own a moment later.)"""
+    from multiprocessing import forkserver, resource_tracker
+
+    for helper in (
+        getattr(forkserver, "_forkserver", None),
+        getattr(resource_tracker, "_resource_tracker", None),
+    ):
+        stop = getattr(helper, "_stop", None)
+        if callable(stop):
+            with contextlib.suppress(OSError):
+                stop()
 
 
 def _context() -> Any:
@@ -154,8 +247,26 @@ def main_local(config_path: str | None, workers: int | None = None, sort_by: str
     except KubedriftError as error:
         print(f"error: {error.reason}: {error.message}", file=sys.stderr)
         return error.exit_code
+    except Interrupted as interrupted:
+        print(interrupted_line(interrupted), file=sys.stderr)
+        return INTERRUPTED_EXIT_CODE
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     failures = sorted(run.failed, key=lambda f: f.index)
     return failures[0].exit_code if failures else 0
+
+
+INTERRUPTED_EXIT_CODE = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
+
+
+def interrupted_line(interrupted: Interrupted) -> str:
+    """The one line Ctrl-C prints."""
+    run = interrupted.run
+    done = len(run.outcomes)
+    total = done + len(interrupted.stopped) + len(interrupted.cancelled)
+    where = f"; {interrupted.folder} is marked interrupted" if interrupted.folder else ""
+    return (
+        f"interrupted: run {run.config.run} stopped with {done} of {total} trials finished "
+        f"({len(interrupted.stopped)} stopped, {len(interrupted.cancelled)} never started){where}"
+    )

@@ -19,7 +19,7 @@ from rich.console import Console
 
 from kubedrift import decisions, storage
 from kubedrift.errors import TrainingError
-from kubedrift.local.grid_runner import LocalRun, print_table, run_grid
+from kubedrift.local.grid_runner import Interrupted, LocalRun, print_table, run_grid
 from kubedrift.local.progress import progress_bar
 from kubedrift.local.render import print_drift
 from kubedrift.models.jobconfig import CheckJobConfig, TrainJobConfig
@@ -33,6 +33,7 @@ from kubedrift_jobs.promote import copy_model
 from kubedrift_jobs.train.trial import TrialResult
 
 PRODUCTION_RECORD = "production.json"
+INTERRUPTED_RECORD = "interrupted.json"
 
 
 @dataclass
@@ -94,13 +95,18 @@ def run_local(
 
     destination = decisions.promotion_destination(spec, name)
     production = _production(destination, config)
-    run_id = "local-" + datetime.now(UTC).strftime("%Y%m%dt%H%M%S")
+    run_id = new_run_id(spec.storage.reports_uri, name, config)
     train_config = TrainJobConfig.from_spec(
         name, namespace, run_id, spec, baseline_model_uri=destination if production else None
     )
     artifacts = storage.join(spec.storage.reports_uri, name, run_id)
     console.print(f"retrain run {run_id} ({reason}): artifacts under {artifacts}", soft_wrap=True)
-    run = run_grid(train_config, workers=workers, console=console, progress=progress)
+    try:
+        run = run_grid(train_config, workers=workers, console=console, progress=progress)
+    except Interrupted as interrupted:
+        mark_interrupted(artifacts, interrupted, config)
+        interrupted.folder = artifacts
+        raise
     print_table(run, console)
     trials = [
         o.summary for o in run.outcomes.values() if isinstance(o, TrialResult) and not o.summary.baseline
@@ -110,6 +116,33 @@ def run_local(
     promotion = _promote(check, run, trials, destination, config, production)
     console.print(promotion.message, soft_wrap=True, highlight=False)
     return LocalOutcome(summary, reason, run, promotion)
+
+
+def new_run_id(reports_uri: str, check: str, config: CheckJobConfig) -> str:
+    """`local-<UTC time to the microsecond>`, unique among this check's run folders.
+
+    Two runs started within one second (or, on a coarse clock, one microsecond)
+    must not share a folder: a taken id gets a counter.
+    """
+    base = "local-" + datetime.now(UTC).strftime("%Y%m%dt%H%M%S-%f")
+    candidate, counter = base, 1
+    while storage.exists(storage.join(reports_uri, check, candidate), config.storage):
+        counter += 1
+        candidate = f"{base}-{counter}"
+    return candidate
+
+
+def mark_interrupted(folder: str, interrupted: Interrupted, config: CheckJobConfig) -> None:
+    """Leave `interrupted.json` in the run's folder: a reader knows the run is incomplete, and why."""
+    record = {
+        "run": interrupted.run.config.run,
+        "state": "Interrupted",
+        "interruptedAt": datetime.now(UTC).isoformat(),
+        "finished": sorted(interrupted.run.outcomes),
+        "stopped": interrupted.stopped,
+        "neverStarted": interrupted.cancelled,
+    }
+    storage.write_text(storage.join(folder, INTERRUPTED_RECORD), json.dumps(record, indent=1), config.storage)
 
 
 def _drift_check(config: CheckJobConfig, console: Console, progress: bool) -> DriftReport:

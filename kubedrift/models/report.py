@@ -80,6 +80,14 @@ class ColumnResult(Model):
     drifted: bool = Field(default=False, description="Whether the column drifted.")
     rows_reference: int = Field(default=0, description="Reference rows.")
     rows_current: int = Field(default=0, description="Current rows.")
+    rows_absent_reference: int = Field(
+        default=0,
+        description="Reference rows from files without this column: not in rowsReference, not counted as "
+        "null (the column is tested on the rows that have it).",
+    )
+    rows_absent_current: int = Field(
+        default=0, description="Current rows from files without this column (as rowsAbsentReference)."
+    )
     distinct_values: int | None = Field(
         default=None,
         description="Distinct values of both sides together; above 100,000 distinct values on one side, "

@@ -131,7 +131,7 @@ def test_a_report_json_the_bucket_refuses_leaves_no_report_and_keeps_the_earlier
     code, failed = run_check(tmp_path, config)
 
     assert code == 2, failed
-    assert failed["error"]["reason"] == "InvalidConfig"
+    assert failed["error"]["reason"] == "ReportsUnwritable"
     assert "report.json: access denied" in failed["error"]["message"]
     # The failed attempt's HTML was written (the policy allows it) and then removed.
     assert report_objects(s3, bucket) == {earlier: {"report.html", "report.json"}}
@@ -185,7 +185,8 @@ def test_a_local_report_json_that_fails_leaves_nothing_but_the_earlier_report(
     monkeypatch.setattr(storage, "write_bytes", disk_full_at_report_json)
     code, failed = run_check(tmp_path, config)
 
-    assert code == 4, failed
+    assert code == 2 and failed["error"]["reason"] == "ReportsUnwritable", failed
+    assert "No space left on device" in failed["error"]["message"]
     files = sorted(p.relative_to(reports_dir).as_posix() for p in reports_dir.rglob("*") if p.is_file())
     earlier = Path(first["reportUri"]).relative_to(reports_dir).as_posix()
     assert files == [f"{earlier}/report.html", f"{earlier}/report.json"]  # no lone HTML, no partial file

@@ -125,3 +125,31 @@ def test_the_same_files_elsewhere_are_the_same_data_version(tmp_path: Path) -> N
         str(tmp_path / "there" / "year=2011" / "part-0.parquet")
     ).fingerprint()
     assert single_here.content_hash == single_there.content_hash
+
+
+def test_a_multi_file_dataset_has_every_file_s_columns_and_counts_rows_per_column(tmp_path: Path) -> None:
+    from kubedrift.storage import open_parquet
+
+    (tmp_path / "year=2011").mkdir()
+    (tmp_path / "year=2012").mkdir()
+    pq.write_table(pa.table({"a": [1, 2, 3]}), tmp_path / "year=2011" / "part-1.parquet")
+    pq.write_table(pa.table({"a": [0.5], "late": ["x"]}), tmp_path / "year=2012" / "part-2.parquet")
+    data = open_parquet(str(tmp_path))
+    assert data.schema.names == ["a", "late", "year"]
+    assert str(data.schema.field("a").type) == "double"  # int64 and double meet as double
+    assert (data.num_rows, data.rows_with("a"), data.rows_with("late"), data.rows_with("year")) == (
+        4,
+        4,
+        1,
+        4,
+    )
+    assert data.column("late").to_pylist() == ["x"]  # only the rows that have it
+    assert data.columns(["late"]).column(0).to_pylist() == [None, None, None, "x"]
+    assert data.column("a").to_pylist() == [1.0, 2.0, 3.0, 0.5]
+
+    pq.write_table(pa.table({"a": ["text"]}), tmp_path / "year=2012" / "part-3.parquet")
+    with pytest.raises(
+        DataUnreadable,
+        match=r"'a' is .* in file 'year=2011/part-1.parquet' but string in file 'year=2012/part-3.parquet'",
+    ):
+        _ = open_parquet(str(tmp_path)).schema

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kubedrift.errors import ConfigError
@@ -76,3 +78,35 @@ def test_trial_id_ignores_key_order_but_not_content() -> None:
 def test_data_version_depends_on_both_datasets() -> None:
     assert data_version("t", "s") == data_version("t", "s")
     assert len({data_version("t", "s"), data_version("t", "s2"), data_version("t2", "s")}) == 3
+
+
+def test_local_run_ids_differ_within_one_second(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two `kubedrift run`s started in the same second (even the same microsecond) get two folders."""
+    from datetime import UTC, datetime
+
+    from kubedrift.local import run as local_run
+    from kubedrift.models.jobconfig import CheckJobConfig
+
+    config = CheckJobConfig.model_validate(
+        {
+            "check": "bikes",
+            "reference": {"uri": "r"},
+            "current": {"uri": "c"},
+            "storage": {"reportsUri": str(tmp_path)},
+        }
+    )
+    first, second = (local_run.new_run_id(str(tmp_path), "bikes", config) for _ in range(2))
+    assert (
+        first != second and first.startswith("local-") and len(first) == len("local-20261202t013411-636050")
+    )
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz: object = None) -> Frozen:
+            return cls(2026, 12, 2, 1, 34, 11, 636050, tzinfo=UTC)
+
+    monkeypatch.setattr(local_run, "datetime", Frozen)
+    taken = local_run.new_run_id(str(tmp_path), "bikes", config)
+    assert taken == "local-20261202t013411-636050"
+    (tmp_path / "bikes" / taken).mkdir(parents=True)
+    assert local_run.new_run_id(str(tmp_path), "bikes", config) == taken + "-2"

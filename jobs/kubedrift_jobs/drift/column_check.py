@@ -31,6 +31,9 @@ UNSEEN_LISTED = 50
 NULL_SHARE_P = 0.05
 NULL_SHARE_MIN_CHANGE = 0.01
 EXACT_DISTINCT_LIMIT = 100_000
+# Below this many values on a side a test has little power (and a p-value of one row means
+# little): the column is still tested, with a note saying so.
+SMALL_SAMPLE = 30
 
 
 @dataclass(frozen=True)
@@ -53,16 +56,20 @@ def check_column(
         "null_share_reference": _share(reference.null_count, len(reference)),
         "null_share_current": _share(current.null_count, len(current)),
     }
+    # Before inference: an all-null column (Arrow type `null` included) is all-null, not "unsupported".
+    for side, column in (("reference", reference), ("current", current)):
+        if len(column) == 0:
+            return ColumnResult(status="empty", reason=f"no {side} rows have this column", **base)
+        if column.null_count == len(column):
+            return ColumnResult(status="all_null", reason=f"every {side} value is null", **base)
     inferred = Inferred(plan.declared) if plan.declared else infer(current)
     if inferred.column_type is None:
         return ColumnResult(status=inferred.skip_status, reason=inferred.reason, **base)
-    for side, column in (("reference", reference), ("current", current)):
-        if column.null_count == len(column):
-            return ColumnResult(status="all_null", reason=f"every {side} value is null", **base)
     base["column_type"] = inferred.column_type
     base["type_source"] = "spec" if plan.declared else "inferred"
     if inferred.column_type == "numerical":
-        result = _numerical(reference, current, plan, settings, base)
+        with np.errstate(over="ignore", invalid="ignore"):  # finite values near ±1.8e308 overflow sums
+            result = _numerical(reference, current, plan, settings, base)
     else:
         result = _categorical(reference, current, plan, settings, base)
     return result.model_copy(update={"seconds": time.perf_counter() - started})
@@ -77,10 +84,14 @@ def _numerical(
 ) -> ColumnResult:
     ref, cur = numerical_sample(reference), numerical_sample(current)
     base |= _nulls(ref.missing, ref.rows, cur.missing, cur.rows)
+    infinite = _infinite_note(ref.infinite, cur.infinite)
     if ref.values.size == 0 or cur.values.size == 0:
         side = "reference" if ref.values.size == 0 else "current"
         return ColumnResult(
-            status="empty", reason=f"no finite {side} values (only null, NaN or ±inf)", **base
+            status="empty",
+            reason=f"no finite {side} values (only null, NaN or ±inf)",
+            notes=infinite,
+            **base,
         )
     distinct = _distinct_union(ref.values, cur.values)
     choice = choose(plan.name, "numerical", ref.values.size, distinct, settings)
@@ -90,6 +101,8 @@ def _numerical(
         score,
         drifted,
         distinct,
+        (ref.values.size, cur.values.size),
+        infinite,
         reference_summary=_numerical_summary(ref.values),
         current_summary=_numerical_summary(cur.values),
         histogram=_numerical_histogram(ref.values, cur.values),
@@ -120,6 +133,8 @@ def _categorical(
         score,
         drifted,
         distinct,
+        (pair.reference.size, pair.current.size),
+        [],
         unseen_categories=[pair.labels[i] for i in unseen[:UNSEEN_LISTED]],
         unseen_categories_total=int(unseen.size),
         unseen_share_current=float(cur_counts[unseen].sum() / pair.current.size),
@@ -134,9 +149,27 @@ def _categorical(
     )
 
 
-def _tested(choice: Choice, score: float, drifted: bool, distinct: int, **fields: object) -> ColumnResult:
+def _tested(
+    choice: Choice,
+    score: float,
+    drifted: bool,
+    distinct: int,
+    sizes: tuple[int, int],
+    notes: list[str],
+    **fields: object,
+) -> ColumnResult:
     """A tested column: the verdict of the chosen test, plus what only its type knows."""
-    notes = ["constant: one and the same value on both sides"] if distinct == 1 else []
+    notes = list(notes)
+    if distinct == 1:
+        notes.append("constant: one and the same value on both sides")
+    for side, size in zip(("reference", "current"), sizes, strict=True):
+        if size < SMALL_SAMPLE:
+            notes.append(
+                f"small sample: {size} {side} value{'s' if size != 1 else ''} (fewer than {SMALL_SAMPLE}); "
+                "the test says little either way"
+            )
+    if math.isnan(score):
+        notes.append(f"{choice.test.name} is undefined on these values (too few or too alike); not drift")
     return ColumnResult(
         status="tested",
         method=choice.test.name,
@@ -149,6 +182,15 @@ def _tested(choice: Choice, score: float, drifted: bool, distinct: int, **fields
         notes=notes,
         **fields,
     )
+
+
+def _infinite_note(reference: int, current: int) -> list[str]:
+    if not reference and not current:
+        return []
+    return [
+        f"±inf values counted as missing: {reference} reference, {current} current "
+        "(training imputes them like nulls)"
+    ]
 
 
 def _share(part: int, whole: int) -> float:

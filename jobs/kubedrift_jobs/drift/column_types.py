@@ -1,11 +1,12 @@
 """Column types, inferred the way Evidently 0.7 infers them from the current data.
 
-  float                         → numerical
+  float, decimal                → numerical (training takes decimals as numbers too)
   integer                       → categorical with ≤ 10 distinct values, else numerical
   string                        → categorical, unless its distinct values exceed half its
                                   non-null rows: then high-cardinality (Evidently would call it
                                   text), skipped with a reason rather than silently tested
   bool, dictionary              → categorical
+  null (no value in any file)   → all-null, reported, not tested
   anything else (dates, lists)  → not tested (Evidently leaves them out of the drift preset too)
 A type named in the spec's `columns.numerical` / `columns.categorical` always wins.
 """

@@ -10,6 +10,8 @@ every built-in test first.
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -59,9 +61,31 @@ class StatTest:
         if column_type not in self.column_types:
             raise ValueError(f"{self.name} does not accept {column_type} columns")
         limit = self.default_threshold if threshold is None else threshold
-        with np.errstate(divide="ignore", invalid="ignore"):
-            score = float(self.score(reference, current, column_type))
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"), warnings.catch_warnings():
+            # Constant or tiny samples make scipy warn (precision loss, too few values) or raise
+            # (anderson on one distinct value); such samples get a defined score below or NaN.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            try:
+                score = float(self.score(reference, current, column_type))
+            except (ValueError, IndexError, ZeroDivisionError, FloatingPointError):
+                score = math.nan
+        if math.isnan(score):
+            score = self.degenerate_score(reference, current)
         return score, self.drifted(score, limit)
+
+    def degenerate_score(self, reference: np.ndarray, current: np.ndarray) -> float:
+        """The score where the test itself is undefined: one and the same value on both sides
+        is no drift; two different constants (two values or more each) are certain drift for a
+        p-value; anything else stays NaN (undefined, never counted as drift)."""
+        ref_constant = reference.size > 0 and bool(np.all(reference == reference[0]))
+        cur_constant = current.size > 0 and bool(np.all(current == current[0]))
+        if not (ref_constant and cur_constant):
+            return math.nan
+        if reference[0] == current[0]:
+            return 1.0 if self.kind == "p_value" else 0.0
+        if self.kind == "p_value" and min(reference.size, current.size) >= 2:
+            return 0.0
+        return math.nan
 
 
 REGISTERED: dict[str, StatTest] = {}

@@ -49,6 +49,7 @@ def run_check(
 
     def one(plan: ColumnPlan) -> ColumnResult:
         result = check_column(plan, reference.column(plan.name), current.column(plan.name), config.drift)
+        result = partly_present(result, reference, current)
         if on_column is not None:
             on_column(next(done), len(plans))
         return result
@@ -59,8 +60,12 @@ def run_check(
         fingerprinting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprint")
         with fingerprinting:
             prints = [fingerprinting.submit(data.fingerprint) for data in (reference, current)]
-            results = list(pool.map(one, plans))
-            fingerprints = (prints[0].result(), prints[1].result())
+            try:
+                results = list(pool.map(one, plans))
+                fingerprints = (prints[0].result(), prints[1].result())
+            except BaseException:  # Ctrl-C or a failed column: don't test the columns still queued
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
     timings["columns"] = time.perf_counter() - clock
 
     results = apply_correction(results + missing, config.drift)
@@ -80,6 +85,33 @@ def run_check(
         columns=report_order(features),
         timings=timings,
         report_uri=report_uri,
+    )
+
+
+def partly_present(result: ColumnResult, reference: ParquetData, current: ParquetData) -> ColumnResult:
+    """A column only some files have is tested on the rows that have it; the report says how many.
+
+    The rows of the other files are neither nulls (they would fake a null-share
+    change) nor a reason to call the column missing (half the rows may have it).
+    """
+    absent: dict[str, int] = {}
+    notes = list(result.notes)
+    for side, data in (("reference", reference), ("current", current)):
+        having = data.rows_with(result.name)
+        absent[side] = data.num_rows - having
+        if absent[side]:
+            notes.append(
+                f"in {data.files_with(result.name)} of {len(data.files)} {side} files: "
+                f"{having} of {data.num_rows} rows have it, tested on those"
+            )
+    if not any(absent.values()):
+        return result
+    return result.model_copy(
+        update={
+            "rows_absent_reference": absent["reference"],
+            "rows_absent_current": absent["current"],
+            "notes": notes,
+        }
     )
 
 

@@ -19,7 +19,7 @@ from kubedrift.storage import join
 from kubedrift_jobs.drift.engine import run_check
 from kubedrift_jobs.drift.html import render_html
 from kubedrift_jobs.drift.summary import check_summary, summary_message
-from kubedrift_jobs.runtime import load_config, run_job
+from kubedrift_jobs.runtime import load_config, run_job, writing_reports
 
 
 def report_folder(config: CheckJobConfig, now: datetime) -> str:
@@ -28,7 +28,8 @@ def report_folder(config: CheckJobConfig, now: datetime) -> str:
 
 def publish(report: DriftReport, config: CheckJobConfig) -> DriftReport:
     """Write the report complete or not at all; returns it as written (with its file digests)."""
-    return write_report(report, {REPORT_HTML: render_html(report).encode()}, config.storage)
+    with writing_reports(config.storage.reports_uri):
+        return write_report(report, {REPORT_HTML: render_html(report).encode()}, config.storage)
 
 
 def check(config: CheckJobConfig, workers: int | None = None) -> str:

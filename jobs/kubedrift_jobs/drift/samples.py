@@ -24,8 +24,8 @@ def arrow_kind(data_type: pa.DataType) -> ArrowKind:
         return "dictionary"
     if pa.types.is_integer(data_type):
         return "integer"
-    if pa.types.is_floating(data_type):
-        return "floating"
+    if pa.types.is_floating(data_type) or pa.types.is_decimal(data_type):
+        return "floating"  # a decimal is a number, as training takes it
     if pa.types.is_string(data_type) or pa.types.is_large_string(data_type):
         return "string"
     if pa.types.is_boolean(data_type):
@@ -54,6 +54,7 @@ def non_null_distinct(column: pa.ChunkedArray) -> tuple[int, int]:
 class NumericalSample:
     rows: int
     values: np.ndarray  # sorted, finite float64
+    infinite: int = 0  # ±inf values, counted as missing (training imputes them like nulls)
 
     @property
     def missing(self) -> int:
@@ -66,9 +67,12 @@ def numerical_sample(column: pa.ChunkedArray) -> NumericalSample:
     chunks = [_float_values(chunk) for chunk in column.chunks]
     # Drop NaN/±inf chunk by chunk, and only where there are any: no second full-size copy.
     finite = [values if bool(np.isfinite(values).all()) else values[np.isfinite(values)] for values in chunks]
+    infinite = sum(
+        int(np.isinf(values).sum()) for values, kept in zip(chunks, finite, strict=True) if kept is not values
+    )
     values = np.concatenate(finite) if finite else np.empty(0, dtype=np.float64)
     values.sort()
-    return NumericalSample(rows=len(column), values=values)
+    return NumericalSample(rows=len(column), values=values, infinite=infinite)
 
 
 def _float_values(chunk: pa.Array) -> np.ndarray:

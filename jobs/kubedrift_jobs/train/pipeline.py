@@ -1,6 +1,7 @@
 """The scikit-learn pipeline a trial fits: column encoding, then the estimator.
 
-Numerical columns: missing values become the training median (HistGradientBoosting
+Numerical columns (decimals included): ±inf counts as missing, as in the drift
+check; missing values become the training median (HistGradientBoosting
 takes NaN natively and keeps them); linear models also get standardised inputs.
 Categorical columns: missing values become their own category "__missing__";
 tree models get ordinal codes (a split on codes is as good as on one-hot columns
@@ -58,13 +59,14 @@ def build_pipeline(estimator: str, params: Mapping[str, Any], roles: FeatureRole
 def prepare_frame(frame: pd.DataFrame, roles: FeatureRoles) -> tuple[pd.DataFrame, np.ndarray]:
     """Features and target as the pipeline expects them; rows without a target are dropped.
 
+    ±inf is missing, like null (`infinite_counts` says where there were any).
     Categorical values become Python strings (bools and ints included) with NaN
     for missing, so encoders never compare a str with a bool or pd.NA.
     """
-    frame = frame[frame[roles.target].notna()]
+    frame = frame[_present(frame[roles.target])]
     features = pd.DataFrame(index=frame.index)
     for name in roles.numerical:
-        features[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+        features[name] = _numbers(frame[name]).replace([np.inf, -np.inf], np.nan)
     for name in roles.categorical:
         column = frame[name]
         missing = column.isna().to_numpy()
@@ -72,3 +74,29 @@ def prepare_frame(frame: pd.DataFrame, roles: FeatureRoles) -> tuple[pd.DataFram
         values[missing] = np.nan
         features[name] = pd.Series(values, index=frame.index, dtype=object)
     return features.reset_index(drop=True), frame[roles.target].to_numpy()
+
+
+def infinite_counts(frame: pd.DataFrame, roles: FeatureRoles) -> dict[str, int]:
+    """How many ±inf values each numerical column (and a numerical target) holds, where any."""
+    counts: dict[str, int] = {}
+    for name in dict.fromkeys([*roles.numerical, roles.target]):
+        if name not in frame:
+            continue
+        values = _numbers(frame[name]) if name in roles.numerical else frame[name]
+        if pd.api.types.is_float_dtype(values):
+            found = int(np.isinf(values.to_numpy(dtype="float64", na_value=np.nan)).sum())
+            if found:
+                counts[name] = found
+    return counts
+
+
+def _numbers(column: pd.Series) -> pd.Series:
+    return pd.to_numeric(column, errors="coerce").astype("float64")
+
+
+def _present(target: pd.Series) -> pd.Series:
+    """Rows whose target has a value: not null and, for a numerical target, not ±inf."""
+    present = target.notna()
+    if pd.api.types.is_float_dtype(target):
+        present &= ~np.isinf(target.to_numpy(dtype="float64", na_value=np.nan))
+    return present

@@ -23,6 +23,7 @@ from kubedrift.errors import DataUnreadable, TrainingError
 from kubedrift.grid import combination, grid_size, trial_params
 from kubedrift.models.results import DataFingerprint, TrialSummary
 from kubedrift.trial_ids import data_version, trial_id
+from kubedrift_jobs.runtime import writing_reports
 from kubedrift_jobs.train import artifacts
 from kubedrift_jobs.train.estimators import constructor_params, estimator_info, validate_retrain
 from kubedrift_jobs.train.features import FeatureRoles, feature_roles
@@ -104,6 +105,9 @@ def run_trial(config: TrainJobConfig, index: int) -> TrialResult:
     with timings.measure("prepare"):
         from kubedrift_jobs.train.pipeline import build_pipeline, prepare_frame
 
+        data_notes = _infinite_warnings(train_frame, "train", roles) + _infinite_warnings(
+            test_frame, "test", roles
+        )
         x_train, y_train = prepare_frame(train_frame, roles)
         x_test, y_test = prepare_frame(test_frame, roles)
         if len(y_train) == 0:
@@ -135,9 +139,9 @@ def run_trial(config: TrainJobConfig, index: int) -> TrialResult:
         train=train_print,
         test=test_print,
         rows={"train": len(y_train), "test": len(y_test)},
-        warnings=caught[:MAX_WARNINGS],
+        warnings=data_notes + caught[:MAX_WARNINGS],
     )
-    with timings.measure("write"):
+    with timings.measure("write"), writing_reports(config.storage.reports_uri):
         artifacts.write_model(folder, pipeline, config.storage)
         _write_documents(folder, config, result, evaluation)
     return _finished(result, started, folder, config, roles)
@@ -164,6 +168,7 @@ def run_baseline(config: TrainJobConfig) -> TrialResult:
     with timings.measure("prepare"):
         from kubedrift_jobs.train.pipeline import prepare_frame
 
+        data_notes = _infinite_warnings(test_frame, "test", roles)
         x_test, y_test = prepare_frame(test_frame, roles)
     caught: list[str] = []
     with timings.measure("predict"), _collect_warnings(caught):
@@ -185,11 +190,13 @@ def run_baseline(config: TrainJobConfig) -> TrialResult:
         total_seconds=0.0,
         baseline=True,
     )
-    result = TrialResult(summary, timings, None, test_print, {"test": len(y_test)}, caught[:MAX_WARNINGS])
+    result = TrialResult(
+        summary, timings, None, test_print, {"test": len(y_test)}, data_notes + caught[:MAX_WARNINGS]
+    )
     folder = artifacts.trial_uri(
         config.storage.reports_uri, config.check, config.run, artifacts.BASELINE_FOLDER
     )
-    with timings.measure("write"):
+    with timings.measure("write"), writing_reports(config.storage.reports_uri):
         _write_documents(folder, config, result, evaluation)
     return _finished(result, started, folder, config, roles)
 
@@ -204,9 +211,14 @@ def _finished(
         "summary": result.summary.to_wire(),
         "timings": {k: round(v, 4) for k, v in vars(result.timings).items()},
         "warnings": result.warnings,
-        "features": {"numerical": list(roles.numerical), "categorical": list(roles.categorical)},
+        "features": {
+            "numerical": list(roles.numerical),
+            "categorical": list(roles.categorical),
+            "skipped": list(roles.skipped),  # neither excluded nor usable (dates, lists, all-null type)
+        },
     }
-    artifacts.write_json(folder, "trial.json", trial, config.storage)
+    with writing_reports(config.storage.reports_uri):
+        artifacts.write_json(folder, "trial.json", trial, config.storage)
     return result
 
 
@@ -221,6 +233,20 @@ def _schema(data: storage.ParquetData) -> dict[str, str]:
 def _read(data: storage.ParquetData, names: list[str]) -> pd.DataFrame:
     table = storage.retrying(lambda: data.columns(names))
     return table.to_pandas()
+
+
+def _infinite_warnings(frame: pd.DataFrame, side: str, roles: FeatureRoles) -> list[str]:
+    """±inf is missing on both sides of kubedrift (the drift check counts it so too); say where."""
+    import sys
+
+    from kubedrift_jobs.train.pipeline import infinite_counts
+
+    notes = []
+    for name, count in infinite_counts(frame, roles).items():
+        treated = "rows dropped like a missing target" if name == roles.target else "imputed like nulls"
+        notes.append(f"column {name!r}: {count} ±inf value(s) in the {side} data, {treated}")
+        print(f"warning: {notes[-1]}", file=sys.stderr)
+    return notes
 
 
 @contextmanager
@@ -241,9 +267,27 @@ def _fit(pipeline: Any, x: pd.DataFrame, y: Any, estimator: str, shown_params: d
     except Exception as error:  # any fit failure is this combination's fault: retrying cannot help
         described = ", ".join(f"{k}={v!r}" for k, v in sorted(shown_params.items()))
         first_line = " ".join(str(error).split())[:500]
+        suspects = _out_of_range_columns(x)
+        blame = (
+            f" (column(s) {', '.join(map(repr, suspects))} hold values beyond ±3.4e38)" if suspects else ""
+        )
         raise TrainingError(
-            f"{estimator}({described}) failed to fit: {type(error).__name__}: {first_line}"
+            f"{estimator}({described}) failed to fit: {type(error).__name__}: {first_line}{blame}"
         ) from error
+
+
+def _out_of_range_columns(x: pd.DataFrame) -> list[str]:
+    """Numerical columns with values too large for float32: scikit-learn's trees cast to float32
+    and then call them infinite, naming no column. Named here, so the message says which."""
+    import numpy as np
+
+    limit = float(np.finfo(np.float32).max)
+    found = []
+    for name in x.columns:
+        column = x[name]
+        if column.dtype.kind == "f" and bool((column.abs() > limit).any()):
+            found.append(str(name))
+    return found
 
 
 def _predict(model: Any, x: pd.DataFrame, y: Any, estimator: str) -> Predictions:

@@ -223,3 +223,49 @@ def test_no_stat_test_warns_on_ordinary_samples_of_any_type_it_accepts(name: str
         with no_warnings():
             score, _ = test.run(a, b, column_type)
         assert np.isfinite(score), (name, column_type)
+
+
+DEGENERATE_NUMERICAL = {
+    "zeros-vs-ones": (np.zeros(50), np.ones(50)),
+    "one-shared-constant": (np.full(50, 3.0), np.full(50, 3.0)),
+    "one-current-value": (np.arange(50.0), np.array([7.0])),
+    "one-value-each": (np.array([1.0]), np.array([2.0])),
+    "one-same-value-each": (np.array([1.0]), np.array([1.0])),
+    "near-float-max": (np.array([-1e308, 0.0, 1e308]), np.array([-1e307, 5.0, 1e308])),
+}
+
+
+REGISTERED = {name: registry.get(name) for name in registry.names()}
+
+
+@pytest.mark.parametrize("name", sorted(n for n, t in REGISTERED.items() if "numerical" in t.column_types))
+@pytest.mark.parametrize("case", sorted(DEGENERATE_NUMERICAL))
+def test_degenerate_samples_never_warn_or_raise(name: str, case: str) -> None:
+    """Constant, tiny or extreme samples: a defined score or NaN (undefined, never drift), no warning."""
+    test = REGISTERED[name]
+    reference, current = (np.sort(v) for v in DEGENERATE_NUMERICAL[case])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        score, drifted = test.run(reference, current, "numerical")
+    if case in ("one-shared-constant", "one-same-value-each"):
+        assert score == (1.0 if test.kind == "p_value" else 0.0) and not drifted
+    if np.isnan(score):
+        assert not drifted
+    if case == "zeros-vs-ones" and test.kind == "p_value":
+        assert drifted
+
+
+@pytest.mark.parametrize("name", sorted(n for n, t in REGISTERED.items() if "categorical" in t.column_types))
+def test_degenerate_categorical_samples_never_warn_or_raise(name: str) -> None:
+    test = REGISTERED[name]
+    cases = [
+        (np.zeros(50, dtype=np.int64), np.zeros(50, dtype=np.int64)),
+        (np.zeros(50, dtype=np.int64), np.ones(50, dtype=np.int64)),
+        (np.array([0, 1, 1, 0]), np.array([1])),
+    ]
+    for reference, current in cases:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            score, drifted = test.run(reference, current, "categorical")
+        assert not (np.isnan(score) and drifted)
+    assert test.run(*cases[0], "categorical") == ((1.0 if test.kind == "p_value" else 0.0), False)

@@ -49,3 +49,20 @@ def test_missing_target_is_config_error_and_missing_column_is_unreadable_data() 
 def test_no_features_left_is_config_error() -> None:
     with pytest.raises(ConfigError, match="no feature columns"):
         feature_roles({"y": "int64", "x": "double"}, Columns(target="y", exclude=["x"]), "u")
+
+
+def test_inf_is_missing_in_features_and_in_a_numerical_target() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from kubedrift_jobs.train.features import FeatureRoles
+    from kubedrift_jobs.train.pipeline import infinite_counts, prepare_frame
+
+    roles = FeatureRoles("y", ("a",), ("c",))
+    frame = pd.DataFrame(
+        {"a": [1.0, np.inf, -np.inf, 4.0], "c": ["x", "y", None, "x"], "y": [1.0, 2.0, np.inf, 3.0]}
+    )
+    assert infinite_counts(frame, roles) == {"a": 2, "y": 1}
+    features, target = prepare_frame(frame, roles)
+    assert target.tolist() == [1.0, 2.0, 3.0]  # the ±inf target's row is dropped like a missing one
+    assert features["a"].isna().tolist() == [False, True, False]
