@@ -47,9 +47,11 @@ cluster-binaries:
 cluster: setup cluster-binaries images
 	$(BIN)/python -m tests.cluster up
 
-# Regenerate the CRDs in the chart from the resource models.
+# Regenerate the CRDs in the chart from the resource models, and the models' table of
+# scikit-learn's param constraints (the operator checks grids with it, without scikit-learn).
 crds: setup
 	$(BIN)/kubedrift crds
+	$(BIN)/python -m kubedrift_jobs.train.param_table
 
 # Regenerate the resource reference (docs/reference.md) from the resource models.
 docs: setup

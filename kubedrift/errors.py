@@ -7,10 +7,17 @@
      │    └── DataUnreadable corrupt Parquet, wrong column, wrong type    exit 4
      ├── NotFound           a Kubernetes object that is not there         exit 1
      ├── TrainingError      the estimator failed to fit with these params exit 5
-     └── TransientError     storage unreachable, timeouts; worth a retry  exit 75
+     ├── CredentialsError   the object store refused the credentials:
+     │    ├── UnknownAccessKey the access key id is unknown (InvalidAccessKeyId) exit 6
+     │    ├── WrongSecretKey   the secret does not match the key id (SignatureDoesNotMatch) exit 7
+     │    └── AccessDenied     a valid key without rights on the bucket (AccessDenied) exit 8
+     └── TransientError     storage unreachable, throttled, 5xx, timeouts; worth a retry  exit 75
+          └── ReadInterrupted a response broke off mid-body               exit 75
 
 Exit 1 is left to Python itself (an unexpected traceback). The operator maps
-the permanent codes (2-5) to podFailurePolicy FailIndex and lets 75 retry.
+the permanent codes (2-8) to podFailurePolicy FailIndex and lets 75 retry:
+a refused credential stays refused until someone fixes the Secret, so retrying
+it would only repeat the refusal.
 """
 
 from __future__ import annotations
@@ -58,10 +65,36 @@ class TrainingError(KubedriftError):
     reason = "TrainingFailed"
 
 
+class CredentialsError(KubedriftError):
+    """The object store refused the request's credentials; each kind has its own code."""
+
+    exit_code = 8
+    reason = "AccessDenied"
+
+
+class UnknownAccessKey(CredentialsError):
+    exit_code = 6
+    reason = "InvalidAccessKeyId"
+
+
+class WrongSecretKey(CredentialsError):
+    exit_code = 7
+    reason = "SignatureDoesNotMatch"
+
+
+class AccessDenied(CredentialsError):
+    exit_code = 8
+    reason = "AccessDenied"
+
+
 class TransientError(KubedriftError):
     exit_code = 75  # EX_TEMPFAIL
     reason = "Transient"
     permanent = False
+
+
+class ReadInterrupted(TransientError):
+    """A response broke off mid-body (reset, stall, truncation): the operation may be run again."""
 
 
 PERMANENT_EXIT_CODES = (
@@ -69,6 +102,9 @@ PERMANENT_EXIT_CODES = (
     DataNotFound.exit_code,
     DataUnreadable.exit_code,
     TrainingError.exit_code,
+    UnknownAccessKey.exit_code,
+    WrongSecretKey.exit_code,
+    AccessDenied.exit_code,
 )
 
 

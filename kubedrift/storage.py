@@ -9,20 +9,49 @@ ever logs or returns a credential.
 
 Every failure leaves as one of kubedrift's errors (`kubedrift.errors`): missing
 data as DataNotFound, corrupt files as DataUnreadable, refused credentials as
-ConfigError, an unreachable endpoint as TransientError after s3fs's retries.
+UnknownAccessKey, WrongSecretKey or AccessDenied (by the S3 error code, never by
+s3fs's translation of it), missing credentials as ConfigError, and throttling,
+5xx, timeouts and broken connections as TransientError once the retries below
+are spent.
+
+Retries live in two layers, each retrying what only it can (docs/troubleshooting.md
+states the bounds):
+- botocore retries each request (standard mode, REQUEST_ATTEMPTS in all, with
+  jittered exponential backoff): 5xx, SlowDown and other throttling codes,
+  refused or reset connections, connect and read timeouts.
+- `retrying` re-runs a whole operation when a response broke off mid-body
+  (ReadInterrupted): botocore has already returned by then, so it cannot.
+s3fs's own retry loop is switched off: it nests (a ranged read wraps a wrapped
+call), which would multiply botocore's attempts by 25 and make a hang last many
+minutes.
+
+TLS is always verified: against AWS_CA_BUNDLE when set (the operator sets it from
+`storage.caBundle`), else the default CAs; an untrusted certificate is a ConfigError.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
-from kubedrift.errors import ConfigError, DataNotFound, DataUnreadable, TransientError
+from kubedrift.errors import (
+    AccessDenied,
+    ConfigError,
+    CredentialsError,
+    DataNotFound,
+    DataUnreadable,
+    ReadInterrupted,
+    TransientError,
+    UnknownAccessKey,
+    WrongSecretKey,
+)
 from kubedrift.models.results import DataFingerprint
 from kubedrift.uris import is_s3, join, local_path  # also storage.join etc. for callers that open data
 
@@ -37,26 +66,134 @@ T = TypeVar("T")
 GLOB_CHARS = "*?["
 
 
+# How long one request may take to fail, and how often it is tried: a hung endpoint costs at
+# most REQUEST_ATTEMPTS * (CONNECT_TIMEOUT or READ_TIMEOUT) plus the backoff between attempts
+# (botocore: random(0, 1) * 2**n seconds before retry n+1), see REQUEST_WORST_CASE_SECONDS.
+CONNECT_TIMEOUT = 5
+READ_TIMEOUT = 15  # also the longest silence mid-body before a read counts as stalled
+REQUEST_ATTEMPTS = 4
+REQUEST_WORST_CASE_SECONDS = REQUEST_ATTEMPTS * READ_TIMEOUT + sum(2**n for n in range(REQUEST_ATTEMPTS - 1))
+# `retrying`: whole operations whose response broke off mid-body.
+OPERATION_ATTEMPTS = 3
+
+ENV_ACCESS_KEY_ID = "AWS_ACCESS_KEY_ID"
+ENV_SECRET_ACCESS_KEY = "AWS_SECRET_ACCESS_KEY"  # noqa: S105 (a variable's name)
+
+
 def filesystem(uri: str, storage: Storage | None = None) -> AbstractFileSystem:
     """The fsspec filesystem for `uri`, configured from the spec and the environment."""
     if not is_s3(uri):
         from fsspec.implementations.local import LocalFileSystem
 
         return LocalFileSystem(auto_mkdir=True)
-    import s3fs
-
+    check_secret_env(storage)
     client_kwargs: dict[str, Any] = {}
     endpoint = storage.endpoint if storage else None
     region = storage.region if storage else None
     if region:
         client_kwargs["region_name"] = region
-    return s3fs.S3FileSystem(
+    fs = _diagnosing_s3fs()(
         endpoint_url=endpoint or os.environ.get("AWS_ENDPOINT_URL"),
         client_kwargs=client_kwargs,
-        # botocore's own retries cover throttling and dropped connections.
-        config_kwargs={"retries": {"max_attempts": 3, "mode": "standard"}, "connect_timeout": 5},
+        config_kwargs={
+            "retries": {"total_max_attempts": REQUEST_ATTEMPTS, "mode": "standard"},
+            "connect_timeout": CONNECT_TIMEOUT,
+            "read_timeout": READ_TIMEOUT,
+        },
         skip_instance_cache=True,
     )
+    fs.retries = 1  # one attempt per s3fs call: botocore and `retrying` own the retries (see above)
+    return fs
+
+
+def check_secret_env(storage: Storage | None) -> None:
+    """Fail clearly when the Secret named in storage.secretRef gave an empty key.
+
+    In a pod both variables come from the Secret (the kubelet refuses to start the pod
+    when a key is absent), so one that is set but empty, or set without the other,
+    means the Secret holds an empty value. Unset both: not from a Secret (e.g.
+    `kubedrift run`), so botocore's other sources (profiles, roles) get their turn.
+    """
+    ref = storage.secret_ref if storage else None
+    if ref is None:
+        return
+    pairs = ((ENV_ACCESS_KEY_ID, ref.access_key_id_key), (ENV_SECRET_ACCESS_KEY, ref.secret_access_key_key))
+    if not any(env in os.environ for env, _ in pairs):
+        return
+    empty = [key for env, key in pairs if not os.environ.get(env)]
+    if empty:
+        raise ConfigError(
+            f"the Secret {ref.name!r} named in storage.secretRef has no value for "
+            f"{' and '.join(map(repr, empty))}; put the credentials there (keys set by "
+            "storage.secretRef.accessKeyIdKey and secretAccessKeyKey)"
+        )
+
+
+@cache
+def _diagnosing_s3fs() -> type[AbstractFileSystem]:
+    """s3fs's filesystem, but a HEAD refused with a bare 403 is asked again in a form that says why.
+
+    A HEAD response has no body, so its 403 cannot tell an unknown key id from a wrong
+    secret from a missing right. The same request as a GET (one byte of the object, or one
+    key of the bucket) needs the same rights and does carry the S3 error code.
+    """
+    import s3fs
+
+    class DiagnosingS3FileSystem(s3fs.S3FileSystem):
+        async def _call_s3(self, method: str, *akwarglist: Any, **kwargs: Any) -> Any:
+            try:
+                return await super()._call_s3(method, *akwarglist, **kwargs)
+            except Exception as error:
+                probe = _probe_for(method, {k: v for a in akwarglist for k, v in a.items()} | kwargs)
+                if probe is None or _http_status(error) != 403 or _s3_code(error) not in ("403", None):
+                    raise
+                try:
+                    await super()._call_s3(probe[0], **probe[1])
+                except Exception as explained:
+                    if _s3_code(explained) not in (None, "403"):
+                        raise  # its cause is the ClientError that says why
+                raise
+
+        def _open(self, path: str, mode: str = "rb", **kwargs: Any) -> Any:
+            file = super()._open(path, mode, **kwargs)
+            if "r" in mode:
+                checked = _whole_ranges(file._fetch_range, file.size)
+                file._fetch_range = checked
+                if hasattr(file.cache, "fetcher"):  # the read cache took the method at construction
+                    file.cache.fetcher = checked
+            return file
+
+    return DiagnosingS3FileSystem
+
+
+class ShortRead(OSError):
+    """A ranged read got fewer bytes than it asked for, though the object has them."""
+
+
+def _whole_ranges(fetch: Callable[[int, int], bytes], size: int) -> Callable[[int, int], bytes]:
+    """`fetch`, but a short answer is a broken read (retried), never data to decode.
+
+    A body can end early and still look whole (a proxy or server that sets Content-Length
+    to what it sends); Parquet would then see a corrupt file and fail for good.
+    """
+
+    def checked(start: int, end: int) -> bytes:
+        data = fetch(start, end)
+        expected = max(0, min(end, size) - start)
+        if len(data) < expected:
+            raise ShortRead(f"got {len(data)} of {expected} bytes at offset {start}")
+        return data
+
+    return checked
+
+
+def _probe_for(method: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The GET that needs the same rights as a HEAD, so its refusal says why."""
+    if method == "head_object":
+        return "get_object", {"Bucket": params["Bucket"], "Key": params["Key"], "Range": "bytes=0-0"}
+    if method == "head_bucket":
+        return "list_objects_v2", {"Bucket": params["Bucket"], "MaxKeys": 1}
+    return None
 
 
 def _path(uri: str) -> str:
@@ -68,50 +205,193 @@ def storage_errors(uri: str) -> Iterator[None]:
     """Translate what s3fs, botocore and the OS raise into kubedrift's errors."""
     try:
         yield
-    except (DataNotFound, DataUnreadable, ConfigError, TransientError):
+    except (DataNotFound, DataUnreadable, ConfigError, CredentialsError, TransientError):
         raise
-    except FileNotFoundError as error:
-        raise DataNotFound(f"{uri}: not found") from error
-    except PermissionError as error:
-        raise ConfigError(
-            f"{uri}: access denied; check the credentials in storage.secretRef and the bucket policy"
-        ) from error
-    except OSError as error:
-        if _is_connection_error(error):
-            raise TransientError(f"{uri}: storage unreachable ({type(error).__name__})") from error
-        raise DataUnreadable(f"{uri}: {error}") from error
     except Exception as error:
-        if _is_connection_error(error):
-            raise TransientError(f"{uri}: storage unreachable ({type(error).__name__})") from error
-        if type(error).__name__ in {"NoCredentialsError", "PartialCredentialsError"}:
-            raise ConfigError(
-                f"{uri}: no S3 credentials; name a Secret in storage.secretRef "
-                "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)"
-            ) from error
-        raise
+        mapped = storage_error(uri, error)
+        if mapped is None:
+            raise
+        raise mapped from error
 
 
-def _is_connection_error(error: BaseException) -> bool:
-    names = {type(e).__name__ for e in _causes(error)}
-    return bool(
-        names
-        & {
-            "EndpointConnectionError",
-            "ConnectTimeoutError",
-            "ReadTimeoutError",
-            "ClientConnectorError",
-            "ServerDisconnectedError",
-            "ConnectionRefusedError",
-            "TimeoutError",
-        }
+def _untrusted_certificate(uri: str, error: BaseException) -> str | None:
+    """The message for a TLS certificate that failed verification, if that is what `error` is.
+    It names the endpoint (botocore gives the request's URL; we cut it to scheme://host:port)."""
+    failures = [e for e in _causes(error) if isinstance(e, ssl.SSLCertVerificationError)]
+    if not failures:
+        return None
+    # aiohttp's wrapper is an SSLCertVerificationError too, but only the ssl module's says why.
+    why = next((str(r) for e in failures if (r := getattr(e, "verify_message", None))), "verify failed")
+    url = urlsplit(str(getattr(error, "kwargs", {}).get("endpoint_url") or ""))
+    endpoint = f"{url.scheme}://{url.netloc}" if url.scheme and url.netloc else "the S3 endpoint"
+    return (
+        f"{uri}: the TLS certificate of {endpoint} is not trusted ({why}); set storage.caBundle "
+        "to the CA bundle that signed it (AWS_CA_BUNDLE for kubedrift run)"
     )
 
 
+def storage_error(uri: str, error: BaseException) -> Exception | None:
+    """kubedrift's error for what s3fs, botocore or the OS raised; None for a programming error.
+
+    The S3 error code decides (it is in the botocore ClientError that s3fs chains to its
+    own exception); the message is ours, never the server's text, which can quote the
+    request's key id.
+    """
+    if (untrusted := _untrusted_certificate(uri, error)) is not None:
+        return ConfigError(untrusted)
+    code, status, operation = _s3_code(error), _http_status(error), _operation(error)
+    if code is not None or status is not None:
+        return _s3_failure(uri, code or "", status, operation)
+    names = {type(e).__name__ for e in _causes(error)}
+    if names & BODY_INTERRUPTIONS:
+        what = _first(names, BODY_INTERRUPTIONS)
+        return ReadInterrupted(f"{uri}: the response broke off mid-body ({what})")
+    if names & CONNECTION_FAILURES:
+        return TransientError(f"{uri}: storage unreachable ({_first(names, CONNECTION_FAILURES)})")
+    if names & {"NoCredentialsError", "PartialCredentialsError"}:
+        return ConfigError(
+            f"{uri}: no S3 credentials: {ENV_ACCESS_KEY_ID} and {ENV_SECRET_ACCESS_KEY} are not both set "
+            "and no other source (profile, role) gave any; in a cluster they come from the Secret named "
+            "in storage.secretRef"
+        )
+    if isinstance(error, FileNotFoundError):
+        return DataNotFound(f"{uri}: not found")
+    if isinstance(error, PermissionError):  # a local file; S3's refusals carry a code, above
+        return ConfigError(f"{uri}: permission denied: {redact(str(error))}")
+    if isinstance(error, OSError):
+        return DataUnreadable(f"{uri}: {redact(str(error))}")
+    return None
+
+
+# S3 error codes (and bare HTTP statuses) that a later attempt may not get.
+TRANSIENT_CODES = {
+    "SlowDown",
+    "ServiceUnavailable",
+    "InternalError",
+    "RequestTimeout",
+    "Throttling",
+    "ThrottlingException",
+    "RequestThrottled",
+    "TooManyRequests",
+    "OperationAborted",
+}
+TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
+DENIED_CODES = {"AccessDenied", "AllAccessDisabled", "AccountProblem", "403"}
+# Raised while reading a response body, after botocore has returned: only `retrying` can help.
+BODY_INTERRUPTIONS = {
+    "ShortRead",
+    "FlexibleChecksumError",  # the body does not match the checksum the server sent with it
+    "AioReadTimeoutError",
+    "ResponseStreamingError",
+    "IncompleteReadError",
+    "IncompleteRead",
+    "ClientPayloadError",
+}
+# Raised for a request that botocore has already retried REQUEST_ATTEMPTS times.
+CONNECTION_FAILURES = {
+    "EndpointConnectionError",
+    "ConnectTimeoutError",
+    "ReadTimeoutError",
+    "ConnectionClosedError",
+    "ClientConnectorError",
+    "ServerDisconnectedError",
+    "ConnectionRefusedError",
+    "ConnectionResetError",
+    "FSTimeoutError",
+    "TimeoutError",
+}
+
+
+def _s3_failure(uri: str, code: str, status: int | None, operation: str | None) -> Exception:
+    bucket = _bucket(uri)
+    on = f" on {operation}" if operation else ""
+    key = key_hint()
+    if code == "InvalidAccessKeyId":
+        return UnknownAccessKey(
+            f"{uri}: the storage does not know the access key id{key} (InvalidAccessKeyId{on} in bucket "
+            f"{bucket}); put a valid {ENV_ACCESS_KEY_ID} in the Secret named in storage.secretRef"
+        )
+    if code == "SignatureDoesNotMatch":
+        return WrongSecretKey(
+            f"{uri}: the secret access key does not belong to the access key id{key} "
+            f"(SignatureDoesNotMatch{on} in bucket {bucket}); put the matching {ENV_SECRET_ACCESS_KEY} in "
+            "the Secret named in storage.secretRef"
+        )
+    if code in DENIED_CODES or (status == 403 and code not in TRANSIENT_CODES):
+        what = "AccessDenied" if code in ("403", "") else code
+        return AccessDenied(
+            f"{uri}: the access key id{key} has no right to this in bucket {bucket} ({what}{on}); "
+            "grant it in the bucket policy, or name a Secret with a key that has it in storage.secretRef"
+        )
+    if code in TRANSIENT_CODES or (status in TRANSIENT_STATUSES):
+        told = code or f"HTTP {status}"
+        return TransientError(
+            f"{uri}: the storage kept answering {told}{on} after {REQUEST_ATTEMPTS} attempts; "
+            "the Job retries the pod"
+        )
+    if code in ("NoSuchKey", "NoSuchBucket", "404") or status == 404:
+        return DataNotFound(f"{uri}: not found ({code or 'HTTP 404'}{on})")
+    return DataUnreadable(f"{uri}: the storage refused the request ({code or f'HTTP {status}'}{on})")
+
+
+def key_hint() -> str:
+    """' …WXYZ': the last four characters of the access key id, enough to tell keys apart; never more."""
+    key = os.environ.get(ENV_ACCESS_KEY_ID, "")
+    return f" …{key[-4:]}" if len(key) >= 16 else ""
+
+
+def redact(text: str) -> str:
+    """`text` without the credentials of this process's environment, should a library quote them."""
+    for name in (ENV_ACCESS_KEY_ID, ENV_SECRET_ACCESS_KEY, "AWS_SESSION_TOKEN"):
+        value = os.environ.get(name)
+        if value and len(value) >= 4:
+            text = text.replace(value, "<redacted>")
+    return text
+
+
+def _bucket(uri: str) -> str:
+    return uri.removeprefix("s3://").split("/", 1)[0] if is_s3(uri) else uri
+
+
+def _first(names: set[str], wanted: set[str]) -> str:
+    return sorted(names & wanted)[0]
+
+
+def _client_error(error: BaseException) -> Any:
+    """The botocore ClientError behind `error`, if any (s3fs chains it as the cause)."""
+    for cause in _causes(error):
+        if isinstance(getattr(cause, "response", None), dict) and "Error" in cause.response:  # type: ignore[attr-defined]
+            return cause
+    return None
+
+
+def _s3_code(error: BaseException) -> str | None:
+    found = _client_error(error)
+    if found is None:
+        return None
+    return str(found.response["Error"].get("Code") or "") or None
+
+
+def _http_status(error: BaseException) -> int | None:
+    found = _client_error(error)
+    if found is None:
+        return None
+    status = found.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return int(status) if status else None
+
+
+def _operation(error: BaseException) -> str | None:
+    found = _client_error(error)
+    return getattr(found, "operation_name", None) if found is not None else None
+
+
 def _causes(error: BaseException) -> Iterator[BaseException]:
-    seen: BaseException | None = error
-    while seen is not None:
-        yield seen
-        seen = seen.__cause__ or seen.__context__
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
 
 
 def list_parquet(uri: str, storage: Storage | None = None) -> list[str]:
@@ -476,7 +756,7 @@ def copy(source: str, destination: str, storage: Storage | None = None) -> None:
     for path in paths:
         relative = path[len(source_path) :].lstrip("/")
         target = join(destination, relative) if relative else destination
-        with storage_errors(f"copying {source} to {target}"):
+        with storage_errors(target):  # names the bucket written to, where a refusal usually is
             _copy_object(fs, path, is_s3(source), target, storage)
 
 
@@ -543,15 +823,22 @@ def _s3_copy(fs: Any, source: str, target: str) -> None:
     fs.invalidate_cache(target)
 
 
-def retrying(action: Callable[[], T], attempts: int = 3, delay: float = 1.0) -> T:
-    """Run `action`, retrying TransientError with a growing delay, then give up loudly."""
+def retrying(action: Callable[[], T], attempts: int = OPERATION_ATTEMPTS, delay: float = 1.0) -> T:
+    """Run `action`; when a response broke off mid-body (ReadInterrupted), run it again.
+
+    Waits delay, 2*delay, ... (with jitter) between attempts, then gives up loudly. Other
+    transient errors are not retried here: botocore has retried their request already
+    (REQUEST_ATTEMPTS), and one more layer would only multiply the wait; they end the job
+    with exit 75 so the Job retries the pod.
+    """
+    import random
     import time
 
     for attempt in range(1, attempts + 1):
         try:
             return action()
-        except TransientError:
+        except ReadInterrupted:
             if attempt == attempts:
                 raise
-            time.sleep(delay * attempt)
+            time.sleep(delay * 2 ** (attempt - 1) * (0.5 + random.random() / 2))  # noqa: S311
     raise AssertionError("unreachable")

@@ -1,1 +1,6 @@
-pytest_plugins = ["tests.fixtures.s3", "tests.fixtures.cluster"]
+pytest_plugins = [
+    "tests.fixtures.s3",
+    "tests.fixtures.faultproxy",
+    "tests.fixtures.leaks",
+    "tests.fixtures.cluster",
+]

@@ -29,3 +29,13 @@ class Model(BaseModel):
     @classmethod
     def from_wire(cls, data: Any) -> Self:
         return cls.model_validate(data)
+
+
+class SpecModel(Model):
+    """A part of a spec a person writes: strict, as the apiserver is.
+
+    `threshold: "0.05"` or `parallelism: "4"` is refused (the apiserver refuses a string
+    where the schema says number), not quietly turned into a number.
+    """
+
+    model_config = ConfigDict(**Model.model_config, strict=True)

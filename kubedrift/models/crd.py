@@ -53,6 +53,9 @@ def structural(schema: dict[str, Any], *, defaults: bool = True) -> dict[str, An
                 node = {**convert(branches[0]), **node}
             elif {b.get("type") for b in branches} == {"string", "integer"}:
                 node["x-kubernetes-int-or-string"] = True
+                text = next(b for b in branches if b.get("type") == "string")
+                if "maxLength" in text:  # bounds what CEL rules may cost over the string
+                    node["maxLength"] = text["maxLength"]
             else:  # a JSON value of any type, e.g. a scikit-learn param
                 node[PRESERVE] = True
         out: dict[str, Any] = {}
@@ -121,6 +124,9 @@ def custom_resource_definition(kind: ResourceKind) -> dict[str, Any]:
                         "openAPIV3Schema": {
                             "type": "object",
                             "description": kind.description,
+                            **(
+                                {"x-kubernetes-validations": list(kind.root_rules)} if kind.root_rules else {}
+                            ),
                             "required": ["spec"],
                             "properties": {
                                 "apiVersion": {"type": "string", "description": "APIVersion of the object."},

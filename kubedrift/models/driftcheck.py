@@ -14,10 +14,33 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, JsonValue, field_validator, model_validator
 
-from kubedrift.models.base import Model
+from kubedrift.models.base import SpecModel
 from kubedrift.models.estimators import ESTIMATORS, REGRESSORS
 from kubedrift.models.metrics import CLASSIFICATION_METRICS, METRICS, REGRESSION_METRICS
-from kubedrift.models.rules import Rule, cel_matches, cel_rules
+from kubedrift.models.params import param_value_problem
+from kubedrift.models.rules import OperatorRule, Rule, cel_matches, cel_rules
+from kubedrift.models.spec_rules import (
+    COLUMNS_OVERLAP_RULE,
+    DNS_SUBDOMAIN,
+    GRID_CAP_RULE,
+    MAX_COLUMNS,
+    MAX_FAILED_RULE,
+    MAX_GRID_PARAMS,
+    MAX_RESOURCES,
+    MAX_TRIALS,
+    REQUESTS_WITHIN_LIMITS_RULE,
+    RESOURCE_NAME_RULES,
+    RESOURCE_QUANTITY_RULES,
+    SAME_DATA_RULE,
+    SCHEDULE_RULE,
+    SCHEDULE_TIME_ZONE_RULE,
+    SECRET_NAME_RULE,
+    check_resources,
+    check_schedule,
+    columns_overlap,
+    normalised_uri,
+    trials,
+)
 
 # A URI is a Parquet file, a directory/prefix or a glob: s3://, file:// or a plain path.
 URI_PATTERN = r"^(s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?|file:///.*|/.*|\.{1,2}/.*|[A-Za-z0-9_][^:]*)$"
@@ -61,7 +84,7 @@ URI_RULE = Rule(
 )
 
 
-class DataSource(Model):
+class DataSource(SpecModel):
     """Where a dataset lives."""
 
     model_config = cel_rules(URI_RULE)
@@ -74,18 +97,24 @@ class DataSource(Model):
         return URI_RULE.check(re.match(URI_PATTERN, uri) is not None, uri)
 
 
-class Columns(Model):
+class Columns(SpecModel):
     """Which columns play which role. Columns not named are inferred from their types."""
+
+    model_config = cel_rules(COLUMNS_OVERLAP_RULE)
 
     target: str | None = Field(default=None, max_length=256, description="The column the model predicts.")
     prediction: str | None = Field(
         default=None, description="The column that holds the production model's predictions."
     )
-    numerical: list[str] | None = Field(
-        default=None, description="Columns to treat as numerical; inferred when absent."
+    numerical: list[Annotated[str, Field(max_length=256)]] | None = Field(
+        default=None,
+        max_length=MAX_COLUMNS,
+        description="Columns to treat as numerical; inferred when absent.",
     )
-    categorical: list[str] | None = Field(
-        default=None, description="Columns to treat as categorical; inferred when absent."
+    categorical: list[Annotated[str, Field(max_length=256)]] | None = Field(
+        default=None,
+        max_length=MAX_COLUMNS,
+        description="Columns to treat as categorical; inferred when absent.",
     )
     exclude: list[Annotated[str, Field(max_length=256)]] = Field(
         default_factory=list,
@@ -93,8 +122,12 @@ class Columns(Model):
         description="Columns that are neither checked nor used for training.",
     )
 
+    @model_validator(mode="after")
+    def _numerical_or_categorical(self) -> Columns:
+        return COLUMNS_OVERLAP_RULE.check(not columns_overlap(self.numerical, self.categorical), self)
 
-class MethodOverride(Model):
+
+class MethodOverride(SpecModel):
     """A stat test and/or threshold that replaces the default choice."""
 
     method: StatTestName | None = Field(
@@ -111,7 +144,7 @@ class MethodOverride(Model):
 Correction = Literal["none", "bonferroni", "benjamini-hochberg"]
 
 
-class DriftSettings(Model):
+class DriftSettings(SpecModel):
     """How drift is decided. The defaults reproduce Evidently 0.7's."""
 
     dataset_drift_share: float = Field(
@@ -135,17 +168,67 @@ class DriftSettings(Model):
     )
 
 
-class SecretRef(Model):
+# What the apiserver takes as a Secret's data key.
+SECRET_KEY_PATTERN = r"^[-._a-zA-Z0-9]+$"  # noqa: S105 (a pattern, not a secret)
+
+
+class SecretRef(SpecModel):
     """A Secret in the DriftCheck's namespace that holds object-storage credentials."""
+
+    model_config = cel_rules(SECRET_NAME_RULE)
 
     name: str = Field(min_length=1, max_length=253, description="The Secret's name.")
     access_key_id_key: str = Field(
-        default="AWS_ACCESS_KEY_ID", description="The Secret key that holds the access key id."
+        default="AWS_ACCESS_KEY_ID",
+        max_length=253,
+        pattern=SECRET_KEY_PATTERN,
+        description="The Secret key that holds the access key id.",
     )
     secret_access_key_key: str = Field(
         default="AWS_SECRET_ACCESS_KEY",
+        max_length=253,
+        pattern=SECRET_KEY_PATTERN,
         description="The Secret key that holds the secret access key.",
     )
+
+    @field_validator("name")
+    @classmethod
+    def _a_secret_name(cls, name: str) -> str:
+        return SECRET_NAME_RULE.check(re.match(DNS_SUBDOMAIN, name) is not None, name)
+
+
+class KeyRef(SpecModel):
+    """One key of a ConfigMap or Secret in the DriftCheck's namespace."""
+
+    name: str = Field(min_length=1, max_length=253, description="The ConfigMap's or Secret's name.")
+    key: str = Field(
+        min_length=1,
+        max_length=253,
+        pattern=r"^[-._a-zA-Z0-9]+$",
+        description="The key whose value is the PEM bundle.",
+    )
+
+
+CA_BUNDLE_RULE = Rule(
+    cel="has(self.configMapRef) != has(self.secretRef)",
+    message="caBundle must name exactly one of configMapRef or secretRef",
+)
+
+
+class CaBundle(SpecModel):
+    """CA certificates (PEM) that the endpoint's TLS certificate is verified against, for a store
+    whose certificate a private CA signed. The job pods get it mounted read-only, named by the
+    standard AWS_CA_BUNDLE; it replaces the default trust store for storage calls. Verification
+    is never turned off."""
+
+    model_config = cel_rules(CA_BUNDLE_RULE)
+
+    config_map_ref: KeyRef | None = Field(default=None, description="A ConfigMap key that holds the bundle.")
+    secret_ref: KeyRef | None = Field(default=None, description="A Secret key that holds the bundle.")
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> CaBundle:
+        return CA_BUNDLE_RULE.check((self.config_map_ref is None) != (self.secret_ref is None), self)
 
 
 REPORTS_URI_RULE = Rule(
@@ -155,7 +238,7 @@ REPORTS_URI_RULE = Rule(
 )
 
 
-class Storage(Model):
+class Storage(SpecModel):
     """Object storage: where data is read from and reports and models are written to."""
 
     model_config = cel_rules(REPORTS_URI_RULE)
@@ -182,20 +265,34 @@ class Storage(Model):
         description="Credentials come only from this Secret, never from the spec. "
         "Absent: the job pods' ambient credentials (e.g. workload identity) are used.",
     )
+    ca_bundle: CaBundle | None = Field(
+        default=None,
+        description="The CA bundle for an endpoint with a private CA, from a ConfigMap or Secret. "
+        "Absent: the image's default CAs. `kubedrift run` uses AWS_CA_BUNDLE from its environment.",
+    )
 
 
 MAX_FIXED_PARAMS = 64
-# The CRD cannot carry these two checks: CEL does not see into maps of untyped JSON
-# values. The models enforce them, so `kubedrift run` rejects such a spec at once
-# and the operator marks the DriftCheck Stalled before any Job starts.
+# The CRD cannot carry the param checks: CEL does not see into maps of untyped JSON
+# values. The models enforce them (names here, types and ranges from scikit-learn's own
+# constraints), so `kubedrift run` rejects such a spec at once and the operator marks
+# the DriftCheck Stalled before any child exists, with the same line.
+GRID_AND_PARAMS = (
+    "grid and model.params both set {}: a trial can take one value; keep each param in one place"
+)
 UNKNOWN_PARAMS = "{} may only name constructor params of the estimator (random_state comes from randomSeed)"
 
 
-def _known_params(estimator: str, names: Iterable[str]) -> bool:
-    return set(names) <= set(ESTIMATORS[estimator].params)
+def _check_param_names(estimator: str, names: Iterable[str], field_path: str) -> None:
+    unknown = sorted(set(names) - set(ESTIMATORS[estimator].params))
+    if unknown:
+        message = UNKNOWN_PARAMS.format(field_path.lstrip("."))
+        raise OperatorRule(f"{message}; {estimator} has no {', '.join(unknown)}", field_path).violation(
+            unknown
+        )
 
 
-class ModelSpec(Model):
+class ModelSpec(SpecModel):
     """The estimator every trial fits, and its fixed params."""
 
     estimator: EstimatorName = Field(description="An allow-listed scikit-learn estimator.")
@@ -207,28 +304,50 @@ class ModelSpec(Model):
 
     @model_validator(mode="after")
     def _params_of_the_estimator(self) -> ModelSpec:
-        if not _known_params(self.estimator, self.params):
-            raise ValueError(UNKNOWN_PARAMS.format("params"))
+        _check_param_names(self.estimator, self.params, ".params")
+        for name, value in sorted(self.params.items()):
+            _check_param_value(self.estimator, name, value, f".params.{name}")
         return self
+
+
+def _check_param_value(estimator: str, name: str, value: ParamValue, field_path: str) -> None:
+    """scikit-learn's own constraints, read from a table: refused before any trial runs."""
+    problem = param_value_problem(estimator, name, value)
+    if problem is not None:
+        raise OperatorRule(problem, field_path).violation(value)
 
 
 Goal = Literal["maximize", "minimize"]
 
 
-class Objective(Model):
+class Objective(SpecModel):
     """The metric that ranks trials."""
 
     metric: MetricName = Field(description="The metric to rank trials by.")
     goal: Goal = Field(default="maximize", description="maximize or minimize.")
 
 
-class ResourceRequirements(Model):
+Quantity = Annotated[str, Field(max_length=64)]
+
+
+class ResourceRequirements(SpecModel):
     """Compute resources of each training pod, as in a container spec."""
 
-    requests: dict[str, str | int] = Field(
-        default_factory=dict, description="Minimum resources, e.g. cpu: 500m, memory: 1Gi."
+    model_config = cel_rules(*RESOURCE_NAME_RULES, *RESOURCE_QUANTITY_RULES, REQUESTS_WITHIN_LIMITS_RULE)
+
+    requests: dict[str, Quantity | int] = Field(
+        default_factory=dict,
+        max_length=MAX_RESOURCES,
+        description="Minimum resources, e.g. cpu: 500m, memory: 1Gi.",
     )
-    limits: dict[str, str | int] = Field(default_factory=dict, description="Maximum resources.")
+    limits: dict[str, Quantity | int] = Field(
+        default_factory=dict, max_length=MAX_RESOURCES, description="Maximum resources."
+    )
+
+    @model_validator(mode="after")
+    def _quantities(self) -> ResourceRequirements:
+        check_resources(self.requests, self.limits)
+        return self
 
 
 Trigger = Literal["OnDrift", "Always", "Manual"]
@@ -236,7 +355,6 @@ Trigger = Literal["OnDrift", "Always", "Manual"]
 
 # Bounds keep the CEL rules' estimated cost within the apiserver's budget, and a
 # grid within what one Indexed Job can run.
-MAX_GRID_PARAMS = 32
 MAX_GRID_VALUES = 1000
 MAX_METRICS = 8
 GridValues = Annotated[list[ParamValue], Field(min_length=1, max_length=MAX_GRID_VALUES)]
@@ -253,10 +371,10 @@ OBJECTIVE_RULE = Rule(
 )
 
 
-class Retrain(Model):
+class Retrain(SpecModel):
     """How models are retrained: one Indexed Job, one index per combination of the grid."""
 
-    model_config = cel_rules(OBJECTIVE_RULE)
+    model_config = cel_rules(OBJECTIVE_RULE, SAME_DATA_RULE)
 
     trigger: Trigger = Field(
         default="OnDrift",
@@ -264,12 +382,19 @@ class Retrain(Model):
         "Manual: only on the retrain annotation.",
     )
     train: DataSource = Field(description="The training data.")
-    test: DataSource = Field(description="The evaluation data.")
+    test: DataSource = Field(description="The evaluation data; not the training data.")
+    allow_test_on_train_data: bool = Field(
+        default=False,
+        description="Allow test to be the same data as train. Scores then say how well a model fits "
+        "the data it learned from, not how it does on new data, so promotion favours overfitting; "
+        "for smoke tests only.",
+    )
     model: ModelSpec = Field(description="The estimator and its fixed params.")
     grid: dict[str, GridValues] = Field(
         default_factory=dict,
         max_length=MAX_GRID_PARAMS,
-        description="Param name to the list of values to try; every combination is one trial.",
+        description=f"Param name to the list of values to try; every combination is one trial "
+        f"(at most {MAX_TRIALS}).",
     )
     metrics: list[MetricName] = Field(
         default_factory=list,
@@ -283,7 +408,10 @@ class Retrain(Model):
         default=1, ge=0, le=10, description="Retries of one trial after a transient failure."
     )
     max_failed_indexes: int | None = Field(
-        default=None, ge=0, description="Stop the whole run once more trials than this failed."
+        default=None,
+        ge=0,
+        le=MAX_TRIALS,
+        description="Stop the whole run once more trials than this failed; at most the number of trials.",
     )
     resources: ResourceRequirements = Field(
         default_factory=ResourceRequirements, description="Resources of each training pod."
@@ -298,9 +426,28 @@ class Retrain(Model):
         return self
 
     @model_validator(mode="after")
+    def _grid_within_the_cap(self) -> Retrain:
+        size = trials(self.grid)
+        if size > MAX_TRIALS:
+            raise GRID_CAP_RULE.violation(size)
+        if self.max_failed_indexes is not None and self.max_failed_indexes > size:
+            raise MAX_FAILED_RULE.violation(self.max_failed_indexes)
+        return self
+
+    @model_validator(mode="after")
+    def _test_is_not_the_training_data(self) -> Retrain:
+        same = normalised_uri(self.train.uri) == normalised_uri(self.test.uri)
+        return SAME_DATA_RULE.check(self.allow_test_on_train_data or not same, self)
+
+    @model_validator(mode="after")
     def _grid_names_params_of_the_estimator(self) -> Retrain:
-        if not _known_params(self.model.estimator, self.grid):
-            raise ValueError(UNKNOWN_PARAMS.format("grid"))
+        _check_param_names(self.model.estimator, self.grid, ".grid")
+        both = sorted(set(self.grid) & set(self.model.params))
+        if both:
+            raise OperatorRule(GRID_AND_PARAMS.format(", ".join(both)), ".grid").violation(both)
+        for name, values in sorted(self.grid.items()):
+            for position, value in enumerate(values):
+                _check_param_value(self.model.estimator, name, value, f".grid.{name}[{position}]")
         return self
 
 
@@ -314,7 +461,7 @@ PROMOTION_URI_RULE = Rule(
 )
 
 
-class Promotion(Model):
+class Promotion(SpecModel):
     """How the best trial becomes the production model."""
 
     model_config = cel_rules(PROMOTION_URI_RULE)
@@ -341,15 +488,6 @@ class Promotion(Model):
         return PROMOTION_URI_RULE.check(uri is None or re.match(URI_PATTERN, uri) is not None, uri)
 
 
-CRON_PATTERN = r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|\s*\S+(\s+\S+){4}\s*)$"
-SCHEDULE_RULE = Rule(
-    cel=cel_matches("self.schedule", CRON_PATTERN),
-    message="schedule must be a cron expression with five fields "
-    "(minute hour day-of-month month day-of-week), or @hourly, @daily, @weekly, @monthly, @yearly",
-    field_path=".schedule",
-)
-
-
 TARGET_RULE = Rule(
     cel="!has(self.columns) || !has(self.columns.target) || !has(self.columns.exclude) "
     "|| !(self.columns.target in self.columns.exclude)",
@@ -358,14 +496,15 @@ TARGET_RULE = Rule(
 )
 
 
-class DriftCheckSpec(Model):
+class DriftCheckSpec(SpecModel):
     """What to compare, when, and what to do about drift."""
 
-    model_config = cel_rules(SCHEDULE_RULE, TARGET_RULE)
+    model_config = cel_rules(SCHEDULE_TIME_ZONE_RULE, SCHEDULE_RULE, TARGET_RULE)
 
     schedule: str = Field(
         default="0 * * * *",
         min_length=1,
+        max_length=128,
         description="When the check runs, in cron format (five fields, or @hourly and friends).",
     )
     time_zone: str | None = Field(
@@ -383,7 +522,7 @@ class DriftCheckSpec(Model):
     @field_validator("schedule")
     @classmethod
     def _schedule_has_five_fields(cls, schedule: str) -> str:
-        return SCHEDULE_RULE.check(re.match(CRON_PATTERN, schedule) is not None, schedule)
+        return check_schedule(schedule)
 
     @model_validator(mode="after")
     def _target_not_excluded(self) -> DriftCheckSpec:

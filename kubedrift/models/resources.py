@@ -6,13 +6,16 @@ turns them into CustomResourceDefinitions.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
 from kubedrift.models.base import Model
 from kubedrift.models.driftcheck import DriftCheckSpec
+from kubedrift.models.rules import Rule, RuleViolation, cel_matches
 from kubedrift.models.status import DriftCheckStatus, ExperimentSpec, ExperimentStatus
 
 GROUP = "kubedrift.io"
@@ -50,6 +53,32 @@ class ObjectMeta(Model):
     uid: str | None = Field(default=None, description="The object's uid.")
 
 
+# A DriftCheck's name is the value of the LABEL_CHECK label on every child (at most 63
+# characters) and the start of its training pods' host names (`<job>-<index>`: a DNS label,
+# no dots); names.py cuts the child names themselves to fit, the label can't be cut.
+MAX_CHECK_NAME = 63
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+CHECK_NAME_RULE = Rule(
+    cel=f"size(self.metadata.name) <= {MAX_CHECK_NAME} && {cel_matches('self.metadata.name', DNS_LABEL)}",
+    message=f"metadata.name must be at most {MAX_CHECK_NAME} characters of lowercase letters, digits and "
+    "'-', without dots, starting and ending with a letter or digit: it becomes the kubedrift.io/check "
+    "label of every child and the host name of the training pods",
+)
+# The apiserver's words for a namespace name that is not a DNS-1123 label.
+NOT_A_LABEL = (
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
+    "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
+    "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+)
+# The apiserver's own check of every object's name (a DNS-1123 subdomain), in its words.
+DNS_SUBDOMAIN_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+NOT_A_SUBDOMAIN = (
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
+    "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
+    "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+)
+
+
 class DriftCheck(Model):
     """A DriftCheck: compare current data with reference data on a schedule, retrain on drift."""
 
@@ -60,6 +89,16 @@ class DriftCheck(Model):
     metadata: ObjectMeta
     spec: DriftCheckSpec
     status: DriftCheckStatus = Field(default_factory=DriftCheckStatus)
+
+    @model_validator(mode="after")
+    def _name_fits_the_children(self) -> DriftCheck:
+        name = self.metadata.name
+        if len(name) <= MAX_CHECK_NAME and re.match(DNS_LABEL, name) is not None:
+            return self
+        error = RuleViolation(CHECK_NAME_RULE)
+        if re.match(DNS_SUBDOMAIN_NAME, name) is None:  # the apiserver's own check says so first
+            error.preceded_by = f"metadata.name: Invalid value: {json.dumps(name)}: {NOT_A_SUBDOMAIN}"
+        raise error
 
 
 class Experiment(Model):
@@ -102,6 +141,8 @@ class ResourceKind:
     description: str
     printer_columns: tuple[PrinterColumn, ...] = field(default_factory=tuple)
     categories: tuple[str, ...] = ("kubedrift",)
+    # CEL rules on the whole object (they may read metadata.name), from the resource model.
+    root_rules: tuple[dict[str, Any], ...] = ()
 
 
 AGE = PrinterColumn("Age", ".metadata.creationTimestamp", "date")
@@ -114,6 +155,7 @@ DRIFTCHECK = ResourceKind(
     spec_model=DriftCheckSpec,
     status_model=DriftCheckStatus,
     description=DriftCheck.__doc__ or "",
+    root_rules=(CHECK_NAME_RULE.to_wire(),),
     printer_columns=(
         PrinterColumn("Schedule", ".spec.schedule", description="When the check runs."),
         PrinterColumn("Last Check", ".status.lastCheck.time", "date", "When the last check finished."),

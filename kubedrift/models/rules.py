@@ -36,12 +36,38 @@ class Rule:
         return value
 
 
-class RuleViolation(ValueError):
-    """A Rule that does not hold; it knows the field the apiserver would name."""
+@dataclass(frozen=True)
+class OperatorRule:
+    """A rule CEL can't express (it would have to see into the grid's untyped values).
 
-    def __init__(self, rule: Rule) -> None:
+    The apiserver accepts such a spec; the models refuse it, so `kubedrift run` says so at
+    once and the operator marks the DriftCheck Stalled before any child exists, both with
+    the line `<field>: Invalid value: <value>: <message>`.
+    """
+
+    message: str
+    field_path: str
+
+    def violation(self, value: Any) -> RuleViolation:
+        return RuleViolation(Rule(cel="", message=self.message, field_path=self.field_path), value=value)
+
+
+class RuleViolation(ValueError):
+    """A Rule that does not hold; it knows the field the apiserver would name.
+
+    `value` is set for an OperatorRule: the offending value, shown as the apiserver
+    shows a field's value.
+    """
+
+    def __init__(self, rule: Rule, value: Any = None) -> None:
         super().__init__(rule.message)
         self.rule = rule
+        self.value = value
+        self.preceded_by: str | None = None  # a line the apiserver prints before this rule's
+
+    @property
+    def operator_side(self) -> bool:
+        return not self.rule.cel
 
 
 def cel_matches(field: str, pattern: str) -> str:

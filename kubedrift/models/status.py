@@ -87,6 +87,15 @@ class RunStatus(Model):
     trials_running: int = Field(default=0, ge=0, description="Trials not yet ended.")
     best_experiment: str | None = Field(default=None, description="The best Experiment so far.")
     best_objective: float | None = Field(default=None, description="Its objective value.")
+    refused: str | None = Field(
+        default=None,
+        description="Why the run ended before its trials ran: the apiserver refused one of its children.",
+    )
+    trials_failure: str | None = Field(
+        default=None,
+        description="When every failed trial failed for the same reason: that reason and the first "
+        "message, e.g. a refused credential, so the Retraining condition says why.",
+    )
     baseline: BaselineStatus | None = Field(
         default=None,
         description="The production model at the run's start, evaluated on the run's test data; "

@@ -72,7 +72,7 @@ def _value(value: Any) -> str:
 def _rule_path(loc: tuple[int | str, ...], rule_field_path: str | None) -> str:
     """Where the apiserver reports a rule: the object it sits on, plus its fieldPath."""
     if not rule_field_path:
-        return field_path(loc)
+        return field_path(loc) or "<nil>"  # a rule on the whole object, as the apiserver names it
     parts = rule_field_path.lstrip(".").split(".")
     # A rule checked by a field validator has that field at the end of loc already.
     base = loc[:-1] if loc and loc[-1] == parts[0] else loc
@@ -116,8 +116,13 @@ def _openapi_type(error_type: str) -> str:
     }.get(error_type, "")
 
 
+def _short_json(value: Any, limit: int = 80) -> str:
+    text = json.dumps(value, sort_keys=True)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def field_error(error: ErrorDetails) -> tuple[str, bool]:
-    """One error as the apiserver prints it, and whether it comes from a CEL rule."""
+    """One error as the apiserver prints it, and whether it comes from a rule (CEL or operator-side)."""
     path = field_path(error["loc"])
     kind = error["type"]
     ctx = error.get("ctx", {})
@@ -139,7 +144,8 @@ def field_error(error: ErrorDetails) -> tuple[str, bool]:
         unit = "properties" if ctx.get("field_type") == "Dictionary" else "items"
         return invalid(str(ctx["actual_length"]), f"should have at least {ctx['min_length']} {unit}")
     if kind == "too_long":
-        return f"{path}: Too many: {ctx['actual_length']}: must have at most {ctx['max_length']} items", False
+        actual = ctx.get("actual_length") or (len(given) if isinstance(given, dict | list) else None)
+        return f"{path}: Too many: {actual}: must have at most {ctx['max_length']} items", False
     if kind == "string_too_short":
         return invalid(_value(given), f"should be at least {ctx['min_length']} chars long")
     if kind == "string_too_long":
@@ -150,6 +156,9 @@ def field_error(error: ErrorDetails) -> tuple[str, bool]:
         return f'unknown field "{path}"', False
     if kind == "value_error":
         cause = ctx.get("error")
+        if isinstance(cause, RuleViolation) and cause.operator_side:
+            where = _rule_path(error["loc"], cause.rule.field_path)
+            return f"{where}: Invalid value: {_short_json(cause.value)}: {cause}", True
         if isinstance(cause, RuleViolation):  # the CEL rule's message and fieldPath, word for word
             return f"{_rule_path(error['loc'], cause.rule.field_path)}: Invalid value: {cause}", True
         return f"{path}: Invalid value: {_value(given)}: {cause or error['msg']}", False
@@ -160,9 +169,40 @@ def field_error(error: ErrorDetails) -> tuple[str, bool]:
     return f"{path}: Invalid value: {_value(given)}: {error['msg']}", False
 
 
-def invalid_message(kind: str, name: str, error: ValidationError) -> str:
-    """The whole message for a rejected object, as `kubectl apply` prints it."""
+def _operator_side(detail: ErrorDetails) -> bool:
+    cause = detail.get("ctx", {}).get("error")
+    return isinstance(cause, RuleViolation) and cause.operator_side
+
+
+def operator_problems(error: ValidationError, root: tuple[str, ...] = ("spec",)) -> list[str] | None:
+    """The lines of the rules only the operator checks, or None when the apiserver refuses too.
+
+    `root` is where the validated object sits in the resource, so the field paths read from
+    the resource's top, as in the local run's message.
+    """
     details = error.errors(include_url=False)
+    if not details or not all(_operator_side(d) for d in details):
+        return None
+    return [field_error({**d, "loc": (*root, *d["loc"])})[0] for d in details]
+
+
+def spec_problem(error: ValidationError) -> str:
+    """Why the operator can't act on a stored spec, in the words `kubedrift run` uses for it."""
+    details = error.errors(include_url=False)
+    operator = operator_problems(error)
+    lines = operator or [field_error({**d, "loc": ("spec", *d["loc"])})[0] for d in details]
+    return "; ".join(lines)
+
+
+def invalid_message(kind: str, name: str, error: ValidationError) -> str:
+    """The whole message for a rejected object, as `kubectl apply` prints it.
+
+    Rules only the operator checks are reported when nothing else is wrong: the apiserver
+    would refuse the other errors first, and the operator never see the object.
+    """
+    details = error.errors(include_url=False)
+    if not all(_operator_side(d) for d in details):
+        details = [d for d in details if not _operator_side(d)]
     unknown = [field_error(d)[0] for d in details if d["type"] == "extra_forbidden"]
     if unknown:  # strict decoding fails before any validation runs
         return (
@@ -170,6 +210,10 @@ def invalid_message(kind: str, name: str, error: ValidationError) -> str:
             + ", ".join(unknown)
         )
     lines = [field_error(d) for d in details]
+    for detail in details:
+        cause = detail.get("ctx", {}).get("error")
+        if isinstance(cause, RuleViolation) and cause.preceded_by:
+            lines.insert(0, (cause.preceded_by, False))
     if any(d["type"] in BLOCKING for d in details):
         lines_out = [text for text, from_rule in lines if not from_rule] + [RULES_SKIPPED]
     else:

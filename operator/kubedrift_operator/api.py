@@ -46,6 +46,12 @@ class ApiError(Exception):
     def __init__(self, status: int, text: str) -> None:
         super().__init__(f"HTTP {status}: {text[:300]}")
         self.status = status
+        self.body = text  # the apiserver's Status object, for a message in the user's words
+
+    @property
+    def rejected(self) -> bool:
+        """A 4xx the object itself caused (invalid, forbidden by a policy or quota): retrying can't help."""
+        return 400 <= self.status < 500 and self.status not in (409, 429)
 
 
 class Conflict(ApiError):
@@ -235,11 +241,17 @@ class Api:
     async def get(self, kind: str, namespace: str, name: str) -> JSON:
         return await self.request("GET", path_of(kind, namespace, name))
 
-    async def create(self, manifest: JSON) -> JSON | None:
-        """Create; None when it already exists (deterministic names make that success)."""
+    async def create(self, manifest: JSON, *, dry_run: bool = False) -> JSON | None:
+        """Create; None when it already exists (deterministic names make that success).
+
+        `dry_run`: the apiserver validates and admits it (schema, quotas, policies) but stores nothing.
+        """
         meta = manifest["metadata"]
+        params = {"dryRun": "All"} if dry_run else None
         try:
-            return await self.request("POST", path_of(manifest["kind"], meta["namespace"]), manifest)
+            return await self.request(
+                "POST", path_of(manifest["kind"], meta["namespace"]), manifest, params=params
+            )
         except Conflict:
             return None
 

@@ -34,8 +34,11 @@ from kubedrift_operator import metrics
 from kubedrift_operator.api import Api, ApiError, Conflict, NotFound
 from kubedrift_operator.cache import Cache, Key
 from kubedrift_operator.crashpoints import DECISION_WRITTEN, TRIALS_RECORDED, crash_after, created, ends_run
+from kubedrift_operator.reconcile import conditions
+from kubedrift_operator.reconcile.conditions import REFUSED
 from kubedrift_operator.reconcile.draft import Children, Event, Plan
-from kubedrift_operator.reconcile.plan import apply_failed_status, parse, plan
+from kubedrift_operator.reconcile.plan import apply_failed_status, parse, parse_status, plan
+from kubedrift_operator.reconcile.refusals import refusal_message, refused_status
 from kubedrift_operator.settings import Settings
 
 JSON = dict[str, Any]
@@ -60,6 +63,11 @@ def event_manifest(namespace: str, involved: JSON, event: Event, now: datetime) 
         "lastTimestamp": stamp,
         "count": 1,
     }
+
+
+def status_message(status: DriftCheckStatus) -> str | None:
+    stalled = conditions.get(status.conditions, "Stalled")
+    return stalled.message if stalled else None
 
 
 class Controller:
@@ -90,6 +98,7 @@ class Controller:
         children = self.cache.children(key, self.settings.job_service_account)
         todo = plan(check, children, self.settings, now)
 
+        manifest: JSON = {}
         try:
             for manifest in todo.apply:
                 self._store(await self.api.apply(manifest), manifest)
@@ -97,7 +106,7 @@ class Controller:
                 self._store(await self.api.create(manifest), manifest)
         except ApiError as error:
             assert isinstance(check, DriftCheck)  # an invalid spec plans no children
-            return await self._child_failed(body, check, error, now)
+            return await self._child_failed(body, check, manifest, error, now)
 
         if not await self._record_experiments(children, todo):
             return 0.0
@@ -110,9 +119,17 @@ class Controller:
             if todo.create:
                 crash_after(DECISION_WRITTEN)
 
-        for manifest in todo.create:
-            self._store(await self.api.create(manifest), manifest)
-            crash_after(created(manifest))
+        try:
+            # The Job is tried first without being stored: a refusal then leaves no child at all.
+            for manifest in [m for m in todo.create if m["kind"] == "Job"]:
+                await self.api.create(manifest, dry_run=True)
+            for manifest in todo.create:
+                self._store(await self.api.create(manifest), manifest)
+                crash_after(created(manifest))
+        except ApiError as error:
+            if not error.rejected:
+                raise
+            return await self._run_child_refused(key, manifest, error, now)
 
         for event in todo.events:
             await self._post(namespace, body, event, now)
@@ -123,18 +140,55 @@ class Controller:
         return todo.requeue_after
 
     async def _child_failed(
-        self, body: JSON, check: DriftCheck, error: ApiError, now: datetime
+        self, body: JSON, check: DriftCheck, manifest: JSON, error: ApiError, now: datetime
     ) -> float | None:
         metrics.ERRORS.labels(kind="apply").inc()
-        rejected = 400 <= error.status < 500 and error.status not in (409, 429)
-        status = apply_failed_status(check, str(error), rejected=rejected, now=now)
+        rejected = error.rejected
+        message = refusal_message(manifest, error.body) if rejected else str(error)
+        status = apply_failed_status(check, message, rejected=rejected, now=now)
         if status != check.status:
             await self._write_status(body, status)
         if not rejected:
             raise error
+        was = conditions.get(check.status.conditions, "Stalled")
+        if was is None or was.reason != REFUSED or was.message != status_message(status):
+            await self._post(check.metadata.namespace or "", body, Event("Warning", REFUSED, message), now)
         meta = check.metadata
-        logger.warning("a child of %s/%s was rejected: %s", meta.namespace, meta.name, error)
+        logger.warning("a child of %s/%s was rejected: %s", meta.namespace, meta.name, message)
         return self.settings.resync_seconds
+
+    async def _run_child_refused(
+        self, key: Key, manifest: JSON, error: ApiError, now: datetime
+    ) -> float | None:
+        """A run's (or promotion's) child was refused: end that run, say why once, don't retry it."""
+        metrics.ERRORS.labels(kind="create").inc()
+        body = self.cache.driftchecks.get(key)  # the status written just before, with its resourceVersion
+        if body is None:
+            return None
+        message = refusal_message(manifest, error.body)
+        old = parse_status(body)
+        new = refused_status(old, manifest, message, now)
+        if new != old:
+            meta = body["metadata"]
+            stalled = (REFUSED, message)
+            check_schedule = str((body.get("spec") or {}).get("schedule", ""))
+            new = new.model_copy(
+                update={
+                    "conditions": conditions.compute(
+                        new,
+                        generation=meta.get("generation"),
+                        now=now,
+                        schedule=check_schedule,
+                        suspended=bool((body.get("spec") or {}).get("suspend")),
+                        stalled=stalled,
+                    )
+                }
+            )
+            if not await self._write_status(body, new):
+                return 0.0
+        await self._post(key[0], body, Event("Warning", REFUSED, message), now)
+        logger.warning("a child of %s/%s was refused: %s", key[0], key[1], message)
+        return None
 
     async def _record_experiments(self, children: Children, todo: Plan) -> bool:
         """Write the Experiment statuses read from pods; False when one changed under us."""

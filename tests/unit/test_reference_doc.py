@@ -61,4 +61,4 @@ def test_fields_that_cel_rules_report_at_point_to_the_rules() -> None:
     reported = frozenset(r.reported_at for r in cel_rules(schema, "spec"))
     assert {"spec.schedule", "spec.reference.uri", "spec.retrain.objective.metric"} <= reported
     spec = {r.path: r for r in rows(schema, "spec", cel=reported)}
-    assert spec["spec.schedule"].constraints == "≥ 1 chars; a CEL rule below"
+    assert spec["spec.schedule"].constraints == "1–128 chars; a CEL rule below"

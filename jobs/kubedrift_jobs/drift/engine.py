@@ -48,7 +48,9 @@ def run_check(
     done = itertools.count(1)
 
     def one(plan: ColumnPlan) -> ColumnResult:
-        result = check_column(plan, reference.column(plan.name), current.column(plan.name), config.drift)
+        # A body that broke off mid-read is read again; the column pair is whole or the check fails.
+        pair = retrying(lambda: (reference.column(plan.name), current.column(plan.name)))
+        result = check_column(plan, *pair, config.drift)
         result = partly_present(result, reference, current)
         if on_column is not None:
             on_column(next(done), len(plans))

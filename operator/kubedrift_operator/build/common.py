@@ -25,6 +25,9 @@ CONFIG_DIR = "/etc/kubedrift"
 CONFIG_FILE = "config.json"
 # The only writable path of a job pod: an emptyDir of its own (the root is read-only).
 TMP_DIR = "/tmp"  # noqa: S108
+# storage.caBundle, mounted read-only; AWS_CA_BUNDLE names the file (botocore reads it).
+CA_BUNDLE_DIR = "/etc/kubedrift-ca"
+CA_BUNDLE_FILE = "ca-bundle.pem"
 
 COMPONENT_CHECK = "check"
 COMPONENT_TRAIN = "train"
@@ -92,6 +95,22 @@ def credential_env(storage: Storage) -> list[JSON]:
     ]
 
 
+def ca_bundle_volume(storage: Storage) -> JSON | None:
+    """storage.caBundle as a volume of its one key. The kubelet reads the ConfigMap or Secret; the
+    operator only names it, so it needs no right to read either."""
+    bundle = storage.ca_bundle
+    if bundle is None:
+        return None
+    if bundle.config_map_ref is not None:
+        ref, kind = bundle.config_map_ref, "configMap"
+        source: JSON = {"name": ref.name}
+    else:
+        assert bundle.secret_ref is not None  # the model holds exactly one
+        ref, kind = bundle.secret_ref, "secret"
+        source = {"secretName": ref.name}
+    return {"name": "ca-bundle", kind: {**source, "items": [{"key": ref.key, "path": CA_BUNDLE_FILE}]}}
+
+
 def pod_failure_policy(container: str, action: str) -> JSON:
     """Permanent errors end the index (or job) at once; disruptions are not the job's fault."""
     return {
@@ -126,6 +145,18 @@ def pod_template(
         {"name": "TMPDIR", "value": TMP_DIR},
         *credential_env(storage),
     ]
+    mounts = [
+        {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
+        {"name": "tmp", "mountPath": TMP_DIR},
+    ]
+    volumes = [
+        {"name": "config", "configMap": {"name": config_map}},
+        {"name": "tmp", "emptyDir": {}},
+    ]
+    if (ca_volume := ca_bundle_volume(storage)) is not None:
+        env.append({"name": "AWS_CA_BUNDLE", "value": f"{CA_BUNDLE_DIR}/{CA_BUNDLE_FILE}"})
+        mounts.append({"name": "ca-bundle", "mountPath": CA_BUNDLE_DIR, "readOnly": True})
+        volumes.append(ca_volume)
     return {
         "metadata": {"labels": pod_labels},
         "spec": {
@@ -146,16 +177,10 @@ def pod_template(
                     "securityContext": settings.container_security_context,
                     "terminationMessagePath": "/dev/termination-log",
                     "terminationMessagePolicy": "FallbackToLogsOnError",
-                    "volumeMounts": [
-                        {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
-                        {"name": "tmp", "mountPath": TMP_DIR},
-                    ],
+                    "volumeMounts": mounts,
                 }
             ],
-            "volumes": [
-                {"name": "config", "configMap": {"name": config_map}},
-                {"name": "tmp", "emptyDir": {}},
-            ],
+            "volumes": volumes,
         },
     }
 

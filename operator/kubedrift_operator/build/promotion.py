@@ -9,7 +9,14 @@ from __future__ import annotations
 from kubedrift.decisions import promotion_destination
 from kubedrift.models.resources import DriftCheck
 from kubedrift_operator import names
-from kubedrift_operator.build.common import COMPONENT_PROMOTE, JSON, labels, metadata, pod_template
+from kubedrift_operator.build.common import (
+    COMPONENT_PROMOTE,
+    JSON,
+    labels,
+    metadata,
+    pod_failure_policy,
+    pod_template,
+)
 from kubedrift_operator.settings import Settings
 
 
@@ -34,6 +41,8 @@ def promotion_job(check: DriftCheck, settings: Settings, job_name: str, source: 
         "metadata": metadata(check, job_name, labels(name, COMPONENT_PROMOTE)),
         "spec": {
             "backoffLimit": 2,
+            # A refused credential or a missing model fails at once; only transient errors retry.
+            "podFailurePolicy": pod_failure_policy("promote", "FailJob"),
             "activeDeadlineSeconds": settings.check_deadline_seconds,
             "ttlSecondsAfterFinished": settings.finished_job_ttl_seconds,
             "template": template,

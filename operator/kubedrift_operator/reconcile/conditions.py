@@ -16,6 +16,7 @@ from kubedrift.text import shorten
 from kubedrift_operator.reconcile.checks import drift_message
 
 CONDITION_MESSAGE_LIMIT = 2000
+REFUSED = "ChildRejected"  # the apiserver refused a child (see refusals.py)
 
 
 def set_condition(
@@ -62,6 +63,9 @@ def compute(
         conds = set_condition(conds, type_, value, reason, message, generation, now)
 
     last = status.last_check
+    run = status.run
+    if stalled is None and run is not None and run.refused and run.generation == generation:
+        stalled = (REFUSED, run.refused)  # the spec must change; a new generation clears it
     if stalled is None and last is not None and not last.succeeded:
         stalled = (last.reason or "CheckFailed", f"the last check ({last.job}) failed: {last.message or ''}")
     if stalled is not None:
@@ -89,9 +93,10 @@ def compute(
     else:
         put("Drifted", "False", "NoDrift", drift_message(last))
 
-    run = status.run
     if run is None:
         put("Retraining", "False", "NoRun", "no retrain run has started")
+    elif run.refused:
+        put("Retraining", "False", REFUSED, f"run {run.name} did not start: {run.refused}")
     elif run.phase == "Running":
         done = run.trials_succeeded + run.trials_failed
         waiting = (
@@ -116,7 +121,8 @@ def compute(
             "False",
             f"Run{run.phase}",
             f"run {run.name}: {run.trials_succeeded} of {run.trials_total} trials succeeded, "
-            f"{run.trials_failed} failed{best}",
+            f"{run.trials_failed} failed{best}"
+            + (f"; the failed trials: {run.trials_failure}" if run.trials_failure else ""),
         )
 
     if status.promoting is not None:

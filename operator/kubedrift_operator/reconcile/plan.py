@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from kubedrift.models.driftcheck import DriftCheckSpec
 from kubedrift.models.resources import DriftCheck, ObjectMeta
 from kubedrift.models.status import DriftCheckStatus
-from kubedrift.models.validation import first_error
+from kubedrift.models.validation import spec_problem
 from kubedrift_operator.build import check as build_check
 from kubedrift_operator.build.common import ANNOTATION_HASH, JSON, job_service_account
 from kubedrift_operator.reconcile import checks, conditions, locations, promotion, runs
@@ -45,7 +45,7 @@ def parse(body: JSON) -> DriftCheck | InvalidDriftCheck:
     try:
         spec = DriftCheckSpec.model_validate(raw_spec)
     except ValidationError as error:
-        return InvalidDriftCheck(meta, status, str(raw_spec.get("schedule", "")), first_error(error, "spec"))
+        return InvalidDriftCheck(meta, status, str(raw_spec.get("schedule", "")), spec_problem(error))
     local = locations.local_path_problem(spec)
     if local is not None:
         return InvalidDriftCheck(meta, status, spec.schedule, local, reason=locations.REASON)

@@ -24,6 +24,7 @@ from kubedrift_operator.reconcile.draft import Draft
 
 TERMINAL = ("Succeeded", "Failed")
 METRICS_SUMMARY_LIMIT = 120
+FAILURE_SUMMARY_LIMIT = 600
 
 
 def maybe_start_run(draft: Draft, new_checks: list[LastCheck]) -> None:
@@ -215,6 +216,14 @@ def trial_status(old: ExperimentStatus, pods: list[JSON], job: JSON | None, inde
     return base.model_copy(update={"phase": "Pending"})
 
 
+def shared_failure(statuses: list[ExperimentStatus]) -> str | None:
+    """'Reason: message' when every failed trial failed for one reason (e.g. AccessDenied), else None."""
+    failed = [s for s in statuses if s.phase == "Failed"]
+    if not failed or len({s.reason for s in failed}) != 1:
+        return None
+    return shorten(f"{failed[0].reason}: {failed[0].message or ''}", FAILURE_SUMMARY_LIMIT)
+
+
 def _summarise(draft: Draft, run: RunStatus, statuses: dict[int, ExperimentStatus], job: JSON | None) -> bool:
     retrain = draft.check.spec.retrain
     assert retrain is not None
@@ -237,6 +246,7 @@ def _summarise(draft: Draft, run: RunStatus, statuses: dict[int, ExperimentStatu
             "trials_running": run.trials_total - len(succeeded) - failed,
             "best_experiment": best_name,
             "best_objective": succeeded[best].objective if best is not None else None,
+            "trials_failure": shared_failure(list(statuses.values())),
             "phase": ("Succeeded" if succeeded else "Failed") if done else "Running",
             "finished_at": (outcome.finished_at or draft.now) if outcome else None,
         }
@@ -247,6 +257,8 @@ def _summarise(draft: Draft, run: RunStatus, statuses: dict[int, ExperimentStatu
     text = f"run {run.name}: {len(succeeded)} of {run.trials_total} trials succeeded, {failed} failed" + (
         f"; best {best_name} {retrain.objective.metric}={updated.best_objective:.4g}" if best_name else ""
     )
+    if updated.trials_failure:
+        text += f"; the failed trials: {updated.trials_failure}"
     baseline = updated.baseline
     if baseline is not None:
         text += (

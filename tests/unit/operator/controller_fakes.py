@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from kubedrift_operator import names
+from kubedrift_operator.api import ApiError
 from kubedrift_operator.cache import Cache
 from kubedrift_operator.controller import Controller
 from kubedrift_operator.settings import Settings
@@ -19,8 +21,9 @@ SETTINGS = Settings()
 class FakeApi:
     """Answers like the apiserver, and records each write as (verb, kind/name)."""
 
-    def __init__(self) -> None:
+    def __init__(self, refuse: dict[str, JSON] | None = None) -> None:
         self.writes: list[tuple[str, str]] = []
+        self.refuse = refuse or {}  # kind/name → the Status the apiserver answers a create with
 
     def _record(self, verb: str, obj: JSON) -> None:
         self.writes.append((verb, f"{obj['kind']}/{obj['metadata']['name']}"))
@@ -29,8 +32,12 @@ class FakeApi:
         self._record("apply", manifest)
         return manifest
 
-    async def create(self, manifest: JSON) -> JSON:
-        self._record("create", manifest)
+    async def create(self, manifest: JSON, *, dry_run: bool = False) -> JSON:
+        refusal = self.refuse.get(f"{manifest['kind']}/{manifest['metadata']['name']}")
+        if refusal is not None:
+            raise ApiError(int(refusal["code"]), json.dumps(refusal))
+        if not dry_run:
+            self._record("create", manifest)
         return manifest
 
     async def replace_status(self, body: JSON, status: JSON) -> JSON:

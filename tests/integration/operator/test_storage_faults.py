@@ -1,0 +1,220 @@
+"""Storage faults on the cluster: what the DriftCheck says, and what the Job does about them.
+
+A wrong secret in the Secret: the check pod exits 7 once (podFailurePolicy FailJob, no retry
+storm), the DriftCheck is Stalled/Ready=False with reason SignatureDoesNotMatch naming the
+bucket; the Secret fixed, the next check succeeds with nothing else done. Throttling that
+never stops: the check pods exit 75 and the Job retries them until its backoffLimit. Every
+status, Event, log and termination message of these runs is scanned for the credentials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fixtures.cluster import Cluster
+from tests.fixtures.faultproxy import Fault, FaultProxy, fault_proxy_for
+from tests.fixtures.leaks import CredentialScan
+from tests.fixtures.s3 import Account, S3Server
+from tests.integration.operator.conftest import (
+    BIKES,
+    BikeData,
+    Kube,
+    OperatorProcess,
+    bike_check,
+    dump,
+    free_port,
+    wait_status,
+)
+
+pytestmark = pytest.mark.cluster
+JSON = dict[str, Any]
+CA_CONFIG_MAP, CA_KEY = "s3-ca", "ca.crt"
+
+
+def _access(cluster: Cluster, namespace: str, server: S3Server, credentials: dict[str, str]) -> None:
+    """The Secret `s3` with `credentials`, and the server's CA as a ConfigMap (storage.caBundle)."""
+    core = f"/api/v1/namespaces/{namespace}"
+    cluster.api.post(f"{core}/secrets", {"metadata": {"name": "s3"}, "stringData": credentials})
+    if cluster.get(f"{core}/configmaps/{CA_CONFIG_MAP}") is None:
+        ca = {"metadata": {"name": CA_CONFIG_MAP}, "data": {CA_KEY: server.ca_pem.decode()}}
+        cluster.api.post(f"{core}/configmaps", ca)
+
+
+def _check(name: str, data: BikeData) -> JSON:
+    check = bike_check(name, data, grid={"n_estimators": [5]}, policy="Manual")
+    check["spec"]["retrain"]["trigger"] = "Manual"  # the check alone is under test
+    check["spec"]["storage"]["caBundle"] = {"configMapRef": {"name": CA_CONFIG_MAP, "key": CA_KEY}}
+    return check
+
+
+def _check_runs(kube: Kube) -> list[JSON]:
+    return [r for r in kube.pod_runs() if r["container"] == "check"]
+
+
+def _termination_messages(kube: Kube) -> list[str]:
+    out = []
+    for pod in kube.list("/api/v1/namespaces/{ns}/pods"):
+        for status in (pod.get("status") or {}).get("containerStatuses") or []:
+            for state in (status.get("state") or {}, status.get("lastState") or {}):
+                if message := (state.get("terminated") or {}).get("message"):
+                    out.append(message)
+    return out
+
+
+def _outputs(
+    cluster: Cluster, kube: Kube, operator: OperatorProcess, name: str, stage: str
+) -> dict[str, str]:
+    pods = [p["metadata"]["name"] for p in kube.list("/api/v1/namespaces/{ns}/pods")]
+    texts = {
+        f"{stage}: the DriftCheck": dump(kube.driftcheck(name)) + str(kube.driftcheck(name)),
+        f"{stage}: the Events": str(kube.list("/api/v1/namespaces/{ns}/events")),
+        f"{stage}: the operator's log": operator.logs(),
+        **{f"{stage}: termination message {i}": m for i, m in enumerate(_termination_messages(kube))},
+    }
+    for pod in pods:
+        texts[f"{stage}: pod {pod}'s output"] = cluster.pod_logs(kube.namespace, pod)
+    return texts
+
+
+def test_a_wrong_secret_stalls_the_check_and_the_fixed_secret_just_works(
+    cluster: Cluster,
+    namespace: str,
+    kube: Kube,
+    operator: OperatorProcess,
+    bike_bucket: BikeData,
+    s3_server: S3Server,
+    credential_scan: CredentialScan,
+) -> None:
+    _access(cluster, namespace, s3_server, s3_server.wrong_secret_env())
+    cluster.apply(_check("creds", bike_bucket), namespace)
+    kube.annotate("driftcheck", "creds", "kubedrift.io/check-now", "1")
+    status = wait_status(kube, "creds", lambda s: s.get("lastCheck"), "the check with the wrong secret", 240)
+    last = status["lastCheck"]
+    assert not last["succeeded"] and last["reason"] == "SignatureDoesNotMatch", dump(status)
+    assert f"bucket {bike_bucket.bucket}" in last["message"] and "storage.secretRef" in last["message"]
+    for type_ in ("Ready", "Stalled"):
+        condition = kube.condition("creds", type_)
+        assert condition["reason"] == "SignatureDoesNotMatch", dump(status)
+        assert f"bucket {bike_bucket.bucket}" in condition["message"]
+    assert kube.condition("creds", "Ready")["status"] == "False"
+    assert kube.condition("creds", "Stalled")["status"] == "True"
+    events = [(e["type"], e["reason"], e["message"]) for e in kube.events("creds")]
+    assert any(r == "CheckFailed" and "SignatureDoesNotMatch" in m for _, r, m in events), events
+    runs = _check_runs(kube)
+    assert [r["exitCode"] for r in runs] == [7], runs  # permanent: one pod, no retry storm
+    assert credential_scan.add_all(_outputs(cluster, kube, operator, "creds", "wrong secret")) == {}
+
+    # The Secret corrected in place; nothing else changes (pods read it by reference when they start).
+    cluster.api.merge_patch(f"/api/v1/namespaces/{namespace}/secrets/s3", {"stringData": s3_server.env()})
+    kube.annotate("driftcheck", "creds", "kubedrift.io/check-now", "2")
+    status = wait_status(
+        kube, "creds", lambda s: (s.get("lastCheck") or {}).get("succeeded"), "the check after the fix", 240
+    )
+    assert status["lastCheck"]["reportUri"].startswith(f"s3://{bike_bucket.bucket}/"), dump(status)
+    ready = wait_status(
+        kube,
+        "creds",
+        lambda s: any(c["type"] == "Ready" and c["status"] == "True" for c in s.get("conditions", [])),
+        "Ready after the fix",
+        60,
+    )
+    assert kube.condition("creds", "Stalled")["status"] == "False", dump(ready)
+    assert credential_scan.add_all(_outputs(cluster, kube, operator, "creds", "fixed secret")) == {}
+
+
+@pytest.fixture
+def pod_fault_proxy(
+    cluster: Cluster, s3_server: S3Server, tmp_path: Path
+) -> Iterator[tuple[FaultProxy, str]]:
+    """A fault proxy in front of the S3 server that pods reach over TLS; with its endpoint for them."""
+    port = free_port()
+    reachable = cluster.expose_host_port(port)  # the node forwards to it; the certificate names it
+    with fault_proxy_for(
+        s3_server, tmp_path / "proxy", ips=[reachable.rsplit(":", 1)[0]], port=port
+    ) as proxy:
+        yield proxy, f"https://{reachable}"
+
+
+def test_throttling_that_never_stops_is_retried_by_the_job(
+    cluster: Cluster,
+    namespace: str,
+    kube: Kube,
+    operator: OperatorProcess,
+    bike_bucket: BikeData,
+    s3_server: S3Server,
+    pod_fault_proxy: tuple[FaultProxy, str],
+) -> None:
+    proxy, endpoint = pod_fault_proxy
+    proxy.inject(Fault("status", status=503, code="SlowDown"))
+    _access(cluster, namespace, s3_server, s3_server.env())
+    cluster.apply(_check("throttled", BikeData(bike_bucket.bucket, endpoint)), namespace)
+    kube.annotate("driftcheck", "throttled", "kubedrift.io/check-now", "1")
+    status = wait_status(kube, "throttled", lambda s: s.get("lastCheck"), "the throttled check to fail", 400)
+    last = status["lastCheck"]
+    assert not last["succeeded"] and last["reason"] == "Transient", dump(status)
+    assert "kept answering SlowDown" in last["message"]
+    runs = _check_runs(kube)
+    # Transient: not in podFailurePolicy's permanent codes, so the Job retried the pod (backoffLimit 2).
+    assert [r["exitCode"] for r in runs] == [75, 75, 75], runs
+    assert len(proxy.faulted("status")) >= 3 * 4  # 4 attempts of the first request in each pod
+
+
+def test_trials_denied_the_training_data_fail_once_and_say_why_then_the_fixed_secret_retrains(
+    cluster: Cluster,
+    namespace: str,
+    kube: Kube,
+    operator: OperatorProcess,
+    bike_bucket: BikeData,
+    s3_server: S3Server,
+    credential_scan: CredentialScan,
+) -> None:
+    # An account of versitygw's role `userplus` may create buckets and use only those: the check's
+    # data is in its own bucket, the training data in the root account's: the check runs, every
+    # trial is denied.
+    user = s3_server.add_account(
+        Account("kubedrift-trial-user-key", "kubedrift-trial-user-secret"),
+        role="userplus",  # type: ignore[arg-type]
+    )
+    own = s3_server.client(account=user)
+    bucket = f"kd-own-{namespace[-6:]}"
+    own.create_bucket(Bucket=bucket)
+    for key in ("reference.parquet", "2012.parquet"):
+        own.upload_file(str(BIKES / key), bucket, key)
+    check = _check("trials", BikeData(bucket, bike_bucket.endpoint))
+    check["spec"]["retrain"]["trigger"] = "OnDrift"
+    check["spec"]["retrain"]["grid"] = {"n_estimators": [5, 10]}
+    check["spec"]["retrain"]["train"] = {"uri": bike_bucket.uri("2011.parquet")}
+    check["spec"]["retrain"]["test"] = {"uri": bike_bucket.uri("2012.parquet")}
+    _access(cluster, namespace, s3_server, user.env())
+    cluster.apply(check, namespace)
+    kube.annotate("driftcheck", "trials", "kubedrift.io/check-now", "1")
+    done = lambda s: (s.get("run") or {}).get("phase") in ("Succeeded", "Failed")  # noqa: E731
+    status = wait_status(kube, "trials", done, "the denied run to end", 400)
+    run = status["run"]
+    assert (run["phase"], run["trialsFailed"]) == ("Failed", 2), dump(status)
+    assert (
+        run["trialsFailure"].startswith("AccessDenied: ")
+        and f"bucket {bike_bucket.bucket}" in run["trialsFailure"]
+    )
+    retraining = kube.condition("trials", "Retraining")
+    assert retraining["reason"] == "RunFailed" and "the failed trials: AccessDenied" in retraining["message"]
+    for exp in kube.experiments("trials"):
+        assert (exp["status"]["phase"], exp["status"]["reason"]) == ("Failed", "AccessDenied"), dump(exp)
+    train_runs = [r for r in kube.pod_runs() if r["container"] == "train"]
+    assert sorted(r["exitCode"] for r in train_runs) == [8, 8], train_runs  # FailIndex: one pod per index
+    extra = {user.access_key, user.secret_key}
+    assert credential_scan.add_all(_outputs(cluster, kube, operator, "trials", "denied trials"), extra) == {}
+
+    # The Secret now holds a key with rights on both buckets; a new run needs nothing else.
+    cluster.api.merge_patch(f"/api/v1/namespaces/{namespace}/secrets/s3", {"stringData": s3_server.env()})
+    kube.annotate("driftcheck", "trials", "kubedrift.io/retrain-now", "after-fix")
+    status = wait_status(
+        kube, "trials", lambda s: done(s) and s["run"]["name"] != run["name"], "the run after the fix", 400
+    )
+    assert status["run"]["phase"] == "Succeeded" and status["run"]["trialsSucceeded"] == 2, dump(status)
+    assert "trialsFailure" not in status["run"] or status["run"]["trialsFailure"] is None
+    assert credential_scan.add_all(_outputs(cluster, kube, operator, "trials", "fixed trials"), extra) == {}
