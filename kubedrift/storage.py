@@ -35,7 +35,7 @@ import hashlib
 import os
 import ssl
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -618,19 +618,27 @@ class ParquetData:
                 raise
 
     def fingerprint(self) -> DataFingerprint:
-        """The data version: a hash over each file's name within the dataset, size and etag or
-        content hash. Where the dataset lives does not count: the same files copied elsewhere
-        (another clone, another bucket prefix) are the same data version."""
+        """The data version: a hash over each file's name within the dataset, its size and its
+        Parquet footer (schema, row groups, every column chunk's offsets, sizes and statistics).
+
+        The footer is part of the bytes, so the same file gives the same version however it was
+        uploaded (one PUT, a multipart upload of any part size, server-side encryption) or if it
+        sits on local disk; an ETag depends on all of those. It costs one ranged read per file,
+        not a read of the data. Where the dataset lives does not count either: the same files
+        copied elsewhere (another clone, another bucket prefix) are the same data version.
+        docs/concepts.md says what a footer cannot see."""
         digest = hashlib.sha256()
         total = 0
         root = os.path.commonpath(self.files) if len(self.files) > 1 else os.path.dirname(self.files[0])
-        with storage_errors(self.uri):
-            for path in self.files:
-                info = self.fs.info(path)
-                size = int(info.get("size") or 0)
-                total += size
-                tag = info.get("ETag") or info.get("etag") or _content_hash(self.fs, path)
-                digest.update(f"{os.path.relpath(path, root)}\0{size}\0{tag}\n".encode())
+        from concurrent.futures import ThreadPoolExecutor
+
+        # One small read per file, several at a time: a dataset of many files is many round trips.
+        with storage_errors(self.uri), ThreadPoolExecutor(max_workers=8) as pool:
+            footers = list(pool.map(lambda path: _parquet_footer(self.fs, path, self.uri), self.files))
+        for path, (size, footer) in zip(self.files, footers, strict=True):
+            total += size
+            name = os.path.relpath(path, root)
+            digest.update(f"{name}\0{size}\0{hashlib.sha256(footer).hexdigest()}\n".encode())
         schema_hash = hashlib.sha256(self.schema.to_string(show_schema_metadata=False).encode()).hexdigest()
         return DataFingerprint(
             uri=self.uri,
@@ -642,12 +650,28 @@ class ParquetData:
         )
 
 
-def _content_hash(fs: AbstractFileSystem, path: str) -> str:
-    digest = hashlib.sha256()
-    with fs.open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+# A Parquet file ends with its footer (Thrift FileMetaData), the footer's length (4 bytes,
+# little-endian) and the magic "PAR1". 64 KiB holds the footer of most files, so one ranged
+# read usually does; a wider footer (thousands of columns or row groups) costs a second one.
+PARQUET_MAGIC = b"PAR1"
+FOOTER_GUESS_BYTES = 64 * 1024
+
+
+def _parquet_footer(fs: AbstractFileSystem, path: str, uri: str) -> tuple[int, bytes]:
+    """The file's size and its footer's bytes, read from the end of the file."""
+    size = int(fs.info(path).get("size") or 0)
+    name = path.rsplit("/", 1)[-1]
+    if size < 2 * len(PARQUET_MAGIC) + 4:
+        raise DataUnreadable(f"{uri}: {name} is not a Parquet file ({size} bytes)")
+    tail = bytes(fs.cat_file(path, start=max(0, size - FOOTER_GUESS_BYTES), end=size))
+    if tail[-4:] != PARQUET_MAGIC:
+        raise DataUnreadable(f"{uri}: {name} is not a Parquet file (it does not end in PAR1)")
+    length = int.from_bytes(tail[-8:-4], "little")
+    if length + 8 > size - len(PARQUET_MAGIC):
+        raise DataUnreadable(f"{uri}: {name} is not a readable Parquet file (its footer length is wrong)")
+    if length + 8 > len(tail):
+        tail = bytes(fs.cat_file(path, start=size - 8 - length, end=size))
+    return size, tail[-8 - length : -8]
 
 
 def open_parquet(uri: str, storage: Storage | None = None) -> ParquetData:
@@ -656,21 +680,40 @@ def open_parquet(uri: str, storage: Storage | None = None) -> ParquetData:
 
 
 def write_bytes(uri: str, data: bytes, storage: Storage | None = None) -> str:
-    """Write `data` to `uri` whole: a reader sees the old object or the new one."""
+    """Write `data` to `uri` whole: a reader sees the old object or the new one, never a part."""
     fs = filesystem(uri, storage)
     path = _path(uri)
     with storage_errors(uri):
         if is_s3(uri):
-            fs.pipe_file(path, data)  # an S3 PUT is atomic
+            fs.pipe_file(path, data)  # a PUT, or a multipart upload aborted on failure: atomic
         else:
-            parent = os.path.dirname(path)
-            if parent:
-                os.makedirs(parent, exist_ok=True)
-            partial = f"{path}.partial"
-            with open(partial, "wb") as handle:
+            with _replacing(path) as partial, open(partial, "wb") as handle:
                 handle.write(data)
-            os.replace(partial, path)
     return uri
+
+
+@contextmanager
+def _replacing(path: str) -> Iterator[str]:
+    """A hidden temporary name beside `path` to write to; renamed over `path` once complete.
+
+    The rename is atomic, so `path` holds the old file or the new one; on failure the
+    temporary file is removed. Its leading dot keeps it out of `list_parquet` if a crash
+    leaves it behind."""
+    import tempfile
+
+    parent = os.path.dirname(path) or "."
+    os.makedirs(parent, exist_ok=True)
+    handle, partial = tempfile.mkstemp(dir=parent, prefix=f".{os.path.basename(path)}.", suffix=".partial")
+    os.close(handle)
+    try:
+        yield partial
+        with open(partial, "rb+") as written:
+            os.fsync(written.fileno())  # the bytes are on disk before the name points at them
+        os.replace(partial, path)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(partial)
+        raise
 
 
 def write_text(uri: str, text: str, storage: Storage | None = None) -> str:
@@ -689,14 +732,95 @@ def exists(uri: str, storage: Storage | None = None) -> bool:
         return bool(fs.exists(_path(uri)))
 
 
+def delete(uri: str, storage: Storage | None = None) -> None:
+    """Remove one object or file; one that is already gone is fine."""
+    fs = filesystem(uri, storage)
+    with storage_errors(uri), suppress(FileNotFoundError):
+        fs.rm_file(_path(uri))
+
+
 def copy(source: str, destination: str, storage: Storage | None = None) -> None:
-    """Copy one object or a folder of objects, e.g. a model artifact on promotion."""
+    """Copy one object or a folder of objects, e.g. a model artifact on promotion.
+
+    Each object arrives whole or not at all, and what was at the destination stays in place
+    and readable until its replacement is complete. Nothing is read into memory whole: S3 to
+    S3 is a server-side copy (CopyObject, or a multipart copy for large objects, aborted on
+    failure); a local target is written in chunks to a hidden temporary name and renamed
+    over the old file; a local file goes to S3 as a multipart upload completed only at the
+    end. A folder is copied object by object, so a failure part-way leaves some objects new
+    and the rest old, each of them whole."""
     fs = filesystem(source, storage)
+    source_path = _path(source)
     with storage_errors(source):
-        for path in fs.find(_path(source)) or [_path(source)]:
-            relative = path[len(_path(source)) :].lstrip("/")
-            target = join(destination, relative) if relative else destination
-            write_bytes(target, bytes(fs.cat_file(path)), storage)
+        paths = fs.find(source_path) or [source_path]
+    for path in paths:
+        relative = path[len(source_path) :].lstrip("/")
+        target = join(destination, relative) if relative else destination
+        with storage_errors(target):  # names the bucket written to, where a refusal usually is
+            _copy_object(fs, path, is_s3(source), target, storage)
+
+
+# Server-side copies of up to this size are one CopyObject; larger ones go in parts of this
+# size (S3 allows 5 MiB to 5 GiB per part and 10,000 parts), each a bounded request.
+COPY_PART_BYTES = 64 * 2**20
+MAX_PARTS = 10_000
+
+
+def _copy_object(
+    fs: AbstractFileSystem, path: str, source_is_s3: bool, target: str, storage: Storage | None
+) -> None:
+    if source_is_s3 and is_s3(target):
+        _s3_copy(fs, path, _path(target))
+    elif source_is_s3:
+        with _replacing(_path(target)) as partial:
+            fs.get_file(path, partial)  # streamed to disk in blocks
+    elif is_s3(target):
+        filesystem(target, storage).put_file(path, _path(target))
+    else:
+        import shutil
+
+        with _replacing(_path(target)) as partial:
+            shutil.copyfile(path, partial)  # the kernel copies in chunks (sendfile)
+
+
+def _s3_copy(fs: Any, source: str, target: str) -> None:
+    """A server-side copy: the bytes never pass through this process."""
+    size = int(fs.info(source)["size"])
+    bucket, key, _ = fs.split_path(target)
+    source_bucket, source_key, _ = fs.split_path(source)
+    copy_source = {"Bucket": source_bucket, "Key": source_key}
+    if size <= COPY_PART_BYTES:
+        fs.call_s3("copy_object", Bucket=bucket, Key=key, CopySource=copy_source)
+    else:
+        part = max(COPY_PART_BYTES, -(-size // MAX_PARTS))
+        upload = fs.call_s3("create_multipart_upload", Bucket=bucket, Key=key)["UploadId"]
+        try:
+            parts = []
+            for number, start in enumerate(range(0, size, part), start=1):
+                end = min(start + part, size) - 1
+                copied = fs.call_s3(
+                    "upload_part_copy",
+                    Bucket=bucket,
+                    Key=key,
+                    UploadId=upload,
+                    PartNumber=number,
+                    CopySource=copy_source,
+                    CopySourceRange=f"bytes={start}-{end}",
+                )
+                parts.append({"PartNumber": number, "ETag": copied["CopyPartResult"]["ETag"]})
+            fs.call_s3(
+                "complete_multipart_upload",
+                Bucket=bucket,
+                Key=key,
+                UploadId=upload,
+                MultipartUpload={"Parts": parts},
+            )
+        except BaseException:
+            # Until it completes, the upload is invisible at `key`; aborting frees its parts.
+            with suppress(Exception):
+                fs.call_s3("abort_multipart_upload", Bucket=bucket, Key=key, UploadId=upload)
+            raise
+    fs.invalidate_cache(target)
 
 
 def retrying(action: Callable[[], T], attempts: int = OPERATION_ATTEMPTS, delay: float = 1.0) -> T:

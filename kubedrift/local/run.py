@@ -156,8 +156,7 @@ def _drift_check(config: CheckJobConfig, console: Console, progress: bool) -> Dr
             bar.update(task, completed=done, total=total)
 
         report = run_check(config, report_folder(config, datetime.now(UTC)), on_column=advance)
-    publish(report, config)
-    return report
+    return publish(report, config)
 
 
 def _production(destination: str, config: CheckJobConfig) -> dict[str, Any] | None:

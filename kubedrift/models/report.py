@@ -15,7 +15,8 @@ from kubedrift.models.base import Model
 from kubedrift.models.driftcheck import DriftSettings
 from kubedrift.models.results import DataFingerprint
 
-REPORT_SCHEMA_VERSION = 1
+# 2: report.json lists the report's other files with their SHA-256 (`files`).
+REPORT_SCHEMA_VERSION = 2
 
 ColumnRole = Literal["feature", "target", "prediction"]
 ColumnStatus = Literal["tested", "all_null", "empty", "high_cardinality", "unsupported", "missing"]
@@ -133,6 +134,13 @@ class DatasetVerdict(Model):
     null_share_changes: list[str] = Field(description="Columns whose null share changed significantly.")
 
 
+class ReportFile(Model):
+    """One of the report's other files, as report.json vouches for it."""
+
+    sha256: str = Field(description="SHA-256 of the file's bytes, hex.")
+    size: int = Field(ge=0, description="Its length in bytes.")
+
+
 class DriftReport(Model):
     """The full result of one drift check."""
 
@@ -150,3 +158,8 @@ class DriftReport(Model):
     columns: list[ColumnResult] = Field(description="Feature columns, drifted first.")
     timings: dict[str, float] = Field(description="Seconds per phase.")
     report_uri: str = Field(description="The folder holding report.json and report.html.")
+    files: dict[str, ReportFile] = Field(
+        default_factory=dict,
+        description="The folder's other files (name → digest). report.json is written last, so it "
+        "is the claim that the report is complete; a reader trusts a file only if it matches.",
+    )

@@ -29,8 +29,9 @@ class DataFingerprint(Model):
     size: int = Field(ge=0, description="Total bytes of those files.")
     rows: int = Field(ge=0, description="Total rows.")
     content_hash: str = Field(
-        description="Hash over each file's name within the dataset, size and etag (or content hash "
-        "where no etag); where the dataset lives does not count."
+        description="Hash over each file's name within the dataset, size and Parquet footer; the "
+        "same bytes give the same hash however they were uploaded, and where the dataset lives "
+        "does not count."
     )
     schema_hash: str = Field(description="Hash of the Arrow schema.")
 

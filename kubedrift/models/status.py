@@ -44,6 +44,9 @@ class CheckRecord(Model):
     succeeded: bool = Field(description="Whether the check ran to the end.")
     dataset_drift: bool | None = Field(default=None, description="Whether the dataset drifted.")
     drift_share: float | None = Field(default=None, description="Share of columns that drifted.")
+    report_uri: str | None = Field(
+        default=None, description="Where its report is (a failed check's last check keeps none)."
+    )
 
 
 RunPhase = Literal["Running", "Succeeded", "Failed"]

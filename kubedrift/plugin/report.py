@@ -2,7 +2,8 @@
 
 `status.lastCheck.reportUri` names the folder that holds `report.html` and
 `report.json` (or one of the two files directly, the other beside it with the
-same name); the output file's suffix picks which one to download. Credentials come from the environment
+same name); the output file's suffix picks which one to download, and only a file the
+folder's report.json vouches for is downloaded. Credentials come from the environment
 (AWS_ACCESS_KEY_ID, ...), the endpoint and region from the DriftCheck's
 `spec.storage`, exactly as `kubedrift.storage` reads them for the jobs.
 """
@@ -14,18 +15,23 @@ from pathlib import Path
 from kubedrift import storage
 from kubedrift.errors import DataNotFound
 from kubedrift.models.resources import DriftCheck
+from kubedrift.reports import REPORT_HTML, REPORT_JSON, read_report_file
 
-REPORT_FILES = {".html": "report.html", ".json": "report.json"}
+REPORT_FILES = {".html": REPORT_HTML, ".json": REPORT_JSON}
 
 
 def latest_report_uri(check: DriftCheck) -> str:
+    """The newest complete report: the last check's, or, when it failed, the newest in the history."""
     last = check.status.last_check
-    if last is None or not last.report_uri:
-        raise DataNotFound(
-            f"driftcheck/{check.metadata.name} has no report yet: no check has finished "
-            f"(kubectl drift run {check.metadata.name} starts one)"
-        )
-    return last.report_uri
+    if last is not None and last.report_uri:
+        return last.report_uri
+    for record in check.status.history:  # newest first
+        if record.report_uri:
+            return record.report_uri
+    raise DataNotFound(
+        f"driftcheck/{check.metadata.name} has no report yet: no check has finished "
+        f"(kubectl drift run {check.metadata.name} starts one)"
+    )
 
 
 def report_file_uri(report_uri: str, output: Path) -> str:
@@ -40,7 +46,8 @@ def report_file_uri(report_uri: str, output: Path) -> str:
 def download(check: DriftCheck, output: Path) -> str:
     """Copy the latest report into `output`; returns the URI it came from."""
     uri = report_file_uri(latest_report_uri(check), output)
-    data = storage.read_bytes(uri, check.spec.storage)
+    folder, name = uri.rstrip("/").rsplit("/", 1)
+    data = read_report_file(folder, name, check.spec.storage)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(data)
     return uri

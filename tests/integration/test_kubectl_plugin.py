@@ -22,12 +22,13 @@ from typing import Any
 import pytest
 import yaml
 
-from kubedrift import storage
+from kubedrift import reports, storage
 from kubedrift.models.resources import (
     ANNOTATION_CHECK_NOW,
     ANNOTATION_RETRAIN_NOW,
 )
 from tests.fixtures.cluster import Cluster
+from tests.fixtures.reports import sample_report
 from tests.fixtures.s3 import S3Server
 from tests.unit.plugin.factories import driftcheck_wire
 
@@ -258,10 +259,7 @@ def test_missing_objects_are_named_in_the_error(bikes: Plugin) -> None:
 def report_bucket(s3: S3Server, plugin: Plugin) -> Iterator[tuple[Plugin, str]]:
     bucket = s3.create_bucket()
     folder = f"s3://{bucket}/bikes/checks/c1"
-    storage.write_text(
-        storage.join(folder, "report.html"), "<html>drift</html>", s3.storage(f"s3://{bucket}")
-    )
-    storage.write_text(storage.join(folder, "report.json"), '{"drift": true}', s3.storage(f"s3://{bucket}"))
+    reports.write_report(sample_report(folder), {"report.html": b"<html>drift</html>"}, s3.storage(folder))
     body = driftcheck_wire("bikes", reports_uri=f"s3://{bucket}")
     body["spec"]["storage"] |= {"endpoint": s3.endpoint, "region": "us-east-1"}
     body["status"] = {
@@ -289,7 +287,21 @@ def test_report_prints_the_location_and_downloads_it(
     assert printed.returncode == 0 and printed.stdout.strip() == folder
     assert html.returncode == 0, html.stderr
     assert (tmp_path / "out.html").read_text() == "<html>drift</html>"
-    assert as_json.returncode == 0 and json.loads((tmp_path / "r.json").read_text()) == {"drift": True}
+    assert as_json.returncode == 0 and json.loads((tmp_path / "r.json").read_text())["check"] == "bikes"
+
+
+def test_report_refuses_a_file_no_report_json_vouches_for(
+    report_bucket: tuple[Plugin, str], s3: S3Server, tmp_path: Path
+) -> None:
+    plugin, folder = report_bucket
+    storage.delete(storage.join(folder, "report.json"), s3.storage(folder))  # a lone HTML is left
+    env = plugin.env(**s3.env(), AWS_EC2_METADATA_DISABLED="true")
+
+    html = plugin("report", "bikes", "-n", plugin.namespace, "-o", str(tmp_path / "out.html"), env=env)
+
+    assert html.returncode == 3
+    assert "no complete report here (report.json, written last, is missing)" in html.stderr
+    assert not (tmp_path / "out.html").exists()
 
 
 def test_report_before_any_check_says_so(bikes: Plugin) -> None:

@@ -1,20 +1,21 @@
 """`kubedrift check`: run one drift check from its job config and publish the results.
 
 Order matters for "nothing half-written": every input is read and every column
-tested before anything is written; then the HTML report, then report.json (the
-document readers look for), then the summary to the termination message.
+tested before anything is written; then the report, complete or not at all
+(`kubedrift.reports`: the HTML, then report.json vouching for it), then the
+summary to the termination message, which is how the operator learns of it.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import UTC, datetime
 
 from kubedrift.models.jobconfig import CheckJobConfig
 from kubedrift.models.report import DriftReport
 from kubedrift.models.results import CheckSummary
-from kubedrift.storage import join, write_text
+from kubedrift.reports import REPORT_HTML, write_report
+from kubedrift.storage import join
 from kubedrift_jobs.drift.engine import run_check
 from kubedrift_jobs.drift.html import render_html
 from kubedrift_jobs.drift.summary import check_summary, summary_message
@@ -25,15 +26,10 @@ def report_folder(config: CheckJobConfig, now: datetime) -> str:
     return join(config.storage.reports_uri, config.check, now.strftime("%Y%m%dT%H%M%S.%fZ"))
 
 
-def publish(report: DriftReport, config: CheckJobConfig) -> None:
+def publish(report: DriftReport, config: CheckJobConfig) -> DriftReport:
+    """Write the report complete or not at all; returns it as written (with its file digests)."""
     with writing_reports(config.storage.reports_uri):
-        _write_reports(report, config)
-
-
-def _write_reports(report: DriftReport, config: CheckJobConfig) -> None:
-    write_text(join(report.report_uri, "report.html"), render_html(report), config.storage)
-    document = report.model_dump(mode="json", by_alias=True)
-    write_text(join(report.report_uri, "report.json"), json.dumps(document, indent=1), config.storage)
+        return write_report(report, {REPORT_HTML: render_html(report).encode()}, config.storage)
 
 
 def check(config: CheckJobConfig, workers: int | None = None) -> str:

@@ -97,6 +97,7 @@ def _record(check: LastCheck) -> CheckRecord:
         succeeded=check.succeeded,
         dataset_drift=check.dataset_drift,
         drift_share=check.drift_share,
+        report_uri=check.report_uri,
     )
 
 

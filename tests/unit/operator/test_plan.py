@@ -131,6 +131,25 @@ def test_a_failed_check_reads_the_jobs_reason() -> None:
     assert [(e.type, e.reason) for e in out.events] == [("Warning", "CheckFailed")]
 
 
+def test_a_failed_check_keeps_the_earlier_report_in_the_history() -> None:
+    body = f.driftcheck()
+    first = [
+        f.job("bikes-check-1", "check", outcome="Complete"),
+        f.pod("bikes-check-1", "Succeeded", message=f.check_summary(drift=False)),
+    ]
+    body = apply_plan(body, plan(body, settled(body, first), SETTINGS, f.NOW))
+    later = f.NOW + timedelta(hours=1)
+    denied = {"reason": "InvalidConfig", "message": "s3://bikes/reports/bikes/x/report.json: access denied"}
+    failed = [
+        f.job("bikes-check-2", "check", outcome="Failed", at=later),
+        f.pod("bikes-check-2", "Failed", exit_code=2, at=later, message={"error": denied}),
+    ]
+    status = written(plan(body, settled(body, [*first, *failed]), SETTINGS, later))
+    assert status is not None and status["lastCheck"]["job"] == "bikes-check-2"
+    assert "reportUri" not in status["lastCheck"]
+    assert [r.get("reportUri") for r in status["history"]] == [None, f.check_summary()["reportUri"]]
+
+
 def test_a_finished_job_without_its_pod_waits_then_is_recorded_unavailable() -> None:
     body = f.driftcheck()
     job = f.job("bikes-check-1", "check", outcome="Complete", at=f.NOW)

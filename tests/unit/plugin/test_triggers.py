@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from kubedrift.errors import DataNotFound
 from kubedrift.models.resources import (
     ANNOTATION_CHECK_NOW,
     ANNOTATION_PROMOTE,
@@ -109,6 +111,23 @@ def test_durations_read_like_kubectls(text: str, seconds: float) -> None:
 def test_bad_durations_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="invalid duration"):
         triggers.parse_duration(text)
+
+
+def test_the_latest_report_is_the_newest_complete_one() -> None:
+    def check(status: dict[str, Any] | None) -> DriftCheck:
+        return DriftCheck.from_wire(driftcheck_wire(status=status))
+
+    last = {"time": "2026-03-01T13:00:00Z", "job": "c2", "succeeded": True, "reportUri": "s3://r/c2"}
+    assert report.latest_report_uri(check({"lastCheck": last})) == "s3://r/c2"
+    failed = {"time": "2026-03-01T14:00:00Z", "job": "c3", "succeeded": False, "reason": "Transient"}
+    history = [
+        {"time": "2026-03-01T14:00:00Z", "job": "c3", "succeeded": False},
+        {"time": "2026-03-01T13:00:00Z", "job": "c2", "succeeded": True, "reportUri": "s3://r/c2"},
+        {"time": "2026-03-01T12:00:00Z", "job": "c1", "succeeded": True, "reportUri": "s3://r/c1"},
+    ]
+    assert report.latest_report_uri(check({"lastCheck": failed, "history": history})) == "s3://r/c2"
+    with pytest.raises(DataNotFound, match="has no report yet"):
+        report.latest_report_uri(check({"lastCheck": failed, "history": history[:1]}))
 
 
 @pytest.mark.parametrize(
