@@ -247,6 +247,17 @@ def create_s3_access(
     return secret
 
 
+def termination_messages(pod: JSON) -> list[str]:
+    """Every termination message of a pod's containers (init ones included), current and last."""
+    status = pod.get("status") or {}
+    messages = []
+    for container in [*status.get("initContainerStatuses", []), *status.get("containerStatuses", [])]:
+        for state in (container.get("state") or {}, container.get("lastState") or {}):
+            if message := (state.get("terminated") or {}).get("message"):
+                messages.append(message)
+    return messages
+
+
 @pytest.fixture
 def s3_secret(cluster: Cluster, namespace: str, s3_server: S3Server) -> str:
     """The Secret `s3` with the root account's keys, and the server's CA bundle beside it."""

@@ -9,7 +9,6 @@ output, every termination message, and every object the jobs wrote to storage.
 from __future__ import annotations
 
 import base64
-from typing import Any
 
 import pytest
 
@@ -22,6 +21,7 @@ from tests.integration.operator.conftest import (
     bike_check,
     create_s3_access,
     dump,
+    termination_messages,
     wait_status,
 )
 
@@ -45,16 +45,6 @@ def stored_objects(data: BikeData, s3: S3Server, prefix: str) -> dict[str, bytes
         for item in page.get("Contents", [])
     ]
     return {key: client.get_object(Bucket=data.bucket, Key=key)["Body"].read() for key in keys}
-
-
-def termination_messages(pod: dict[str, Any]) -> list[str]:
-    status = pod.get("status") or {}
-    messages = []
-    for container in [*status.get("initContainerStatuses", []), *status.get("containerStatuses", [])]:
-        for state in (container.get("state") or {}, container.get("lastState") or {}):
-            if message := (state.get("terminated") or {}).get("message"):
-                messages.append(message)
-    return messages
 
 
 def test_status_never_holds_credentials(

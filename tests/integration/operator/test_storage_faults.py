@@ -25,29 +25,20 @@ from tests.integration.operator.conftest import (
     Kube,
     OperatorProcess,
     bike_check,
+    create_s3_access,
     dump,
     free_port,
+    termination_messages,
     wait_status,
 )
 
 pytestmark = pytest.mark.cluster
 JSON = dict[str, Any]
-CA_CONFIG_MAP, CA_KEY = "s3-ca", "ca.crt"
-
-
-def _access(cluster: Cluster, namespace: str, server: S3Server, credentials: dict[str, str]) -> None:
-    """The Secret `s3` with `credentials`, and the server's CA as a ConfigMap (storage.caBundle)."""
-    core = f"/api/v1/namespaces/{namespace}"
-    cluster.api.post(f"{core}/secrets", {"metadata": {"name": "s3"}, "stringData": credentials})
-    if cluster.get(f"{core}/configmaps/{CA_CONFIG_MAP}") is None:
-        ca = {"metadata": {"name": CA_CONFIG_MAP}, "data": {CA_KEY: server.ca_pem.decode()}}
-        cluster.api.post(f"{core}/configmaps", ca)
 
 
 def _check(name: str, data: BikeData) -> JSON:
     check = bike_check(name, data, grid={"n_estimators": [5]}, policy="Manual")
     check["spec"]["retrain"]["trigger"] = "Manual"  # the check alone is under test
-    check["spec"]["storage"]["caBundle"] = {"configMapRef": {"name": CA_CONFIG_MAP, "key": CA_KEY}}
     return check
 
 
@@ -55,14 +46,8 @@ def _check_runs(kube: Kube) -> list[JSON]:
     return [r for r in kube.pod_runs() if r["container"] == "check"]
 
 
-def _termination_messages(kube: Kube) -> list[str]:
-    out = []
-    for pod in kube.list("/api/v1/namespaces/{ns}/pods"):
-        for status in (pod.get("status") or {}).get("containerStatuses") or []:
-            for state in (status.get("state") or {}, status.get("lastState") or {}):
-                if message := (state.get("terminated") or {}).get("message"):
-                    out.append(message)
-    return out
+def _pods_termination_messages(kube: Kube) -> list[str]:
+    return [m for pod in kube.list("/api/v1/namespaces/{ns}/pods") for m in termination_messages(pod)]
 
 
 def _outputs(
@@ -73,7 +58,7 @@ def _outputs(
         f"{stage}: the DriftCheck": dump(kube.driftcheck(name)) + str(kube.driftcheck(name)),
         f"{stage}: the Events": str(kube.list("/api/v1/namespaces/{ns}/events")),
         f"{stage}: the operator's log": operator.logs(),
-        **{f"{stage}: termination message {i}": m for i, m in enumerate(_termination_messages(kube))},
+        **{f"{stage}: termination message {i}": m for i, m in enumerate(_pods_termination_messages(kube))},
     }
     for pod in pods:
         texts[f"{stage}: pod {pod}'s output"] = cluster.pod_logs(kube.namespace, pod)
@@ -89,7 +74,7 @@ def test_a_wrong_secret_stalls_the_check_and_the_fixed_secret_just_works(
     s3_server: S3Server,
     credential_scan: CredentialScan,
 ) -> None:
-    _access(cluster, namespace, s3_server, s3_server.wrong_secret_env())
+    create_s3_access(cluster, namespace, s3_server, s3_server.wrong_secret_env())
     cluster.apply(_check("creds", bike_bucket), namespace)
     kube.annotate("driftcheck", "creds", "kubedrift.io/check-now", "1")
     status = wait_status(kube, "creds", lambda s: s.get("lastCheck"), "the check with the wrong secret", 240)
@@ -150,7 +135,7 @@ def test_throttling_that_never_stops_is_retried_by_the_job(
 ) -> None:
     proxy, endpoint = pod_fault_proxy
     proxy.inject(Fault("status", status=503, code="SlowDown"))
-    _access(cluster, namespace, s3_server, s3_server.env())
+    create_s3_access(cluster, namespace, s3_server, s3_server.env())
     cluster.apply(_check("throttled", BikeData(bike_bucket.bucket, endpoint)), namespace)
     kube.annotate("driftcheck", "throttled", "kubedrift.io/check-now", "1")
     status = wait_status(kube, "throttled", lambda s: s.get("lastCheck"), "the throttled check to fail", 400)
@@ -189,7 +174,7 @@ def test_trials_denied_the_training_data_fail_once_and_say_why_then_the_fixed_se
     check["spec"]["retrain"]["grid"] = {"n_estimators": [5, 10]}
     check["spec"]["retrain"]["train"] = {"uri": bike_bucket.uri("2011.parquet")}
     check["spec"]["retrain"]["test"] = {"uri": bike_bucket.uri("2012.parquet")}
-    _access(cluster, namespace, s3_server, user.env())
+    create_s3_access(cluster, namespace, s3_server, user.env())
     cluster.apply(check, namespace)
     kube.annotate("driftcheck", "trials", "kubedrift.io/check-now", "1")
     done = lambda s: (s.get("run") or {}).get("phase") in ("Succeeded", "Failed")  # noqa: E731
