@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.fixtures.s3 import running_s3_server
+from tests.fixtures.s3 import running_s3_server, upload_file
 
 MIB = 2**20
 
@@ -100,7 +100,7 @@ def main() -> None:
                 source, destination = str(root / "runs" / "model.skops"), str(root / "production")
             else:
                 started = time.perf_counter()
-                server.client().upload_file(str(model), bucket, "runs/r1/0/model.skops")
+                upload_file(server.client(), model, bucket, "runs/r1/0/model.skops", part_size=64 << 20)
                 print(f"upload: {time.perf_counter() - started:.1f} s", file=sys.stderr)
                 model.unlink()
                 source, destination = f"s3://{bucket}/runs/r1/0/model.skops", f"s3://{bucket}/production"

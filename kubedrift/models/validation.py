@@ -229,6 +229,10 @@ def first_error(error: ValidationError, root: str = "") -> str:
     `root` names what was validated (e.g. "spec"), so the path reads from the object's top.
     """
     first = error.errors(include_url=False)[0]
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, RuleViolation):  # a rule knows its own field, e.g. retrain.grid.max_depth[1]
+        loc = tuple(part for part in (root, *first["loc"]) if part != "")
+        return f"{_rule_path(loc, cause.rule.field_path)}: {cause}"
     if not first["loc"]:
         return first["msg"]
     return ".".join(str(part) for part in (root, *first["loc"]) if part != "") + f": {first['msg']}"

@@ -30,7 +30,7 @@ from kubedrift.plugin import report as plugin_report
 from kubedrift_jobs.promote import promote_copy
 from kubedrift_jobs.train import artifacts
 from tests.fixtures.reports import sample_report
-from tests.fixtures.s3 import Account, S3Server
+from tests.fixtures.s3 import Account, S3Server, upload_file
 from tests.unit.plugin.factories import driftcheck_wire
 
 BIKES = Path(__file__).resolve().parents[2] / "examples" / "bike-sharing" / "data"
@@ -60,8 +60,8 @@ def run_check(tmp_path: Path, config: Path) -> tuple[int, dict[str, Any]]:
 
 def upload_bikes(s3: S3Server, bucket: str) -> str:
     client = s3.client()
-    client.upload_file(str(BIKES / "reference.parquet"), bucket, "data/reference.parquet")
-    client.upload_file(str(BIKES / "current" / "week-2.parquet"), bucket, "data/current/part-0.parquet")
+    upload_file(client, BIKES / "reference.parquet", bucket, "data/reference.parquet")
+    upload_file(client, BIKES / "current" / "week-2.parquet", bucket, "data/current/part-0.parquet")
     return f"s3://{bucket}/data"
 
 
@@ -359,7 +359,7 @@ def test_the_promotion_job_does_not_hold_the_model_in_memory(s3: S3Server, tmp_p
     with model.open("wb") as out:
         for _ in range(256):
             out.write(os.urandom(MIB))
-    s3.client().upload_file(str(model), bucket, "runs/r1/0/model.skops")
+    upload_file(s3.client(), model, bucket, "runs/r1/0/model.skops", part_size=64 << 20)
     config = promotion_config(tmp_path, f"s3://{bucket}/reports", s3.endpoint)
     env = {**os.environ, ENV_TERMINATION_MESSAGE_PATH: str(tmp_path / "termination")}
     result = subprocess.run(

@@ -39,7 +39,7 @@ def test_cel_rule_rejects_a_bad_schedule_at_apply(cluster: Cluster, crds: str, n
         "apply", "-n", namespace, "-f", "-", stdin=json.dumps(driftcheck("bad", schedule="* *")), check=False
     )
     assert result.returncode != 0
-    assert "schedule must be a cron expression with five fields" in result.stderr
+    assert "schedule must be a cron expression of five fields" in result.stderr
     assert "spec.schedule" in result.stderr
 
 

@@ -23,7 +23,7 @@ from kubedrift import storage
 from kubedrift.errors import DataUnreadable
 from kubedrift.models.results import TrialSummary
 from kubedrift_jobs.train.job import main_index
-from tests.fixtures.s3 import S3Server
+from tests.fixtures.s3 import S3Server, upload_file
 from tests.fixtures.train_data import synthetic_table, train_config, write_config
 
 MIB = 2**20
@@ -68,11 +68,8 @@ def _put_encrypted(client: Any, bucket: str, key: str, path: Path) -> None:
 
 def _transfer(part_size: int) -> Callable[[Any, str, str, Path], None]:
     def upload(client: Any, bucket: str, key: str, path: Path) -> None:
-        from boto3.s3.transfer import TransferConfig
-
-        # A threshold below every file's size: even the small ones go as a one-part upload.
-        config = TransferConfig(multipart_threshold=1, multipart_chunksize=part_size, use_threads=False)
-        client.upload_file(str(path), bucket, key, Config=config)
+        # Every file goes multipart, the small ones as a one-part upload.
+        upload_file(client, path, bucket, key, part_size=part_size)
 
     return upload
 

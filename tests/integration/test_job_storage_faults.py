@@ -26,7 +26,7 @@ from kubedrift.models.report import DriftReport
 from kubedrift_jobs.train.job import main_index
 from tests.fixtures.faultproxy import Fault, FaultProxy
 from tests.fixtures.leaks import CredentialScan
-from tests.fixtures.s3 import S3Server
+from tests.fixtures.s3 import S3Server, upload_file
 from tests.fixtures.train_data import train_config, write_config, write_synthetic
 
 pytestmark = pytest.mark.s3
@@ -63,8 +63,8 @@ def run_check(tmp_path: Path, config: Path) -> tuple[int, dict[str, Any], str]:
 def upload_bikes(s3: S3Server) -> str:
     bucket = s3.create_bucket()
     client = s3.client()
-    client.upload_file(str(BIKES / "reference.parquet"), bucket, "data/reference.parquet")
-    client.upload_file(str(BIKES / "current" / "week-2.parquet"), bucket, "data/current/part-0.parquet")
+    upload_file(client, BIKES / "reference.parquet", bucket, "data/reference.parquet")
+    upload_file(client, BIKES / "current" / "week-2.parquet", bucket, "data/current/part-0.parquet")
     return bucket
 
 
@@ -141,8 +141,8 @@ def test_a_credential_fault_ends_a_trial_with_its_code_and_the_fixed_secret_just
     bucket = s3.create_bucket()
     train, test = write_synthetic(tmp_path / "data")
     client = s3.client()
-    client.upload_file(train, bucket, "data/train.parquet")
-    client.upload_file(test, bucket, "data/test.parquet")
+    upload_file(client, train, bucket, "data/train.parquet")
+    upload_file(client, test, bucket, "data/test.parquet")
     settings = {"endpoint": s3.endpoint, "region": "us-east-1", "secretRef": {"name": "bikes-s3"}}
     config = train_config(
         f"s3://{bucket}/data/train.parquet",

@@ -58,10 +58,11 @@ def run_check(
 
     count = workers or min(DEFAULT_WORKERS, os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=count, thread_name_prefix="drift") as pool:
-        # Fingerprints hash whole local files; they run beside the columns, not before them.
+        # Fingerprints read every file's footer; they run beside the columns, not before them, and
+        # a footer read that broke off is read again like a column.
         fingerprinting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprint")
         with fingerprinting:
-            prints = [fingerprinting.submit(data.fingerprint) for data in (reference, current)]
+            prints = [fingerprinting.submit(retrying, data.fingerprint) for data in (reference, current)]
             try:
                 results = list(pool.map(one, plans))
                 fingerprints = (prints[0].result(), prints[1].result())

@@ -98,7 +98,10 @@ def run_trial(config: TrainJobConfig, index: int) -> TrialResult:
         train_data = _open(retrain.train.uri, config)
         test_data = _open(retrain.test.uri, config)
         roles = feature_roles(_schema(train_data), config.columns, retrain.train.uri)
-        train_print, test_print = train_data.fingerprint(), test_data.fingerprint()
+        train_print, test_print = (
+            storage.retrying(train_data.fingerprint),
+            storage.retrying(test_data.fingerprint),
+        )
         version = data_version(train_print.content_hash, test_print.content_hash)
         train_frame = _read(train_data, roles.needed)
         test_frame = _read(test_data, roles.needed)
@@ -162,7 +165,7 @@ def run_baseline(config: TrainJobConfig) -> TrialResult:
         model = artifacts.load_model(model_bytes, model_bytes_uri)
         test_data = _open(retrain.test.uri, config)
         roles = _baseline_roles(model, feature_roles(_schema(test_data), config.columns, retrain.test.uri))
-        test_print = test_data.fingerprint()
+        test_print = storage.retrying(test_data.fingerprint)
         version = data_version("baseline", test_print.content_hash)
         test_frame = _read(test_data, roles.needed)
     with timings.measure("prepare"):

@@ -18,7 +18,7 @@ import pytest
 from tests.fixtures.cluster import Cluster
 from tests.fixtures.faultproxy import Fault, FaultProxy, fault_proxy_for
 from tests.fixtures.leaks import CredentialScan
-from tests.fixtures.s3 import Account, S3Server
+from tests.fixtures.s3 import Account, S3Server, upload_file
 from tests.integration.operator.conftest import (
     BIKES,
     BikeData,
@@ -162,13 +162,13 @@ def test_trials_denied_the_training_data_fail_once_and_say_why_then_the_fixed_se
     # trial is denied.
     user = s3_server.add_account(
         Account("kubedrift-trial-user-key", "kubedrift-trial-user-secret"),
-        role="userplus",  # type: ignore[arg-type]
+        role="userplus",
     )
     own = s3_server.client(account=user)
     bucket = f"kd-own-{namespace[-6:]}"
     own.create_bucket(Bucket=bucket)
     for key in ("reference.parquet", "2012.parquet"):
-        own.upload_file(str(BIKES / key), bucket, key)
+        upload_file(own, BIKES / key, bucket, key)
     check = _check("trials", BikeData(bucket, bike_bucket.endpoint))
     check["spec"]["retrain"]["trigger"] = "OnDrift"
     check["spec"]["retrain"]["grid"] = {"n_estimators": [5, 10]}
