@@ -35,6 +35,7 @@ import hashlib
 import os
 import ssl
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -63,6 +64,8 @@ if TYPE_CHECKING:
     from kubedrift.models.driftcheck import Storage
 
 T = TypeVar("T")
+# Footers are small reads, one per file: several at a time, since many files are many round trips.
+FOOTER_READERS = 8
 GLOB_CHARS = "*?["
 
 
@@ -497,9 +500,7 @@ class ParquetData:
                     ) from error
                 raise
 
-        from concurrent.futures import ThreadPoolExecutor
-
-        with storage_errors(self.uri), ThreadPoolExecutor(max_workers=8) as pool:
+        with storage_errors(self.uri), ThreadPoolExecutor(max_workers=FOOTER_READERS) as pool:
             footers = list(pool.map(footer, fragments))
         partitioning = discovered.partitioning
         partition_fields = list(partitioning.schema) if partitioning is not None else []
@@ -630,10 +631,7 @@ class ParquetData:
         digest = hashlib.sha256()
         total = 0
         root = os.path.commonpath(self.files) if len(self.files) > 1 else os.path.dirname(self.files[0])
-        from concurrent.futures import ThreadPoolExecutor
-
-        # One small read per file, several at a time: a dataset of many files is many round trips.
-        with storage_errors(self.uri), ThreadPoolExecutor(max_workers=8) as pool:
+        with storage_errors(self.uri), ThreadPoolExecutor(max_workers=FOOTER_READERS) as pool:
             footers = list(pool.map(lambda path: _parquet_footer(self.fs, path, self.uri), self.files))
         for path, (size, footer) in zip(self.files, footers, strict=True):
             total += size
