@@ -28,6 +28,11 @@ from tests.cluster.processes import CLUSTER_MARKER, spawn, stop
 
 NODE_NAME = "kubedrift-local"  # tests may pin pods to it
 KUBELET_PORT = 10250
+# The kubelet binds unix sockets under its root dir (pod-resources, device-plugins, plugins), and a
+# socket's path may not exceed 107 bytes: a deep state dir (pytest's tmp_path under a long clone
+# path) would break them. So the node sees the state dir's kubelet folder at the kubelet's own
+# default path, bind-mounted in its private mount namespace (gone with the node).
+KUBELET_ROOT = "/var/lib/kubelet"
 READY_TIMEOUT = 120.0
 
 
@@ -100,8 +105,11 @@ class NodeComponents:
         return path
 
     def _start_kubelet(self) -> None:
-        root = self.dir / "kubelet"
-        root.mkdir(parents=True, exist_ok=True)
+        on_disk = self.dir / "kubelet"
+        on_disk.mkdir(parents=True, exist_ok=True)
+        Path(KUBELET_ROOT).mkdir(parents=True, exist_ok=True)  # a mount point needs a directory
+        self.node.run(["mount", "--bind", str(on_disk), KUBELET_ROOT])
+        root = Path(KUBELET_ROOT)
         kubeconfig_path = self._kubeconfig(
             "kubelet", self.certs.kubelet_client_cert, self.certs.kubelet_client_key
         )
