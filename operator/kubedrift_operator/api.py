@@ -23,11 +23,14 @@ import yaml
 
 from kubedrift import errors
 from kubedrift.models.resources import GROUP, VERSION
+from kubedrift.text import shorten
 
 JSON = dict[str, Any]
 FIELD_MANAGER = "kubedrift-operator"
 RETRIES = 5
 SA_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+
+BODY_LIMIT = 300  # characters of a response body in an ApiError's message; `body` keeps it whole
 
 # kind → (api prefix, plural)
 RESOURCES: dict[str, tuple[str, str]] = {
@@ -44,7 +47,7 @@ RESOURCES: dict[str, tuple[str, str]] = {
 
 class ApiError(Exception):
     def __init__(self, status: int, text: str) -> None:
-        super().__init__(f"HTTP {status}: {text[:300]}")
+        super().__init__(f"HTTP {status}: {shorten(text, BODY_LIMIT)}")
         self.status = status
         self.body = text  # the apiserver's Status object, for a message in the user's words
 

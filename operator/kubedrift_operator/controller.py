@@ -30,6 +30,7 @@ from typing import Any
 
 from kubedrift.models.resources import API_VERSION, DriftCheck
 from kubedrift.models.status import DriftCheckStatus
+from kubedrift.text import shorten
 from kubedrift_operator import metrics
 from kubedrift_operator.api import Api, ApiError, Conflict, NotFound
 from kubedrift_operator.cache import Cache, Key
@@ -44,6 +45,9 @@ from kubedrift_operator.settings import Settings
 JSON = dict[str, Any]
 logger = logging.getLogger("kubedrift.operator")
 INSTANCE = os.environ.get("POD_NAME") or socket.gethostname()
+# events.k8s.io's bound on a note; the core/v1 Events posted here are not checked against it,
+# so a cut in characters is enough.
+EVENT_MESSAGE_LIMIT = 1024
 
 
 def event_manifest(namespace: str, involved: JSON, event: Event, now: datetime) -> JSON:
@@ -55,7 +59,7 @@ def event_manifest(namespace: str, involved: JSON, event: Event, now: datetime) 
         "involvedObject": {**involved, "namespace": namespace},
         "type": event.type,
         "reason": event.reason,
-        "message": event.message[:1024],
+        "message": shorten(event.message, EVENT_MESSAGE_LIMIT),
         "source": {"component": "kubedrift-operator"},
         "reportingComponent": "kubedrift.io/operator",
         "reportingInstance": INSTANCE[:128],

@@ -19,6 +19,8 @@ from typing import Any
 
 # Set by the Job controller in every pod of an Indexed Job.
 ENV_COMPLETION_INDEX = "JOB_COMPLETION_INDEX"
+# Characters of an undefined metric's reason once the summary is too big; `fit_message` still
+# measures the document in bytes after escaping, the one bound that matters to the kubelet.
 REASON_LIMIT = 80
 
 
@@ -88,7 +90,9 @@ def _shrink(document: dict[str, Any]) -> dict[str, Any] | None:
     # the metrics and ids the operator needs always fit; full params are in params.json.
     reasons: dict[str, str] = document.get("undefinedMetrics", {})
     if any(len(reason) > REASON_LIMIT for reason in reasons.values()):
-        short = {name: reason[:REASON_LIMIT] for name, reason in reasons.items()}
+        from kubedrift.text import shorten
+
+        short = {name: shorten(reason, REASON_LIMIT) for name, reason in reasons.items()}
         return {**document, "undefinedMetrics": short}
     params: dict[str, Any] = document.get("params", {})
     if any(len(repr(value)) > 40 for value in params.values()):

@@ -22,6 +22,7 @@ from kubedrift import storage
 from kubedrift.errors import DataUnreadable, TrainingError
 from kubedrift.grid import combination, grid_size, trial_params
 from kubedrift.models.results import DataFingerprint, TrialSummary
+from kubedrift.text import shorten
 from kubedrift.trial_ids import data_version, trial_id
 from kubedrift_jobs.runtime import writing_reports
 from kubedrift_jobs.train import artifacts
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from kubedrift.models.jobconfig import TrainJobConfig
 
 MAX_WARNINGS = 5
+WARNING_LIMIT = 300  # characters of one warning kept in trial.json
+ERROR_LIMIT = 500  # characters of an estimator's error quoted in a TrainingError
 
 
 @dataclass
@@ -259,7 +262,9 @@ def _collect_warnings(into: list[str]) -> Iterator[None]:
         warnings.simplefilter("always")
         yield
     for warning in caught:
-        text = f"{warning.category.__name__}: {' '.join(str(warning.message).split())}"[:300]
+        text = shorten(
+            f"{warning.category.__name__}: {' '.join(str(warning.message).split())}", WARNING_LIMIT
+        )
         if text not in into:
             into.append(text)
 
@@ -269,7 +274,7 @@ def _fit(pipeline: Any, x: pd.DataFrame, y: Any, estimator: str, shown_params: d
         pipeline.fit(x, y)
     except Exception as error:  # any fit failure is this combination's fault: retrying cannot help
         described = ", ".join(f"{k}={v!r}" for k, v in sorted(shown_params.items()))
-        first_line = " ".join(str(error).split())[:500]
+        first_line = shorten(" ".join(str(error).split()), ERROR_LIMIT)
         suspects = _out_of_range_columns(x)
         blame = (
             f" (column(s) {', '.join(map(repr, suspects))} hold values beyond ±3.4e38)" if suspects else ""
@@ -302,7 +307,7 @@ def _predict(model: Any, x: pd.DataFrame, y: Any, estimator: str) -> Predictions
             y_true=y, y_pred=y_pred, proba=model.predict_proba(x), classes=list(model.classes_)
         )
     except Exception as error:
-        first_line = " ".join(str(error).split())[:500]
+        first_line = shorten(" ".join(str(error).split()), ERROR_LIMIT)
         raise TrainingError(
             f"prediction on the test data failed: {type(error).__name__}: {first_line}"
         ) from error

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from kubedrift.models.results import TERMINATION_MESSAGE_LIMIT, TrialSummary
-from kubedrift_jobs.train.job import summary_message
+from kubedrift.text import shorten
+from kubedrift_jobs.train.job import REASON_LIMIT, summary_message
 
 
 def summary(**update: object) -> dict[str, object]:
@@ -42,7 +43,7 @@ def test_huge_summary_is_cut_in_a_fixed_order_keeping_metrics_and_ids() -> None:
     parsed = TrialSummary.model_validate(json.loads(text))
     assert parsed.metrics == {"avg_prec": 0.87, "roc_auc": 0.86}
     assert parsed.params == {"n_estimators": 350}  # the long value went first, the short one stayed
-    assert parsed.undefined_metrics["f1"] == "x" * 80
+    assert parsed.undefined_metrics["f1"] == shorten("x" * 3000, REASON_LIMIT)  # the one summariser
     assert summary_message(document) == text  # deterministic
 
 
