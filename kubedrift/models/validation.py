@@ -5,6 +5,11 @@ models and its CEL rules. `kubedrift run` checks the same file with the models
 themselves; this module turns pydantic's errors into the apiserver's field
 errors, so a person sees the same sentence wherever the manifest is rejected
 (a test sends the same broken manifests to a real apiserver and compares).
+
+`field_error` is the one formatter of a single error. Everything else picks lines of it:
+`invalid_message` for `kubedrift run` (all of them, as `kubectl apply` prints them),
+`spec_problem` for the operator's Stalled condition, and `first_error` for what a job says of
+its config and the plugin of a resource it cannot read.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from kubedrift.models.rules import RuleViolation
+from kubedrift.text import shorten
 
 # The apiserver checks CEL rules only once the object fits the OpenAPI schema, and says so.
 RULES_SKIPPED = (
@@ -117,8 +123,7 @@ def _openapi_type(error_type: str) -> str:
 
 
 def _short_json(value: Any, limit: int = 80) -> str:
-    text = json.dumps(value, sort_keys=True)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return shorten(json.dumps(value, sort_keys=True), limit)
 
 
 def field_error(error: ErrorDetails) -> tuple[str, bool]:
@@ -224,15 +229,12 @@ def invalid_message(kind: str, name: str, error: ValidationError) -> str:
 
 
 def first_error(error: ValidationError, root: str = "") -> str:
-    """The first error in one line, `where: what`, for logs, conditions and job failures.
+    """The first error as one `field_error` line, for a job's config and a resource the plugin reads.
 
     `root` names what was validated (e.g. "spec"), so the path reads from the object's top.
     """
     first = error.errors(include_url=False)[0]
-    cause = first.get("ctx", {}).get("error")
-    if isinstance(cause, RuleViolation):  # a rule knows its own field, e.g. retrain.grid.max_depth[1]
-        loc = tuple(part for part in (root, *first["loc"]) if part != "")
-        return f"{_rule_path(loc, cause.rule.field_path)}: {cause}"
-    if not first["loc"]:
-        return first["msg"]
-    return ".".join(str(part) for part in (root, *first["loc"]) if part != "") + f": {first['msg']}"
+    loc = tuple(part for part in (root, *first["loc"]) if part != "")
+    if not loc and not isinstance(first.get("ctx", {}).get("error"), RuleViolation):
+        return first["msg"]  # an error about no field at all: pydantic's sentence is all there is
+    return field_error({**first, "loc": loc})[0]

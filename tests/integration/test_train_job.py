@@ -149,7 +149,8 @@ BAD_INPUTS: dict[str, tuple[Any, int, str, str]] = {
         lambda tmp, data: train_config(*data, str(tmp / "r"), grid={"max_depth": [2, "deep"]}),
         2,
         "InvalidConfig",
-        "retrain.grid.max_depth[1]: The 'max_depth' parameter of RandomForestClassifier must be",
+        'retrain.grid.max_depth[1]: Invalid value: "deep": '
+        "The 'max_depth' parameter of RandomForestClassifier must be",
     ),
     "fit failure": (
         # Each value is valid alone; together they only fail inside fit().

@@ -12,7 +12,8 @@ from pydantic import ValidationError
 from kubedrift import errors
 from kubedrift.models.driftcheck import DriftCheckSpec
 from kubedrift.models.jobconfig import CheckJobConfig
-from kubedrift.models.validation import first_error
+from kubedrift.models.resources import API_VERSION, DRIFTCHECK, DriftCheck
+from kubedrift.models.validation import field_error, first_error, invalid_message, spec_problem
 from kubedrift.text import shorten
 
 
@@ -22,23 +23,44 @@ def spec_error() -> ValidationError:
     return caught.value
 
 
-def test_one_line_per_validation_error_with_an_optional_root() -> None:
+def test_one_line_per_validation_error_is_the_apiservers_line_with_an_optional_root() -> None:
     error = spec_error()
     first = error.errors()[0]
-    assert first_error(error) == f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
-    assert first_error(error, "spec") == f"spec.{first_error(error)}"
+    assert first_error(error) == field_error(first)[0]
+    assert first_error(error, "spec") == field_error({**first, "loc": ("spec", *first["loc"])})[0]
+    assert first_error(error, "spec") == "spec.current: Required value"
 
 
-def test_the_operator_and_the_jobs_word_a_validation_error_the_same_way(tmp_path: Path) -> None:
+def test_the_jobs_the_plugin_the_operator_and_the_local_run_word_an_error_with_one_formatter(
+    tmp_path: Path,
+) -> None:
+    from kubedrift.plugin.kube import _parse
     from kubedrift_jobs.runtime import load_config
 
+    # The jobs: a config the operator wrote.
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"check": "bikes"}))
     with pytest.raises(errors.ConfigError) as caught:
         load_config(CheckJobConfig, str(config))
     with pytest.raises(ValidationError) as direct:
         CheckJobConfig.model_validate({"check": "bikes"})
-    assert caught.value.message == f"invalid config {config}: {first_error(direct.value)}"
+    line = field_error(direct.value.errors()[0])[0]
+    assert caught.value.message == f"invalid config {config}: {line}"
+
+    # The plugin: a DriftCheck read from the cluster; the operator: its Stalled message;
+    # the local run: what `kubectl apply` would print. All start from the same line.
+    manifest = {"apiVersion": API_VERSION, "kind": "DriftCheck", "metadata": {"name": "bikes"}, "spec": {}}
+    with pytest.raises(ValidationError) as resource:
+        DriftCheck.model_validate(manifest)
+    line = field_error(resource.value.errors()[0])[0]
+    assert line.startswith("spec.") and line.endswith(": Required value")
+    with pytest.raises(errors.ConfigError) as plugin:
+        _parse(DriftCheck, manifest, DRIFTCHECK)
+    assert f"({line})" in plugin.value.message
+    with pytest.raises(ValidationError) as spec:
+        DriftCheckSpec.model_validate({})
+    assert spec_problem(spec.value).split("; ")[0] == line
+    assert f"* {line}" in invalid_message("DriftCheck", "bikes", resource.value).splitlines()
 
 
 def test_shorten_marks_the_cut() -> None:
