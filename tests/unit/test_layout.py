@@ -60,14 +60,40 @@ def _copy_sources(tree: Path) -> None:
         shutil.copytree(source, tree / source.relative_to(ROOT), ignore=shutil.ignore_patterns("__pycache__"))
 
 
+# A forbidden import added to one file, the contract it breaks and the chain lint-imports reports.
+FORBIDDEN_IMPORTS = [
+    (
+        "operator/kubedrift_operator/names.py",
+        "kubedrift_jobs.train.job",
+        "the operator and the jobs are independent of each other",
+        "kubedrift_operator.names -> kubedrift_jobs.train.job",
+    ),
+    (
+        "kubedrift/decisions.py",
+        "pandas",
+        "the loop's pure parts import no Kubernetes client, data or estimator library",
+        "kubedrift.decisions -> pandas",
+    ),
+    (
+        "kubedrift/local/manifest.py",
+        "kubedrift_operator.names",
+        "the local run uses the jobs, never the operator",
+        "kubedrift.local.manifest -> kubedrift_operator.names",
+    ),
+]
+
+
 def test_the_contracts_hold_and_break_on_a_forbidden_import(tmp_path: Path) -> None:
     _copy_sources(tmp_path)
     kept = _lint_imports(tmp_path)
     assert kept.returncode == 0, kept.stdout + kept.stderr
 
-    names = tmp_path / "operator" / "kubedrift_operator" / "names.py"
-    names.write_text(names.read_text() + "\nimport kubedrift_jobs.train.job  # noqa\n")
-    broken = _lint_imports(tmp_path)
-    assert broken.returncode != 0
-    assert "the operator and the jobs are independent of each other BROKEN" in broken.stdout
-    assert "kubedrift_operator.names -> kubedrift_jobs.train.job" in broken.stdout
+    for file, module, contract, chain in FORBIDDEN_IMPORTS:
+        source = tmp_path / file
+        original = source.read_text()
+        source.write_text(original + f"\nimport {module}  # noqa\n")
+        broken = _lint_imports(tmp_path)
+        source.write_text(original)
+        assert broken.returncode != 0, file
+        assert f"{contract} BROKEN" in broken.stdout, broken.stdout
+        assert chain in broken.stdout, broken.stdout
