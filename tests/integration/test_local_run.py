@@ -118,6 +118,11 @@ def test_promotion_follows_the_operators_verdict(example: Path) -> None:
     production = example.parent / "out" / "bikes" / "production"
     assert first["promotion"]["promoted"] is True and "no production model" in first["promotion"]["message"]
 
+    # The same grid on the same data, against its own best re-evaluated on this run's test data: kept.
+    again = json.loads(run(str(example), "--json").stdout)["promotion"]
+    assert again["promoted"] is False and "on this run's test data" in again["message"]
+    assert "does not beat" in again["message"] and again["message"].endswith("; production kept")
+
     # The production model cannot be re-evaluated: the recorded objective is the benchmark, as in-cluster.
     (production / "model.skops").write_bytes(b"not a model")
     unreadable = json.loads(run(str(example), "--json").stdout)["promotion"]
@@ -125,6 +130,17 @@ def test_promotion_follows_the_operators_verdict(example: Path) -> None:
     assert "recorded at its promotion" in unreadable["message"]
     assert "re-evaluation on this run's test data failed: DataUnreadable" in unreadable["message"]
     assert (production / "model.skops").read_bytes() == b"not a model"
+
+    # ... and a recorded objective the best beats by the margin promotes, saying which number it beat.
+    record = json.loads((production / "production.json").read_text())
+    (production / "production.json").write_text(json.dumps({**record, "objective": 0.1}))
+    fallback = json.loads(run(str(example), "--json").stdout)["promotion"]
+    assert fallback["promoted"] is True, fallback
+    assert (
+        "0.1 recorded at its promotion" in fallback["message"]
+        and "failed: DataUnreadable" in fallback["message"]
+    )
+    assert (production / "model.skops").read_bytes() != b"not a model"
 
     # A worse production model, re-evaluated on this run's data, is beaten.
     worst = min(first["run"]["trials"], key=lambda t: t["objective"])
@@ -137,3 +153,37 @@ def test_promotion_follows_the_operators_verdict(example: Path) -> None:
     example.write_text(yaml.safe_dump(manifest))
     manual = json.loads(run(str(example), "--json").stdout)["promotion"]
     assert manual["promoted"] is False and "promotion policy is Manual" in manual["message"]
+
+
+def test_trials_without_an_objective_promote_nothing(example: Path) -> None:
+    """The verdict's NoObjective branch, at the function level: the example's data defines the
+    objective for every trial, and data that defines it for none would cost a whole run."""
+    from types import SimpleNamespace
+
+    from kubedrift import decisions, storage
+    from kubedrift.local.manifest import load_driftcheck
+    from kubedrift.local.run import PRODUCTION_RECORD, Promotion, _promote
+    from kubedrift.models.jobconfig import CheckJobConfig
+    from kubedrift.models.results import TrialSummary
+
+    check = load_driftcheck(example)
+    config = CheckJobConfig.from_spec("bikes", "default", check.spec)
+    destination = decisions.promotion_destination(check.spec, "bikes")
+    trials = [
+        TrialSummary(
+            index=i,
+            trial_id=f"t{i}",
+            params={},
+            metrics={},
+            undefined_metrics={"avg_prec": "the test data has one class"},
+            model_uri=str(example.parent / f"{i}.skops"),
+            data_version="d",
+            fit_seconds=0,
+            total_seconds=0,
+        )
+        for i in range(2)
+    ]
+    production = {"experiment": "exp-old", "objective": 0.5}
+    promotion = _promote(check, SimpleNamespace(outcomes={}), trials, destination, config, production)  # type: ignore[arg-type]
+    assert promotion == Promotion(False, "nothing to promote: no trial has a value for avg_prec")
+    assert not storage.exists(storage.join(destination, PRODUCTION_RECORD), config.storage)

@@ -332,18 +332,27 @@ def baseline_summary(objective: float) -> dict[str, Any]:
 
 
 def ended_run(
-    body: dict[str, Any], baseline_pod: dict[str, Any] | None, *, completed: str, failed: str = ""
+    body: dict[str, Any],
+    baseline_pod: dict[str, Any] | None,
+    *,
+    completed: str,
+    failed: str = "",
+    defined: bool = True,
 ) -> tuple[dict[str, Any], Plan, str]:
-    """Six trials succeeded (best index 4, 0.90); the Job ended; the baseline pod as given."""
+    """Six trials succeeded (best index 4, 0.90; none with `defined=False`); the Job ended;
+    the baseline pod as given."""
     body, run = running(body)
     job_name = names.run_job("bikes", run)
     objectives = [0.70, 0.80, 0.75, 0.60, 0.90, 0.65]
+    summaries = [f.trial_summary(i, objectives[i]) for i in range(6)]
+    if not defined:  # the objective (avg_prec) is undefined on this test data for every trial
+        for summary in summaries:
+            del summary["metrics"]["avg_prec"], summary["objective"]
+            summary["undefinedMetrics"] = {"avg_prec": "the test data has one class"}
     exps = [
         f.experiment(names.experiment("bikes", run, i), run, i, status={"phase": "Pending"}) for i in range(6)
     ]
-    pods = [
-        f.pod(job_name, "Succeeded", index=i, message=f.trial_summary(i, objectives[i])) for i in range(6)
-    ]
+    pods = [f.pod(job_name, "Succeeded", index=i, message=summaries[i]) for i in range(6)]
     if baseline_pod is not None:
         pods.append(baseline_pod)
     outcome = "Failed" if failed else "Complete"
@@ -447,3 +456,19 @@ def test_a_manual_policy_never_promotes_automatically() -> None:
     status = written(out)
     assert status is not None and "promoting" not in status
     assert not [m for m in out.create if m["kind"] == "Job" and "promote-copy" in json.dumps(m)]
+
+
+def test_a_run_without_a_value_for_the_objective_promotes_nothing_and_keeps_production() -> None:
+    """The verdict's NoObjective branch: no trial has an objective, so the run has no best; the
+    recorded objective (0.10) would be beaten by anything, yet nothing is promoted."""
+    body = running_with_production(objective=0.10)
+    job = names.run_job("bikes", running(body)[1])
+    pod = f.pod(job, "Succeeded", index=6, message=baseline_summary(0.05))
+    _, out, _ = ended_run(body, pod, completed="0-6", defined=False)
+    status = written(out)
+    assert status is not None
+    run = status["run"]
+    assert run["phase"] == "Succeeded" and run["trialsSucceeded"] == 6 and "bestExperiment" not in run
+    assert "promoting" not in status and status["production"]["experiment"] == "bikes-rold-1"
+    assert not [m for m in out.create if m["kind"] == "Job"]
+    assert not {"Promoting", "PromotionSkipped"} & {e.reason for e in out.events}
