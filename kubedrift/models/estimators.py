@@ -95,6 +95,8 @@ class Estimator:
     # Trees split on thresholds: ordinal codes are as good as one-hot columns and far cheaper.
     tree_based: bool
     params: tuple[str, ...]  # constructor params, without SEED_PARAM
+    # Takes NaN in numerical columns as information, so the training pipeline does not impute them.
+    nan_native: bool = False
 
     @property
     def regression(self) -> bool:
@@ -162,6 +164,7 @@ ESTIMATORS: dict[str, Estimator] = {
             "classification",
             True,
             (*_HIST_GRADIENT_BOOSTING, "class_weight"),
+            nan_native=True,
         ),
         Estimator(
             "HistGradientBoostingRegressor",
@@ -170,6 +173,7 @@ ESTIMATORS: dict[str, Estimator] = {
             "regression",
             True,
             (*_HIST_GRADIENT_BOOSTING, "quantile"),
+            nan_native=True,
         ),
         Estimator("LogisticRegression", _LINEAR, "linear", "classification", False, _LOGISTIC_REGRESSION),
         Estimator("Ridge", _LINEAR, "linear", "regression", False, _RIDGE),

@@ -48,6 +48,19 @@ def test_the_python_check_accepts_a_metric_exactly_when_its_task_is_the_estimato
             Retrain.model_validate(retrain(estimator, metric))
 
 
+@pytest.mark.parametrize("estimator", list(ESTIMATORS))
+def test_the_training_pipeline_imputes_exactly_where_the_table_says_nan_is_not_native(estimator: str) -> None:
+    from kubedrift_jobs.train.estimators import constructor_params
+    from kubedrift_jobs.train.features import FeatureRoles
+    from kubedrift_jobs.train.pipeline import build_pipeline
+
+    roles = FeatureRoles(target="y", numerical=("x",), categorical=())
+    pipeline = build_pipeline(estimator, constructor_params(estimator, {}, 0), roles)
+    numerical = pipeline.named_steps["features"].transformers[0][1]
+    steps = [] if numerical == "passthrough" else [name for name, _ in numerical.steps]
+    assert ("impute" in steps) is not ESTIMATORS[estimator].nan_native
+
+
 def test_the_training_job_computes_every_metric_of_the_table() -> None:
     from kubedrift_jobs.train.metrics import _METRICS
 

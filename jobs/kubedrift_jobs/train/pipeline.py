@@ -21,8 +21,6 @@ from kubedrift_jobs.train.estimators import estimator_info, make_estimator
 from kubedrift_jobs.train.features import FeatureRoles
 
 MISSING_CATEGORY = "__missing__"
-# Natively handles NaN in numerical columns, so imputing would only lose information.
-NAN_NATIVE = frozenset({"HistGradientBoostingClassifier", "HistGradientBoostingRegressor"})
 
 
 def build_pipeline(estimator: str, params: Mapping[str, Any], roles: FeatureRoles) -> Any:
@@ -34,7 +32,7 @@ def build_pipeline(estimator: str, params: Mapping[str, Any], roles: FeatureRole
 
     info = estimator_info(estimator)
     numerical_steps: list[tuple[str, Any]] = []
-    if estimator not in NAN_NATIVE:
+    if not info.nan_native:  # imputing NaN the estimator takes natively would only lose information
         numerical_steps.append(("impute", SimpleImputer(strategy="median", keep_empty_features=True)))
     if not info.tree_based:
         numerical_steps.append(("scale", StandardScaler()))
