@@ -54,12 +54,7 @@ from kubedrift.errors import (
     WrongSecretKey,
 )
 from kubedrift.models.results import DataFingerprint
-from kubedrift.uris import (
-    has_glob,
-    is_s3,
-    join,
-    local_path,
-)  # also storage.join etc. for callers that open data
+from kubedrift.uris import has_glob, is_s3, join, local_path  # storage.join etc. for data callers too
 
 if TYPE_CHECKING:
     import pyarrow as pa
