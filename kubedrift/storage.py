@@ -54,7 +54,7 @@ from kubedrift.errors import (
     WrongSecretKey,
 )
 from kubedrift.models.results import DataFingerprint
-from kubedrift.uris import is_s3, join, local_path  # also storage.join etc. for callers that open data
+from kubedrift.uris import has_glob, is_s3, join, local_path  # storage.join etc. for data callers too
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -66,7 +66,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 # Footers are small reads, one per file: several at a time, since many files are many round trips.
 FOOTER_READERS = 8
-GLOB_CHARS = "*?["
 
 
 # How long one request may take to fail, and how often it is tried: a hung endpoint costs at
@@ -406,7 +405,7 @@ def list_parquet(uri: str, storage: Storage | None = None) -> list[str]:
     fs = filesystem(uri, storage)
     path = _path(uri)
     with storage_errors(uri):
-        if any(c in path for c in GLOB_CHARS):
+        if has_glob(path):
             files = fs.glob(path)
         elif fs.isdir(path):
             files = [f for f in fs.find(path) if f.endswith(".parquet")]

@@ -21,6 +21,7 @@ from kubedrift.models.params import param_value_problem
 from kubedrift.models.rules import OperatorRule, Rule, cel_matches, cel_rules
 from kubedrift.models.spec_rules import (
     COLUMNS_OVERLAP_RULE,
+    DATA_OVERLAP_RULE,
     DNS_SUBDOMAIN,
     GRID_CAP_RULE,
     MAX_COLUMNS,
@@ -35,12 +36,15 @@ from kubedrift.models.spec_rules import (
     SCHEDULE_RULE,
     SCHEDULE_TIME_ZONE_RULE,
     SECRET_NAME_RULE,
+    TIME_ZONE_RULE,
     check_resources,
     check_schedule,
     columns_overlap,
+    is_time_zone,
     normalised_uri,
     trials,
 )
+from kubedrift.uris import overlaps
 
 # A URI is a Parquet file, a directory/prefix or a glob: s3://, file:// or a plain path.
 URI_PATTERN = r"^(s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?|file:///.*|/.*|\.{1,2}/.*|[A-Za-z0-9_][^:]*)$"
@@ -436,8 +440,13 @@ class Retrain(SpecModel):
 
     @model_validator(mode="after")
     def _test_is_not_the_training_data(self) -> Retrain:
-        same = normalised_uri(self.train.uri) == normalised_uri(self.test.uri)
-        return SAME_DATA_RULE.check(self.allow_test_on_train_data or not same, self)
+        if self.allow_test_on_train_data:
+            return self
+        train, test = self.train.uri, self.test.uri
+        SAME_DATA_RULE.check(normalised_uri(train) != normalised_uri(test), self)
+        if overlaps(train, test):
+            raise DATA_OVERLAP_RULE.violation(test)
+        return self
 
     @model_validator(mode="after")
     def _grid_names_params_of_the_estimator(self) -> Retrain:
@@ -508,7 +517,9 @@ class DriftCheckSpec(SpecModel):
         description="When the check runs, in cron format (five fields, or @hourly and friends).",
     )
     time_zone: str | None = Field(
-        default=None, description="The IANA time zone of the schedule, e.g. Europe/Berlin."
+        default=None,
+        description="The IANA time zone of the schedule, e.g. Europe/Berlin; the controller manager's "
+        "when absent.",
     )
     suspend: bool = Field(default=False, description="Stop scheduling checks; running ones finish.")
     reference: DataSource = Field(description="The data the model was trained on.")
@@ -523,6 +534,13 @@ class DriftCheckSpec(SpecModel):
     @classmethod
     def _schedule_has_five_fields(cls, schedule: str) -> str:
         return check_schedule(schedule)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _an_iana_time_zone(cls, zone: str | None) -> str | None:
+        if zone is not None and not is_time_zone(zone):
+            raise TIME_ZONE_RULE.violation(zone)
+        return zone
 
     @model_validator(mode="after")
     def _target_not_excluded(self) -> DriftCheckSpec:

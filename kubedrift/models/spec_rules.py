@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+import zoneinfo
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,25 +22,30 @@ from kubedrift.models.rules import OperatorRule, Rule, cel_matches
 
 # --- schedule --------------------------------------------------------------------------------
 
-_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
-_DAYS = "sun|mon|tue|wed|thu|fri|sat"
+# What Kubernetes' CronJob validation accepts: robfig/cron's ParseStandard. Its bounds (day of
+# week is 0-6: 7 is refused), names in the month and day-of-week fields at either end of a range,
+# `?` as a synonym of `*`, a step of at least 1, and a descriptor only as the whole schedule. A few
+# forms robfig lets through by accident (`1,,2`, `+5`, `*-5`) are refused here.
+_MONTH_NAMES = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_MONTHS = {name: n for n, name in enumerate(_MONTH_NAMES, 1)}
+_DAYS = {name: n for n, name in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])}
 
 
 def _cron_field(value: str) -> str:
-    """One cron field: `*`, a value or a range, with an optional step; a comma-separated list of them."""
-    item = f"(\\*|{value}(-{value})?)(/[0-9]+)?"
+    """One cron field: `*`, `?`, a value or a range, with an optional step; a comma-separated list of them."""
+    item = f"(\\*|\\?|{value}(-{value})?)(/0*[1-9][0-9]{{0,17}})?"
     return f"{item}(,{item})*"
 
 
 _CRON_FIELDS = (
-    _cron_field("[0-5]?[0-9]"),  # minute
-    _cron_field("(1?[0-9]|2[0-3])"),  # hour
-    f"(\\?|{_cron_field('(0?[1-9]|[12][0-9]|3[01])')})",  # day of month
-    _cron_field(f"(0?[1-9]|1[0-2]|(?i:{_MONTHS}))"),  # month
-    f"(\\?|{_cron_field(f'([0-7]|(?i:{_DAYS}))')})",  # day of week
+    _cron_field("0*[1-5]?[0-9]"),  # minute
+    _cron_field("0*(1?[0-9]|2[0-3])"),  # hour
+    _cron_field("0*([1-9]|[12][0-9]|3[01])"),  # day of month
+    _cron_field(f"(0*([1-9]|1[0-2])|(?i:{'|'.join(_MONTHS)}))"),  # month
+    _cron_field(f"(0*[0-6]|(?i:{'|'.join(_DAYS)}))"),  # day of week
 )
 CRON_PATTERN = (
-    r"^\s*(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|" + r"\s+".join(_CRON_FIELDS) + r")\s*$"
+    r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|\s*" + r"\s+".join(_CRON_FIELDS) + r"\s*)$"
 )
 TIME_ZONE_PREFIX = r"^\s*(CRON_)?TZ="
 SCHEDULE_TIME_ZONE_RULE = Rule(
@@ -50,17 +56,72 @@ SCHEDULE_TIME_ZONE_RULE = Rule(
 )
 SCHEDULE_RULE = Rule(
     cel=f"{cel_matches('self.schedule', TIME_ZONE_PREFIX)} || {cel_matches('self.schedule', CRON_PATTERN)}",
-    message="schedule must be a cron expression of five fields (minute hour day-of-month month "
-    "day-of-week), each *, a number, a range (1-5), a list (1,15), a step (*/10) or a month or "
-    "day name (jan, mon), or one of @hourly, @daily, @weekly, @monthly, @yearly",
+    message="schedule must be a cron expression of five fields (minute 0-59, hour 0-23, day-of-month "
+    "1-31, month 1-12 or jan-dec, day-of-week 0-6 or sun-sat), each *, a number, a range (1-5), a list "
+    "(1,15) or a step of at least 1 (*/10), or one of @hourly, @daily, @weekly, @monthly, @yearly alone",
     field_path=".schedule",
 )
+# A regular expression can't compare the two ends of a range, so this one is operator-side.
+SCHEDULE_RANGE_RULE = OperatorRule(
+    message="schedule ranges must run from low to high (1-5, mon-fri), not high to low (5-1): the "
+    "CronJob refuses them; write a wrapping range as a list, e.g. 22-23,0-2 or fri,sat,sun",
+    field_path=".schedule",
+)
+
+
+def _cron_value(value: str) -> int:
+    lowered = value.lower()
+    return _MONTHS.get(lowered, _DAYS.get(lowered, 0)) if lowered.isalpha() else int(value)
+
+
+def reversed_cron_range(schedule: str) -> bool:
+    """Whether a schedule that matches CRON_PATTERN has a range whose start is after its end."""
+    if schedule.startswith("@"):
+        return False
+    for field in schedule.split():
+        for item in field.split(","):
+            ends = item.split("/")[0].split("-")
+            if len(ends) == 2 and _cron_value(ends[0]) > _cron_value(ends[1]):
+                return True
+    return False
 
 
 def check_schedule(schedule: str) -> str:
     if re.match(TIME_ZONE_PREFIX, schedule):
         return SCHEDULE_TIME_ZONE_RULE.check(False, schedule)
-    return SCHEDULE_RULE.check(re.match(CRON_PATTERN, schedule) is not None, schedule)
+    # fullmatch: Python's `$` also matches before a final newline, RE2's (the apiserver's) does not.
+    SCHEDULE_RULE.check(re.fullmatch(CRON_PATTERN, schedule) is not None, schedule)
+    if reversed_cron_range(schedule):
+        raise SCHEDULE_RANGE_RULE.violation(schedule)
+    return schedule
+
+
+# --- time zone -------------------------------------------------------------------------------
+
+# Kubernetes' CronJob validation: every part of the name an IANA file name component (digits
+# and '+' tolerated for legacy names), not Local, and a zone Go's time.LoadLocation finds. CEL
+# has no time-zone function, so this one is operator-side; zoneinfo reads the same IANA
+# database (the system's, else the tzdata package).
+_TIME_ZONE_PART = re.compile(r"[A-Za-z.\-_0-9+]{1,14}")
+TIME_ZONE_RULE = OperatorRule(
+    message="timeZone must be an IANA time zone name such as Europe/Berlin, America/New_York or UTC "
+    "(not Local; the list is at https://www.iana.org/time-zones), or left out for the controller "
+    "manager's time zone",
+    field_path=".timeZone",
+)
+
+
+def is_time_zone(name: str) -> bool:
+    parts = name.split("/")
+    if any(p in (".", "..") or p.startswith("-") or not _TIME_ZONE_PART.fullmatch(p) for p in parts):
+        return False
+    if name.lower() == "local":
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (KeyError, ValueError, OSError):  # not found, not a TZif file, not a key
+        return False
+    return True
 
 
 # --- names -----------------------------------------------------------------------------------
@@ -192,16 +253,23 @@ def _cel_normalised(uri: str) -> str:
 
 
 def normalised_uri(uri: str) -> str:
-    """The URI as compared for sameness: file:// dropped, no trailing slash."""
+    """The URI as the CEL rule compares it: file:// dropped, no trailing slash."""
     plain = uri.removeprefix("file://")
     return plain[:-1] if plain.endswith("/") else plain
 
 
+SAME_DATA_MESSAGE = (
+    "test must not be the same data as train, nor overlap it (one location inside the other): a model "
+    "scored on data it was trained on looks better than it is and the wrong one gets promoted; point "
+    "test at held-out data, or set allowTestOnTrainData: true"
+)
+# CEL compares the two URIs as written (less file:// and a trailing slash) ...
 SAME_DATA_RULE = Rule(
     cel=f"(has(self.allowTestOnTrainData) && self.allowTestOnTrainData) || "
     f"{_cel_normalised('self.train.uri')} != {_cel_normalised('self.test.uri')}",
-    message="test must not be the same data as train: a model scored on its own training data looks "
-    "better than it is and the wrong one gets promoted; point test at held-out data, or set "
-    "allowTestOnTrainData: true",
+    message=SAME_DATA_MESSAGE,
     field_path=".test.uri",
 )
+# ... the rest (./x and x, a folder and a file in it, a glob and what it picks) needs path
+# normalisation CEL lacks: operator-side, in the same words (kubedrift.uris.overlaps).
+DATA_OVERLAP_RULE = OperatorRule(message=SAME_DATA_MESSAGE, field_path=".test.uri")

@@ -1,4 +1,4 @@
-"""Issue 12, proof 1: seventy plausible mistakes in a DriftCheck, each refused with the same words.
+"""Issue 12, proof 1: over eighty plausible mistakes in a DriftCheck, each refused with the same words.
 
 Every case goes to the real apiserver (`kubectl apply`) and to the local validation
 (`kubedrift run`'s models) in the same test. The `rule` column says who can refuse it:
@@ -6,9 +6,10 @@ Every case goes to the real apiserver (`kubectl apply`) and to the local validat
 * `openapi` — the CRD's structural schema (types, enums, bounds, patterns, required fields);
 * `cel` — the CRD's x-kubernetes-validations rules;
 * `operator` — rules the apiserver can't express (CEL declares no field for the grid's
-  type-less values, so it can't see the grid at all): the apiserver accepts the manifest and
-  the operator refuses it before any child exists, with a Stalled condition and an Event whose
-  message is the local line, word for word.
+  type-less values, so it can't see the grid at all; it has no time-zone database, and can't
+  compare a cron range's two ends or resolve `./` and globs in paths): the apiserver accepts
+  the manifest and the operator refuses it before any child exists, with a Stalled condition
+  and an Event whose message is the local line, word for word.
 
 For the first two, both sides must give the same lines, and one of them must name the
 case's field and contain its fragment.
@@ -203,6 +204,10 @@ CASES: dict[str, Case] = {
         "cel", "spec.schedule", "spec.timeZone", broken(schedule="CRON_TZ=Europe/Berlin 0 6 * * *")
     ),
     "schedule-tz": Case("cel", "spec.schedule", "spec.timeZone", broken(schedule="TZ=UTC 0 6 * * *")),
+    "schedule-step-zero": Case("cel", "spec.schedule", "step of at least 1", broken(schedule="*/0 * * * *")),
+    "schedule-sunday-seven": Case("cel", "spec.schedule", "day-of-week 0-6", broken(schedule="0 6 * * 7")),
+    "schedule-range-past-max": Case("cel", "spec.schedule", "minute 0-59", broken(schedule="50-70 * * * *")),
+    "schedule-descriptor-spaced": Case("cel", "spec.schedule", "@daily", broken(schedule="@daily ")),
     "bad-uri": Case("cel", "spec.reference.uri", "uri must be", broken(reference__uri="ftp://host/x")),
     "bad-reports-uri": Case(
         "cel", "spec.storage.reportsUri", "reportsUri must be", broken(storage__reportsUri="http://x")
@@ -273,6 +278,14 @@ CASES: dict[str, Case] = {
         "allowTestOnTrainData",
         broken(retrain__train={"uri": "s3://bikes/train/"}, retrain__test={"uri": "s3://bikes/train"}),
     ),
+    "test-is-train-file-url": Case(
+        "cel",
+        "spec.retrain.test.uri",
+        "allowTestOnTrainData",
+        broken(
+            retrain__train={"uri": "file:///data/train.parquet"}, retrain__test={"uri": "/data/train.parquet"}
+        ),
+    ),
     "name-too-long": Case("cel", "metadata.name", "at most 63 characters", named(VALID, "b" * 64)),
     "name-uppercase": Case("openapi", "metadata.name", "RFC 1123", named(VALID, "Bikes")),
     "name-with-dots": Case("cel", "metadata.name", "without dots", named(VALID, "bikes.v2")),
@@ -333,6 +346,41 @@ CASES: dict[str, Case] = {
         "spec.retrain.model.params.max_features",
         "max_features",
         retrain(model={"estimator": "RandomForestClassifier", "params": {"max_features": "most"}}),
+    ),
+    "time-zone-unknown": Case("operator", "spec.timeZone", "IANA time zone", broken(timeZone="Mars/Olympus")),
+    "time-zone-posix-suffix": Case(
+        "operator", "spec.timeZone", "IANA time zone", broken(timeZone="EST5EDT-bad")
+    ),
+    "time-zone-local": Case("operator", "spec.timeZone", "not Local", broken(timeZone="Local")),
+    "schedule-reversed-range": Case(
+        "operator", "spec.schedule", "low to high", broken(schedule="5-1 * * * *")
+    ),
+    "schedule-reversed-days": Case(
+        "operator", "spec.schedule", "low to high", broken(schedule="0 6 * * fri-mon")
+    ),
+    "test-is-train-dot-slash": Case(
+        "operator",
+        "spec.retrain.test.uri",
+        "nor overlap it",
+        broken(retrain__train={"uri": "./data/train.parquet"}, retrain__test={"uri": "data/train.parquet"}),
+    ),
+    "test-inside-train": Case(
+        "operator",
+        "spec.retrain.test.uri",
+        "nor overlap it",
+        broken(
+            retrain__train={"uri": "s3://bikes/train/"},
+            retrain__test={"uri": "s3://bikes/train/2012.parquet"},
+        ),
+    ),
+    "train-glob-picks-test": Case(
+        "operator",
+        "spec.retrain.test.uri",
+        "nor overlap it",
+        broken(
+            retrain__train={"uri": "s3://bikes/data/*.parquet"},
+            retrain__test={"uri": "s3://bikes/data/test.parquet"},
+        ),
     ),
     "logistic-c-zero": Case(
         "operator",

@@ -23,19 +23,23 @@ class FakeApi:
 
     def __init__(self, refuse: dict[str, JSON] | None = None) -> None:
         self.writes: list[tuple[str, str]] = []
-        self.refuse = refuse or {}  # kind/name → the Status the apiserver answers a create with
+        self.refuse = refuse or {}  # kind/name → the Status the apiserver answers an apply or create with
 
     def _record(self, verb: str, obj: JSON) -> None:
         self.writes.append((verb, f"{obj['kind']}/{obj['metadata']['name']}"))
 
+    def _refused(self, manifest: JSON) -> None:
+        refusal = self.refuse.get(f"{manifest['kind']}/{manifest['metadata']['name']}")
+        if refusal is not None:
+            raise ApiError(int(refusal["code"]), json.dumps(refusal))
+
     async def apply(self, manifest: JSON) -> JSON:
+        self._refused(manifest)
         self._record("apply", manifest)
         return manifest
 
     async def create(self, manifest: JSON, *, dry_run: bool = False) -> JSON:
-        refusal = self.refuse.get(f"{manifest['kind']}/{manifest['metadata']['name']}")
-        if refusal is not None:
-            raise ApiError(int(refusal["code"]), json.dumps(refusal))
+        self._refused(manifest)
         if not dry_run:
             self._record("create", manifest)
         return manifest

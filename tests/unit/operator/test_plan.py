@@ -6,7 +6,12 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import pytest
+from pydantic import ValidationError
+
+from kubedrift.models.resources import DriftCheck
 from kubedrift.models.status import HISTORY_LIMIT
+from kubedrift.models.validation import invalid_message, operator_problems
 from kubedrift_operator import names
 from kubedrift_operator.reconcile import plan as reconcile
 from kubedrift_operator.reconcile.draft import Children, Plan
@@ -282,6 +287,41 @@ def test_a_grid_param_the_estimator_lacks_stalls_before_any_job() -> None:
     stalled = cond(written(out), "Stalled")
     assert stalled["reason"] == "InvalidSpec"
     assert "grid may only name constructor params of the estimator" in stalled["message"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"timeZone": "Mars/Olympus"}, "spec.timeZone"),
+        ({"timeZone": "Local"}, "spec.timeZone"),
+        ({"schedule": "0 9 * * fri-mon"}, "spec.schedule"),
+        (
+            {
+                "retrain": {
+                    **f.SPEC["retrain"],
+                    "train": {"uri": "./bikes/"},
+                    "test": {"uri": "bikes/2012.parquet"},
+                }
+            },
+            "spec.retrain.test.uri",
+        ),
+    ],
+)
+def test_what_cel_cannot_check_stalls_before_any_child_in_the_local_words(
+    changes: dict[str, Any], field: str
+) -> None:
+    body = f.driftcheck(spec={**f.SPEC, **changes})
+    with pytest.raises(ValidationError) as local:
+        DriftCheck.model_validate(body)
+    assert operator_problems(local.value) is not None  # the apiserver accepts it
+    line = invalid_message("DriftCheck", "bikes", local.value).removeprefix(
+        'The DriftCheck "bikes" is invalid: '
+    )
+    out = plan(body, Children(), SETTINGS, f.NOW)
+    assert out.apply == [] and out.create == [] and out.create_first == []
+    stalled = cond(written(out), "Stalled")
+    assert (stalled["reason"], stalled["message"]) == ("InvalidSpec", line) and line.startswith(f"{field}: ")
+    assert [(e.reason, e.message) for e in out.events] == [("InvalidSpec", line)]
 
 
 PRODUCTION_URI = "s3://bikes/reports/bikes/production"
