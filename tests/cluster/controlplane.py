@@ -1,9 +1,10 @@
-"""etcd, kube-apiserver and kube-controller-manager on loopback, started and stopped as one unit.
+"""etcd, kube-apiserver, kube-controller-manager and kube-scheduler on loopback, started and
+stopped as one unit.
 
-With a real node (`node_addresses` set), also kube-scheduler, and the apiserver is configured for
-kubelets: it advertises the node's gateway address (where a forwarder leads back to loopback, see
-forwarder.py) as the `kubernetes` Service's endpoint, authorizes kubelets with the Node authorizer
-and calls their API with a client certificate signed by the cluster CA.
+The apiserver is configured for the real node's kubelet (realnode.py): it advertises the node's
+gateway address (where a forwarder leads back to loopback, see forwarder.py) as the `kubernetes`
+Service's endpoint, authorizes kubelets with the Node authorizer and calls their API with a client
+certificate signed by the cluster CA.
 
 Everything lives in one state directory (certs, etcd data, logs, kubeconfig); ports are free ports
 picked at start, so several clusters (one per engineer's test run) can share a machine.
@@ -49,9 +50,9 @@ def free_port() -> int:
 class ControlPlane:
     binaries: Binaries
     state_dir: Path
+    node_addresses: NodeAddresses  # the real node's link (netns.py)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     apiserver_port: int = 0
-    node_addresses: NodeAddresses | None = None  # set for a real node (kubelet); None for the node agent
 
     @property
     def kubeconfig(self) -> Path:
@@ -77,12 +78,11 @@ class ControlPlane:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start all three components and wait until the cluster can run pods; stop all on failure."""
+        """Start all components and wait until the cluster can run pods; stop all on failure."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         node = self.node_addresses
-        files = certs.generate(self.state_dir / "pki", extra_serving_ips=(node.host_ip,) if node else ())
-        if node is not None:
-            certs.generate_node(self.state_dir / "pki", NODE_NAME, node.node_ip)
+        files = certs.generate(self.state_dir / "pki", extra_serving_ips=(node.host_ip,))
+        certs.generate_node(self.state_dir / "pki", NODE_NAME, node.node_ip)
         deadline = time.monotonic() + STARTUP_TIMEOUT
         try:
             etcd_url = self._start_etcd()
@@ -104,8 +104,7 @@ class ControlPlane:
                 "kube-controller-manager (kube-root-ca.crt)",
                 deadline,
             )
-            if node is not None:
-                self._start_scheduler()
+            self._start_scheduler()
         except BaseException:
             self.stop()
             raise
@@ -154,43 +153,34 @@ class ControlPlane:
 
     def _start_apiserver(self, etcd_url: str, files: certs.CertFiles) -> None:
         self.apiserver_port = free_port()
-        self._spawn("kube-apiserver", self._apiserver_argv(etcd_url, files) + self._real_node_flags())
+        self._spawn("kube-apiserver", self._apiserver_argv(etcd_url, files))
 
     def _apiserver_argv(self, etcd_url: str, files: certs.CertFiles) -> list[str]:
+        node = certs.node_cert_files(self.state_dir / "pki")
         return [
             str(self.binaries.kube_apiserver),
             f"--etcd-servers={etcd_url}",
             "--bind-address=127.0.0.1",
-            f"--advertise-address={self.node_addresses.host_ip if self.node_addresses else '127.0.0.1'}",
+            f"--advertise-address={self.node_addresses.host_ip}",
             f"--secure-port={self.apiserver_port}",
             f"--cert-dir={self.state_dir / 'pki'}",
             f"--tls-cert-file={files.serving_cert}",
             f"--tls-private-key-file={files.serving_key}",
             f"--client-ca-file={files.ca_cert}",
-            f"--authorization-mode={'Node,RBAC' if self.node_addresses else 'RBAC'}",
+            "--authorization-mode=Node,RBAC",
             "--service-account-issuer=https://kubernetes.default.svc",
             f"--service-account-key-file={files.service_account_public_key}",
             f"--service-account-signing-key-file={files.service_account_key}",
             f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
-            # For the node agent, the `kubernetes` Service would point at 127.0.0.1, which Endpoints
-            # validation rejects; its pods find the apiserver through KUBERNETES_SERVICE_HOST instead.
-            # A real node's pods use the Service: it leads to the advertised address.
-            f"--endpoint-reconciler-type={'lease' if self.node_addresses else 'none'}",
+            # Pods reach the apiserver through the `kubernetes` Service: it leads to the advertised address.
+            "--endpoint-reconciler-type=lease",
             "--allow-privileged=true",
-            "--v=1",
-        ]
-
-    def _real_node_flags(self) -> list[str]:
-        """Flags that only make sense with a kubelet."""
-        if self.node_addresses is None:
-            return []
-        node = certs.node_cert_files(self.state_dir / "pki")
-        return [
             "--enable-admission-plugins=NodeRestriction",
             f"--kubelet-client-certificate={node.apiserver_kubelet_client_cert}",
             f"--kubelet-client-key={node.apiserver_kubelet_client_key}",
             f"--kubelet-certificate-authority={self.cert_files.ca_cert}",
             "--kubelet-preferred-address-types=InternalIP",
+            "--v=1",
         ]
 
     def _start_scheduler(self) -> None:

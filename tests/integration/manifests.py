@@ -27,6 +27,8 @@ def container(name: str, script: str, **extra: Any) -> JSON:
     return {
         "name": name,
         "image": IMAGE,
+        # A test-made image in no registry: Never makes a missing import fail at once
+        # (ErrImageNeverPull) instead of after pull attempts and back-off.
         "imagePullPolicy": "Never",
         "command": ["sh", "-c", script],
         "securityContext": RESTRICTED,

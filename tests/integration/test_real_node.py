@@ -1,16 +1,18 @@
 """Issue 10: the test cluster's real node (kubelet + containerd + runc) runs real containers.
 
 Every pod here runs a locally made image (busybox from Debian's busybox-static, imported into
-containerd like the kubedrift images will be) under the restricted security context the operator
-uses: UID 65532, read-only root filesystem, no capabilities. What a stand-in could not do is what
-is checked: the kernel enforces the security context and the memory limit, the kubelet probes,
-`kubectl logs` and `kubectl exec` go through the kubelet's API, and the pod reaches the apiserver
-through the `kubernetes` Service.
+containerd as the harness imports kubedrift's images) or one of kubedrift's own images
+(`cluster.images`), under the restricted security context the operator uses: UID 65532, read-only
+root filesystem, no capabilities. What a stand-in could not do is what is checked: the kernel
+enforces the security context and the memory limit, the kubelet probes, `kubectl logs` and
+`kubectl exec` go through the kubelet's API, the pod reaches the apiserver through the
+`kubernetes` Service, and kubedrift's images hold what they should (and not what they should not).
 """
 
 from __future__ import annotations
 
 import http.server
+import json
 import subprocess
 import threading
 import urllib.request
@@ -51,7 +53,9 @@ def restricted_pod(name: str, script: str, **container: Any) -> JSON:
                 {
                     "name": "main",
                     "image": IMAGE,
-                    "imagePullPolicy": "Never",  # imported, never pulled: no registry is reachable
+                    # Imported, never pulled (no registry is reachable): Never makes a missing
+                    # import fail at once (ErrImageNeverPull) instead of after pull back-off.
+                    "imagePullPolicy": "Never",
                     "command": ["sh", "-c", script],
                     "securityContext": RESTRICTED,
                     **container,
@@ -118,6 +122,64 @@ def test_the_jobs_image_runs_as_65532_and_cannot_write_its_root(cluster: Cluster
     assert state is not None and state["exitCode"] == 1, logs
     assert "uid 65532 gid 65532" in logs
     assert "OSError: [Errno 30] Read-only file system: '/written-by-a-job'" in logs
+
+
+# Runs each command given (a JSON list of argv lists) and prints a header with its exit code, then
+# its output: one pod checks several commands, without needing a shell in the image.
+RUN_EACH = """\
+import json, subprocess, sys
+for argv in json.loads(sys.argv[1]):
+    result = subprocess.run(argv, capture_output=True, text=True)
+    print(f"=== {' '.join(argv)}: exit {result.returncode}", flush=True)
+    print(result.stdout, result.stderr, sep="\\n", flush=True)
+"""
+
+
+def run_each(*commands: list[str]) -> list[str]:
+    return ["python", "-c", RUN_EACH, json.dumps(commands)]
+
+
+def outcomes(logs: str) -> dict[str, tuple[int, str]]:
+    """What run_each printed: command → (exit code, its output)."""
+    found = {}
+    for section in logs.split("=== ")[1:]:
+        head, _, output = section.partition("\n")
+        command, _, code = head.rpartition(": exit ")
+        found[command] = (int(code), output)
+    return found
+
+
+def test_the_images_split_the_operator_from_the_data_libraries(cluster: Cluster, namespace: str) -> None:
+    """Issue 10, item 6, on the real node: the operator image cannot import pandas or scikit-learn
+    but runs the operator; the jobs image runs the job commands."""
+    ns = namespace
+    operator = run_each(
+        ["python", "-c", "import pandas"],
+        ["python", "-c", "import sklearn"],
+        ["kubedrift", "operator", "--help"],
+    )
+    jobs = run_each(["kubedrift", "check", "--help"], ["kubedrift", "train", "--help"])
+    cluster.apply(
+        restricted_pod("operator-image", "", image=cluster.images["operator"], command=operator), ns
+    )
+    cluster.apply(restricted_pod("jobs-image", "", image=cluster.images["jobs"], command=jobs), ns)
+    pods = ("operator-image", "jobs-image")
+    wait_for(lambda: all(phase_is(cluster, ns, p, "Succeeded", "Failed") for p in pods), "the pods to finish")
+
+    logs = cluster.kubectl("logs", "-n", ns, "operator-image").stdout
+    ran = outcomes(logs)
+    for module in ("pandas", "sklearn"):
+        code, output = ran.get(f"python -c import {module}", (None, logs))
+        assert code == 1 and f"ModuleNotFoundError: No module named '{module}'" in output, output
+    code, output = ran.get("kubedrift operator --help", (None, logs))
+    assert code == 0 and "usage: kubedrift operator" in output, output
+
+    logs = cluster.kubectl("logs", "-n", ns, "jobs-image").stdout
+    ran = outcomes(logs)
+    for command in ("check", "train"):
+        code, output = ran.get(f"kubedrift {command} --help", (None, logs))
+        assert code == 0 and f"usage: kubedrift {command}" in output, output
+    assert all(phase_is(cluster, ns, p, "Succeeded") for p in pods)
 
 
 def test_kubectl_exec_runs_in_the_container(cluster: Cluster, namespace: str, busybox: str) -> None:
@@ -268,5 +330,4 @@ def test_images_are_imported_from_archives(cluster: Cluster, tmp_path: Path) -> 
     spec.name = "kubedrift.local/imported:test"
     output = cluster.import_image(ociimage.write_archive(spec, tmp_path / "image.tar"))
     assert "kubedrift.local/imported:test" in output
-    assert cluster.local.real_node is not None
     assert "kubedrift.local/imported:test" in cluster.local.real_node.containerd.images()

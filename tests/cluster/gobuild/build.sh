@@ -11,6 +11,9 @@
 #
 # `build.sh --check` only prints the directory, failing if it is not built yet.
 #
+# stdout carries only that directory (callers parse it). A build reports its progress on stderr,
+# one line per binary and the wall time at the end: a cold build takes minutes.
+#
 # Several suites may build at once on one machine: each build stages into its
 # own temporary directory, and a lock per key makes the later ones wait for the
 # first and reuse its result instead of building the same thing twice.
@@ -35,7 +38,10 @@ fi
 
 mkdir -p "$cache/bin"
 exec 9>"$bin.lock"
-flock 9
+if ! flock -n 9; then
+  echo "waiting for another build of $(basename "$bin") to finish…" >&2
+  flock 9
+fi
 if built; then # another suite built it while we waited
   echo "$bin"
   exit 0
@@ -46,7 +52,16 @@ export GOTOOLCHAIN=local GOFLAGS="-mod=readonly -trimpath -p=${KUBEDRIFT_BUILD_J
 export GOMODCACHE="$cache/go/mod" GOCACHE="$cache/go/build"
 staging=$(mktemp -d "$bin.partial.XXXXXX")
 trap 'rm -rf "$staging"' EXIT
-build() { nice -n 10 go build "$@" >&2; }
+# One `go build` per binary, so that progress shows per binary; the packages they share are
+# compiled once and then come from the build cache.
+total=13 count=0 started=$SECONDS
+build() { # <module dir> <binary> <package> [go build flags...]
+  local dir=$1 name=$2 package=$3
+  shift 3
+  count=$((count + 1))
+  echo "building $name ($count/$total)…" >&2
+  (cd "$here/$dir" && nice -n 10 go build "$@" -o "$staging/$name" "$package" >&2)
+}
 
 # The same version stamps the kubernetes release build sets, so that /version
 # and `kubectl version` report the real release.
@@ -57,29 +72,25 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   stamp+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
 done
 
-(cd "$here/kube" && build -ldflags "-s -w$stamp" -o "$staging/" \
-  k8s.io/kubernetes/cmd/kube-apiserver \
-  k8s.io/kubernetes/cmd/kube-controller-manager \
-  k8s.io/kubernetes/cmd/kube-scheduler \
-  k8s.io/kubernetes/cmd/kubectl \
-  k8s.io/kubernetes/cmd/kubelet \
-  k8s.io/kubernetes/cmd/kube-proxy \
-  ./cmd/etcd)
-(cd "$here/helm" && build -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
-  -o "$staging/" helm.sh/helm/v3/cmd/helm)
+for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy; do
+  build kube "$cmd" "k8s.io/kubernetes/cmd/$cmd" -ldflags "-s -w$stamp"
+done
+build kube etcd ./cmd/etcd -ldflags "-s -w$stamp"
+build helm helm helm.sh/helm/v3/cmd/helm -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
 # containerd's release build stamps its version the same way; btrfs and devmapper need cgo, and
 # the node uses the overlayfs snapshotter only.
-(cd "$here/containerd" && build -tags "no_btrfs no_devmapper no_zfs" \
-  -ldflags "-s -w -X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION" \
-  -o "$staging/" \
-  github.com/containerd/containerd/v2/cmd/containerd \
-  github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 \
-  github.com/containerd/containerd/v2/cmd/ctr \
-  ./cmd/pause)
+for cmd in containerd containerd-shim-runc-v2 ctr; do
+  build containerd "$cmd" "github.com/containerd/containerd/v2/cmd/$cmd" -tags "no_btrfs no_devmapper no_zfs" \
+    -ldflags "-s -w -X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION"
+done
+build containerd pause ./cmd/pause -tags "no_btrfs no_devmapper no_zfs" \
+  -ldflags "-s -w -X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION"
 # versitygw's release build stamps main.Version the same way (its Makefile); the posix backend
 # needs no cgo.
-(cd "$here/versitygw" && build -ldflags "-s -w -X main.Version=$VERSITYGW_VERSION -X main.BuildTime=1970-01-01T00:00:00Z" \
-  -o "$staging/" github.com/versity/versitygw/cmd/versitygw)
+build versitygw versitygw github.com/versity/versitygw/cmd/versitygw \
+  -ldflags "-s -w -X main.Version=$VERSITYGW_VERSION -X main.BuildTime=1970-01-01T00:00:00Z"
 
 rm -rf "$bin" && mv "$staging" "$bin"
+elapsed=$((SECONDS - started))
+echo "built $count binaries in $((elapsed / 60)) min $((elapsed % 60)) s" >&2
 echo "$bin"

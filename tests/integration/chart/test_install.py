@@ -69,8 +69,10 @@ def test_install_runs_the_operator_as_a_pod_that_reconciles_a_driftcheck(
     pod = release.operator_pod()
     assert pod["spec"]["serviceAccountName"] == "kubedrift-operator"
     assert pod["spec"]["containers"][0]["command"] == ["kubedrift", "operator"]
-    # Issue 10, item 1: the operator image, run by the real node as the image's non-root user.
+    # Issue 10, item 1: the operator image, run by the real node as the image's non-root user,
+    # with the chart's default pull policy: the imported image is used, nothing is pulled.
     assert pod["spec"]["containers"][0]["image"] == cluster.images["operator"]
+    assert pod["spec"]["containers"][0]["imagePullPolicy"] == "IfNotPresent"
     (status,) = pod["status"]["containerStatuses"]
     assert status["ready"] is True and "running" in status["state"], dump(pod["status"])
 
@@ -93,6 +95,11 @@ def test_install_runs_the_operator_as_a_pod_that_reconciles_a_driftcheck(
     components = {p["metadata"]["labels"].get("app.kubernetes.io/component") for p in pods}
     assert {"check", "train"} <= components, components
     assert all(p["status"]["phase"] == "Succeeded" for p in pods), dump([p["status"] for p in pods])
+    # The jobs image with the chart's default pull policy, which the chart hands to the operator.
+    job_containers = [c for p in pods for c in p["spec"]["containers"]]
+    assert {(c["image"], c["imagePullPolicy"]) for c in job_containers} == {
+        (cluster.images["jobs"], "IfNotPresent")
+    }, dump(job_containers)
     assert release.operator_pod()["status"]["phase"] == "Running"
     job_sa = cluster.get(f"/api/v1/namespaces/{namespace}/serviceaccounts/kubedrift-job")
     assert job_sa is not None and job_sa["automountServiceAccountToken"] is False

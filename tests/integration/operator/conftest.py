@@ -201,8 +201,9 @@ class OperatorProcess:
 
 @pytest.fixture
 def operator(cluster: Cluster, operator_kubeconfig: Path, tmp_path: Path) -> Iterator[OperatorProcess]:
-    # The jobs image as the node's containerd knows it (the chart's default reference).
-    env = {"KUBEDRIFT_JOB_IMAGE": cluster.images["jobs"], "KUBEDRIFT_JOB_IMAGE_PULL_POLICY": "Never"}
+    # The jobs image as the node's containerd knows it (the chart's default reference), with the
+    # operator's default pull policy (IfNotPresent): the node has it, nothing is pulled.
+    env = {"KUBEDRIFT_JOB_IMAGE": cluster.images["jobs"]}
     process = OperatorProcess(operator_kubeconfig, tmp_path, env=env).start()
     try:
         yield process
