@@ -222,4 +222,4 @@ def _kubectl(state_dir: Path) -> str:
     from tests.cluster.binaries import ensure_built
 
     del state_dir
-    return str(ensure_built().kubectl)
+    return str(ensure_built(build=False).kubectl)

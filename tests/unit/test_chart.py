@@ -24,7 +24,7 @@ NAMESPACED = ["--set-json", 'watchNamespaces=["team-a","team-b"]']
 def helm() -> str:
     from tests.cluster.binaries import ensure_built
 
-    return str(ensure_built().helm)
+    return str(ensure_built(build=False).helm)
 
 
 def run_helm(*args: str) -> subprocess.CompletedProcess[str]:
