@@ -1,11 +1,13 @@
 """The check and training jobs' entrypoints against the real S3 server, with storage faults.
 
 A credential fault ends the job with its own exit code (6, 7, 8) and a one-line reason that
-names the bucket; putting the right credentials back is all the next run needs. Throttling
-is retried inside the job; if it persists, or the endpoint hangs, the job exits 75 within the
-documented bound (docs/troubleshooting.md). A Parquet body cut mid-read is read again or the
-job exits 75: never a report computed from partial data. Every output of the credential tests
-is scanned for the credentials' values.
+names the bucket; putting the right credentials back is all the next run needs. A Secret with
+its two keys swapped is refused (6, or 2 when the secret has a '/') and shows no 4 characters
+of the secret. Throttling is retried inside the job; if it persists, or the endpoint hangs, or
+a Parquet body stalls on every read, the job exits 75 within the documented bound
+(docs/troubleshooting.md). A Parquet body cut mid-read is read again or the job exits 75: never
+a report computed from partial data. Every output of the credential tests is scanned for the
+credentials' values.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from kubedrift.cli import main
 from kubedrift.models.report import DriftReport
 from kubedrift_jobs.train.job import main_index
 from tests.fixtures.faultproxy import Fault, FaultProxy
-from tests.fixtures.leaks import CredentialScan
-from tests.fixtures.s3 import S3Server, upload_file
+from tests.fixtures.leaks import CredentialScan, fragments
+from tests.fixtures.s3 import Account, S3Server, upload_file
 from tests.fixtures.train_data import train_config, write_config, write_synthetic
 
 pytestmark = pytest.mark.s3
@@ -166,6 +168,55 @@ def test_a_credential_fault_ends_a_trial_with_its_code_and_the_fixed_secret_just
     set_env(monkeypatch, s3.env())
     assert main_index(path, 0, termination_path=str(termination)) == 0, termination.read_text()
     assert json.loads(termination.read_text())["modelUri"].startswith(f"s3://{bucket}/reports/")
+
+
+# Real accounts whose values share no run of 4 characters with kubedrift's words, hex hashes or
+# bucket names, so a fragment of a secret found in an output is a leak, never a coincidence. In a
+# swapped Secret the secret is sent as the key id: one without a '/' is a key id the server does
+# not know; one with a '/' (as AWS secrets often have) breaks the request's credential scope.
+SWAPPED = [
+    (Account("AKIAKDSWAP7Q3ZW9XR1V", "Q7vZX2mW9pR4K8tLz0N3yB6cJ1hF5gDwUsTqYoMv"), 6, "InvalidAccessKeyId"),
+    (Account("AKIAKDSWAP8R4XM2YS3W", "Q7vZ+X2mW9/R4pK8tLz0N3yB6cJ1hF5gDwUsTqYo"), 2, "InvalidConfig"),
+]
+
+
+@pytest.mark.parametrize(
+    ("account", "exit_code", "reason"), SWAPPED, ids=["plain-secret", "secret-with-slash"]
+)
+def test_a_secret_with_its_two_keys_swapped_is_refused_and_shows_no_part_of_the_secret(
+    s3: S3Server,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    credential_scan: CredentialScan,
+    account: Account,
+    exit_code: int,
+    reason: str,
+) -> None:
+    s3.add_account(account, "admin")
+    bucket = upload_bikes(s3)
+    config = check_config(tmp_path, bucket, s3.endpoint, secretRef={"name": "bikes-s3"})
+    set_env(
+        monkeypatch, {"AWS_ACCESS_KEY_ID": account.secret_key, "AWS_SECRET_ACCESS_KEY": account.access_key}
+    )
+    code, message, raw = run_check(tmp_path, config)
+    assert (code, message["error"]["reason"]) == (exit_code, reason), message
+    text = message["error"]["message"]
+    assert f"bucket {bucket}" in text and "storage.secretRef" in text and "\n" not in text
+    if reason == "InvalidConfig":
+        assert "AuthorizationHeaderMalformed" in text and "not the secret" in text, text
+    output = capsys.readouterr()
+    assert f"error: {reason}: " in output.err  # what `kubectl logs` shows
+    outputs = {"termination message": raw, "stdout": output.out, "stderr": output.err}
+    shown = {
+        where: sorted(f for f in fragments(account.secret_key) if f in out) for where, out in outputs.items()
+    }
+    assert shown == {where: [] for where in outputs}
+    assert credential_scan.add_all({f"swapped keys ({reason}): {k}": v for k, v in outputs.items()}) == {}
+
+    set_env(monkeypatch, account.env())  # the Secret's two keys put back in their places
+    code, message, _ = run_check(tmp_path, config)
+    assert code == 0, message
 
 
 def test_an_empty_key_in_the_named_secret_says_which_key(
