@@ -76,8 +76,14 @@ CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 15  # also the longest silence mid-body before a read counts as stalled
 REQUEST_ATTEMPTS = 4
 REQUEST_WORST_CASE_SECONDS = REQUEST_ATTEMPTS * READ_TIMEOUT + sum(2**n for n in range(REQUEST_ATTEMPTS - 1))
-# `retrying`: whole operations whose response broke off mid-body.
+# `retrying`: whole operations whose response broke off mid-body, waiting at most 1, 2, ... s
+# between attempts. A body that stalls on every attempt costs READ_TIMEOUT per attempt (botocore
+# has returned by then, so it does not retry it), see BODY_STALL_WORST_CASE_SECONDS.
 OPERATION_ATTEMPTS = 3
+OPERATION_RETRY_DELAY = 1
+BODY_STALL_WORST_CASE_SECONDS = OPERATION_ATTEMPTS * READ_TIMEOUT + OPERATION_RETRY_DELAY * sum(
+    2**n for n in range(OPERATION_ATTEMPTS - 1)
+)
 
 ENV_ACCESS_KEY_ID = "AWS_ACCESS_KEY_ID"
 ENV_SECRET_ACCESS_KEY = "AWS_SECRET_ACCESS_KEY"  # noqa: S105 (a variable's name)
@@ -842,7 +848,9 @@ def _s3_copy(fs: Any, source: str, target: str) -> None:
     fs.invalidate_cache(target)
 
 
-def retrying(action: Callable[[], T], attempts: int = OPERATION_ATTEMPTS, delay: float = 1.0) -> T:
+def retrying(
+    action: Callable[[], T], attempts: int = OPERATION_ATTEMPTS, delay: float = OPERATION_RETRY_DELAY
+) -> T:
     """Run `action`; when a response broke off mid-body (ReadInterrupted), run it again.
 
     Waits delay, 2*delay, ... (with jitter) between attempts, then gives up loudly. Other

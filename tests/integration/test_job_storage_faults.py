@@ -359,3 +359,47 @@ def test_a_parquet_body_cut_every_time_exits_75_and_writes_no_report(
     assert code == 75 and message["error"]["reason"] == "Transient", message
     assert "broke off mid-body" in message["error"]["message"]
     assert objects(s3, bucket, "reports/") == {}
+
+
+def test_a_parquet_body_that_stalls_on_every_read_ends_the_check_with_75_within_the_documented_bound(
+    s3: S3Server, tmp_path: Path, fault_proxy: FaultProxy
+) -> None:
+    """The real entrypoint in its own process: every Parquet GET sends its head and a few bytes,
+    then nothing; each read waits READ_TIMEOUT, is run OPERATION_ATTEMPTS times, then exit 75."""
+    bucket = upload_bikes(s3)
+    fault_proxy.hang_limit = storage.BODY_STALL_WORST_CASE_SECONDS + 60
+    fault_proxy.inject(Fault("stall", keep=16, **PARQUET_GET))
+    termination = tmp_path / "termination-log"
+    started = time.monotonic()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kubedrift",
+            "check",
+            "--config",
+            str(check_config(tmp_path, bucket, fault_proxy.url)),
+        ],
+        env=os.environ | {"KUBEDRIFT_TERMINATION_MESSAGE_PATH": str(termination)},
+        capture_output=True,
+        text=True,
+        timeout=storage.BODY_STALL_WORST_CASE_SECONDS + 60,
+        cwd=ROOT,
+        check=False,
+    )
+    ended = time.monotonic()
+    assert result.returncode == 75, result.stderr
+    message = json.loads(termination.read_text())["error"]
+    assert message["reason"] == "Transient" and "broke off mid-body" in message["message"], message
+    stalled = fault_proxy.faulted("stall")
+    assert len(stalled) == storage.OPERATION_ATTEMPTS, stalled
+    # What the bound covers: from each stalled read to the next request (the next attempt, after
+    # the backoff) or, for the last, to the exit. Each waited READ_TIMEOUT, and all together no
+    # more than the documented bound (+ 3 s for connecting again and for the exit).
+    waits = [next((s.at for s in fault_proxy.seen if s.at > stall.at), ended) - stall.at for stall in stalled]
+    assert min(waits) >= storage.READ_TIMEOUT, waits
+    assert sum(waits) <= storage.BODY_STALL_WORST_CASE_SECONDS + 3, waits
+    # Before each read the file is opened again (a list and a few HEADs, each well under 1 s here).
+    assert ended - stalled[0].at <= storage.BODY_STALL_WORST_CASE_SECONDS + 8, fault_proxy.seen
+    assert ended - started < storage.BODY_STALL_WORST_CASE_SECONDS + 60
+    assert objects(s3, bucket, "reports/") == {}

@@ -221,12 +221,20 @@ def test_the_documented_bounds_are_the_code_s() -> None:
         storage.REQUEST_ATTEMPTS * storage.READ_TIMEOUT
         + sum(2**n for n in range(storage.REQUEST_ATTEMPTS - 1))
     ) == storage.REQUEST_WORST_CASE_SECONDS
+    # 3 reads whose body stalls for the 15 s read timeout, plus at most 1 + 2 s between them.
+    assert (
+        storage.OPERATION_ATTEMPTS * storage.READ_TIMEOUT
+        + sum(storage.OPERATION_RETRY_DELAY * 2**n for n in range(storage.OPERATION_ATTEMPTS - 1))
+    ) == storage.BODY_STALL_WORST_CASE_SECONDS
     text = DOCS.read_text()
-    for number in (
-        f"{storage.CONNECT_TIMEOUT} s",
-        f"{storage.READ_TIMEOUT} s",
-        f"{storage.REQUEST_ATTEMPTS} attempts",
-        f"{storage.REQUEST_WORST_CASE_SECONDS} s",
-        f"{storage.OPERATION_ATTEMPTS} times",
+    for row, number in (
+        ("connecting (TCP and TLS)", f"{storage.CONNECT_TIMEOUT} s per attempt"),
+        ("waiting for an answer", f"{storage.READ_TIMEOUT} s per attempt"),
+        ("attempts per request", f"{storage.REQUEST_ATTEMPTS} attempts"),
+        ("never answers", f"at most {storage.REQUEST_WORST_CASE_SECONDS} s"),
+        ("came short", f"{storage.OPERATION_ATTEMPTS} times in all"),
+        ("stalls on every attempt", f"at most {storage.BODY_STALL_WORST_CASE_SECONDS} s"),
     ):
-        assert number in text, number
+        # The number whole (not "5 s" inside "15 s"), in the table row that states it.
+        pattern = rf"^\| [^|\n]*{re.escape(row)}[^|\n]* \| (?:[^|\n]*\W)?{re.escape(number)}\b"
+        assert re.search(pattern, text, re.MULTILINE), (row, number)
