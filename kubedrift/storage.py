@@ -75,8 +75,14 @@ CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 15  # also the longest silence mid-body before a read counts as stalled
 REQUEST_ATTEMPTS = 4
 REQUEST_WORST_CASE_SECONDS = REQUEST_ATTEMPTS * READ_TIMEOUT + sum(2**n for n in range(REQUEST_ATTEMPTS - 1))
-# `retrying`: whole operations whose response broke off mid-body.
+# `retrying`: whole operations whose response broke off mid-body, waiting at most 1, 2, ... s
+# between attempts. A body that stalls on every attempt costs READ_TIMEOUT per attempt (botocore
+# has returned by then, so it does not retry it), see BODY_STALL_WORST_CASE_SECONDS.
 OPERATION_ATTEMPTS = 3
+OPERATION_RETRY_DELAY = 1
+BODY_STALL_WORST_CASE_SECONDS = OPERATION_ATTEMPTS * READ_TIMEOUT + OPERATION_RETRY_DELAY * sum(
+    2**n for n in range(OPERATION_ATTEMPTS - 1)
+)
 
 ENV_ACCESS_KEY_ID = "AWS_ACCESS_KEY_ID"
 ENV_SECRET_ACCESS_KEY = "AWS_SECRET_ACCESS_KEY"  # noqa: S105 (a variable's name)
@@ -319,6 +325,15 @@ def _s3_failure(uri: str, code: str, status: int | None, operation: str | None) 
             f"(SignatureDoesNotMatch{on} in bucket {bucket}); put the matching {ENV_SECRET_ACCESS_KEY} in "
             "the Secret named in storage.secretRef"
         )
+    if code == "AuthorizationHeaderMalformed":
+        # The credential scope does not parse: a '/' in the key id (a secret in its place: the
+        # Secret's two keys swapped), or a region that is not the bucket's. Neither is a data fault.
+        return ConfigError(
+            f"{uri}: the storage cannot read the access key id{key} or the region of the request "
+            f"(AuthorizationHeaderMalformed{on} in bucket {bucket}); put the access key id, not the secret, "
+            f"in {ENV_ACCESS_KEY_ID} in the Secret named in storage.secretRef, or set storage.region to "
+            "the bucket's region"
+        )
     if code in DENIED_CODES or (status == 403 and code not in TRANSIENT_CODES):
         what = "AccessDenied" if code in ("403", "") else code
         return AccessDenied(
@@ -336,10 +351,22 @@ def _s3_failure(uri: str, code: str, status: int | None, operation: str | None) 
     return DataUnreadable(f"{uri}: the storage refused the request ({code or f'HTTP {status}'}{on})")
 
 
+KEY_HINT_MIN_LENGTH = 16
+
+
 def key_hint() -> str:
-    """' …WXYZ': the last four characters of the access key id, enough to tell keys apart; never more."""
+    """' sha256:1a2b3c4d': the first 8 hex digits of the SHA-256 of the access key id.
+
+    Enough to tell keys apart (compare `printf %s "$KEY" | sha256sum | cut -c1-8`), and not a
+    single character of the value: when a Secret has the two keys swapped, AWS_ACCESS_KEY_ID
+    holds the *secret*, so showing any part of it (once its last 4 characters) leaks the secret.
+    32 bits of a one-way hash give no way back to a key of 16 or more random characters; a
+    shorter value gets no hint, since its hash would let it be found by trying every value.
+    """
     key = os.environ.get(ENV_ACCESS_KEY_ID, "")
-    return f" …{key[-4:]}" if len(key) >= 16 else ""
+    if len(key) < KEY_HINT_MIN_LENGTH:
+        return ""
+    return f" sha256:{hashlib.sha256(key.encode()).hexdigest()[:8]}"
 
 
 def redact(text: str) -> str:
@@ -820,7 +847,9 @@ def _s3_copy(fs: Any, source: str, target: str) -> None:
     fs.invalidate_cache(target)
 
 
-def retrying(action: Callable[[], T], attempts: int = OPERATION_ATTEMPTS, delay: float = 1.0) -> T:
+def retrying(
+    action: Callable[[], T], attempts: int = OPERATION_ATTEMPTS, delay: float = OPERATION_RETRY_DELAY
+) -> T:
     """Run `action`; when a response broke off mid-body (ReadInterrupted), run it again.
 
     Waits delay, 2*delay, ... (with jitter) between attempts, then gives up loudly. Other

@@ -1,11 +1,13 @@
 """The check and training jobs' entrypoints against the real S3 server, with storage faults.
 
 A credential fault ends the job with its own exit code (6, 7, 8) and a one-line reason that
-names the bucket; putting the right credentials back is all the next run needs. Throttling
-is retried inside the job; if it persists, or the endpoint hangs, the job exits 75 within the
-documented bound (docs/troubleshooting.md). A Parquet body cut mid-read is read again or the
-job exits 75: never a report computed from partial data. Every output of the credential tests
-is scanned for the credentials' values.
+names the bucket; putting the right credentials back is all the next run needs. A Secret with
+its two keys swapped is refused (6, or 2 when the secret has a '/') and shows no 4 characters
+of the secret. Throttling is retried inside the job; if it persists, or the endpoint hangs, or
+a Parquet body stalls on every read, the job exits 75 within the documented bound
+(docs/troubleshooting.md). A Parquet body cut mid-read is read again or the job exits 75: never
+a report computed from partial data. Every output of the credential tests is scanned for the
+credentials' values.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from kubedrift.cli import main
 from kubedrift.models.report import DriftReport
 from kubedrift_jobs.train.job import main_index
 from tests.fixtures.faultproxy import Fault, FaultProxy
-from tests.fixtures.leaks import CredentialScan
-from tests.fixtures.s3 import S3Server, upload_file
+from tests.fixtures.leaks import CredentialScan, fragments
+from tests.fixtures.s3 import Account, S3Server, upload_file
 from tests.fixtures.train_data import train_config, write_config, write_synthetic
 
 pytestmark = pytest.mark.s3
@@ -168,6 +170,55 @@ def test_a_credential_fault_ends_a_trial_with_its_code_and_the_fixed_secret_just
     assert json.loads(termination.read_text())["modelUri"].startswith(f"s3://{bucket}/reports/")
 
 
+# Real accounts whose values share no run of 4 characters with kubedrift's words, hex hashes or
+# bucket names, so a fragment of a secret found in an output is a leak, never a coincidence. In a
+# swapped Secret the secret is sent as the key id: one without a '/' is a key id the server does
+# not know; one with a '/' (as AWS secrets often have) breaks the request's credential scope.
+SWAPPED = [
+    (Account("AKIAKDSWAP7Q3ZW9XR1V", "Q7vZX2mW9pR4K8tLz0N3yB6cJ1hF5gDwUsTqYoMv"), 6, "InvalidAccessKeyId"),
+    (Account("AKIAKDSWAP8R4XM2YS3W", "Q7vZ+X2mW9/R4pK8tLz0N3yB6cJ1hF5gDwUsTqYo"), 2, "InvalidConfig"),
+]
+
+
+@pytest.mark.parametrize(
+    ("account", "exit_code", "reason"), SWAPPED, ids=["plain-secret", "secret-with-slash"]
+)
+def test_a_secret_with_its_two_keys_swapped_is_refused_and_shows_no_part_of_the_secret(
+    s3: S3Server,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    credential_scan: CredentialScan,
+    account: Account,
+    exit_code: int,
+    reason: str,
+) -> None:
+    s3.add_account(account, "admin")
+    bucket = upload_bikes(s3)
+    config = check_config(tmp_path, bucket, s3.endpoint, secretRef={"name": "bikes-s3"})
+    set_env(
+        monkeypatch, {"AWS_ACCESS_KEY_ID": account.secret_key, "AWS_SECRET_ACCESS_KEY": account.access_key}
+    )
+    code, message, raw = run_check(tmp_path, config)
+    assert (code, message["error"]["reason"]) == (exit_code, reason), message
+    text = message["error"]["message"]
+    assert f"bucket {bucket}" in text and "storage.secretRef" in text and "\n" not in text
+    if reason == "InvalidConfig":
+        assert "AuthorizationHeaderMalformed" in text and "not the secret" in text, text
+    output = capsys.readouterr()
+    assert f"error: {reason}: " in output.err  # what `kubectl logs` shows
+    outputs = {"termination message": raw, "stdout": output.out, "stderr": output.err}
+    shown = {
+        where: sorted(f for f in fragments(account.secret_key) if f in out) for where, out in outputs.items()
+    }
+    assert shown == {where: [] for where in outputs}
+    assert credential_scan.add_all({f"swapped keys ({reason}): {k}": v for k, v in outputs.items()}) == {}
+
+    set_env(monkeypatch, account.env())  # the Secret's two keys put back in their places
+    code, message, _ = run_check(tmp_path, config)
+    assert code == 0, message
+
+
 def test_an_empty_key_in_the_named_secret_says_which_key(
     s3: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -307,4 +358,48 @@ def test_a_parquet_body_cut_every_time_exits_75_and_writes_no_report(
     code, message, _ = run_check(tmp_path, check_config(tmp_path, bucket, fault_proxy.url))
     assert code == 75 and message["error"]["reason"] == "Transient", message
     assert "broke off mid-body" in message["error"]["message"]
+    assert objects(s3, bucket, "reports/") == {}
+
+
+def test_a_parquet_body_that_stalls_on_every_read_ends_the_check_with_75_within_the_documented_bound(
+    s3: S3Server, tmp_path: Path, fault_proxy: FaultProxy
+) -> None:
+    """The real entrypoint in its own process: every Parquet GET sends its head and a few bytes,
+    then nothing; each read waits READ_TIMEOUT, is run OPERATION_ATTEMPTS times, then exit 75."""
+    bucket = upload_bikes(s3)
+    fault_proxy.hang_limit = storage.BODY_STALL_WORST_CASE_SECONDS + 60
+    fault_proxy.inject(Fault("stall", keep=16, **PARQUET_GET))
+    termination = tmp_path / "termination-log"
+    started = time.monotonic()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kubedrift",
+            "check",
+            "--config",
+            str(check_config(tmp_path, bucket, fault_proxy.url)),
+        ],
+        env=os.environ | {"KUBEDRIFT_TERMINATION_MESSAGE_PATH": str(termination)},
+        capture_output=True,
+        text=True,
+        timeout=storage.BODY_STALL_WORST_CASE_SECONDS + 60,
+        cwd=ROOT,
+        check=False,
+    )
+    ended = time.monotonic()
+    assert result.returncode == 75, result.stderr
+    message = json.loads(termination.read_text())["error"]
+    assert message["reason"] == "Transient" and "broke off mid-body" in message["message"], message
+    stalled = fault_proxy.faulted("stall")
+    assert len(stalled) == storage.OPERATION_ATTEMPTS, stalled
+    # What the bound covers: from each stalled read to the next request (the next attempt, after
+    # the backoff) or, for the last, to the exit. Each waited READ_TIMEOUT, and all together no
+    # more than the documented bound (+ 3 s for connecting again and for the exit).
+    waits = [next((s.at for s in fault_proxy.seen if s.at > stall.at), ended) - stall.at for stall in stalled]
+    assert min(waits) >= storage.READ_TIMEOUT, waits
+    assert sum(waits) <= storage.BODY_STALL_WORST_CASE_SECONDS + 3, waits
+    # Before each read the file is opened again (a list and a few HEADs, each well under 1 s here).
+    assert ended - stalled[0].at <= storage.BODY_STALL_WORST_CASE_SECONDS + 8, fault_proxy.seen
+    assert ended - started < storage.BODY_STALL_WORST_CASE_SECONDS + 60
     assert objects(s3, bucket, "reports/") == {}

@@ -6,6 +6,8 @@ and test_job_storage_faults.py; these pin the table (and that the docs state its
 
 from __future__ import annotations
 
+import hashlib
+import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from s3fs.errors import translate_boto_error
 
 from kubedrift import errors, storage
 from kubedrift.models.driftcheck import SecretRef, Storage
+from tests.fixtures.leaks import fragments
 
 URI = "s3://kd-bucket/data/part-0.parquet"
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "troubleshooting.md"
@@ -34,6 +37,7 @@ def s3fs_error(code: str, status: int, operation: str = "GetObject") -> BaseExce
         ("InvalidAccessKeyId", 403, errors.UnknownAccessKey, 6, "InvalidAccessKeyId"),
         ("SignatureDoesNotMatch", 403, errors.WrongSecretKey, 7, "SignatureDoesNotMatch"),
         ("AccessDenied", 403, errors.AccessDenied, 8, "AccessDenied"),
+        ("AuthorizationHeaderMalformed", 400, errors.ConfigError, 2, "InvalidConfig"),  # key id with a '/'
         ("403", 403, errors.AccessDenied, 8, "AccessDenied"),  # a HEAD's bare 403
         ("AllAccessDisabled", 403, errors.AccessDenied, 8, "AccessDenied"),
         ("SlowDown", 503, errors.TransientError, 75, "Transient"),
@@ -64,17 +68,31 @@ def test_the_old_defect_throttling_is_no_longer_data_unreadable() -> None:
     assert mapped.exit_code not in errors.PERMANENT_EXIT_CODES
 
 
-def test_credential_messages_name_the_bucket_and_only_the_end_of_the_key_id(
-    monkeypatch: pytest.MonkeyPatch,
+# Shaped like AWS's; no run of 4 of their characters is an English word or all hex digits, so a
+# fragment found in a message is a leak, not a coincidence with its words, bucket or hash.
+CANARY_KEY = "AKIAKDCANARY7Q3Z9W1X"
+CANARY_SECRET = "Q7vZ+X2mW9/R4pK8tLz0N3yB6cJ1hF5gDwUsTq"
+CANARY_KEY_SHA256 = "c3a3c770"  # printf %s AKIAKDCANARY7Q3Z9W1X | sha256sum | cut -c1-8
+
+
+@pytest.mark.parametrize("swapped", [False, True])
+def test_credential_messages_name_the_bucket_and_no_character_of_either_key(
+    monkeypatch: pytest.MonkeyPatch, swapped: bool
 ) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAKDCANARY7Q3Z9W1X")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "kd-canary-secret-value")
-    for code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied"):
+    key, secret = (CANARY_SECRET, CANARY_KEY) if swapped else (CANARY_KEY, CANARY_SECRET)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key)  # swapped: the Secret's secret is in the key id's place
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    for code in (
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "AccessDenied",
+        "AuthorizationHeaderMalformed",
+    ):
         mapped = storage.storage_error(URI, s3fs_error(code, 403, "ListObjectsV2"))
-        assert isinstance(mapped, errors.CredentialsError) and mapped.permanent
+        assert isinstance(mapped, errors.CredentialsError | errors.ConfigError) and mapped.permanent
         assert "bucket kd-bucket" in mapped.message and "ListObjectsV2" in mapped.message
-        assert "…9W1X" in mapped.message
-        assert "AKIAKDCANARY7Q3Z9W1X" not in mapped.message and "kd-canary-secret-value" not in mapped.message
+        assert f"access key id sha256:{hashlib.sha256(key.encode()).hexdigest()[:8]} " in mapped.message
+        assert {f for f in fragments(key) | fragments(secret) if f in mapped.message} == set()
 
 
 def test_each_credential_fault_has_its_own_permanent_exit_code() -> None:
@@ -128,7 +146,7 @@ def _with_secret(**ref: str) -> Storage:
 
 
 def test_an_empty_key_of_the_named_secret_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAKDCANARY7Q3Z9W1X")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", CANARY_KEY)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "")
     with pytest.raises(errors.ConfigError, match=r"the Secret 'bikes-s3' .* no value for 'secret-key'"):
         storage.check_secret_env(_with_secret(secret_access_key_key="secret-key"))
@@ -145,14 +163,16 @@ def test_no_secret_env_at_all_leaves_the_other_credential_sources(monkeypatch: p
 
 
 def test_redact_and_key_hint(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAKDCANARY7Q3Z9W1X")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "kd-canary-secret-value")
-    assert storage.redact("key AKIAKDCANARY7Q3Z9W1X, secret kd-canary-secret-value") == (
-        "key <redacted>, secret <redacted>"
-    )
-    assert storage.key_hint() == " …9W1X"
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "short")
-    assert storage.key_hint() == ""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", CANARY_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", CANARY_SECRET)
+    assert storage.redact(f"key {CANARY_KEY}, secret {CANARY_SECRET}") == "key <redacted>, secret <redacted>"
+    assert storage.key_hint() == f" sha256:{CANARY_KEY_SHA256}"
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", CANARY_SECRET)  # swapped: the secret is only hashed
+    assert storage.key_hint() == f" sha256:{hashlib.sha256(CANARY_SECRET.encode()).hexdigest()[:8]}"
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x" * storage.KEY_HINT_MIN_LENGTH)
+    assert len(storage.key_hint()) == len(" sha256:") + 8
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x" * (storage.KEY_HINT_MIN_LENGTH - 1))
+    assert storage.key_hint() == ""  # so short that its hash would give it away
 
 
 def test_retrying_runs_again_only_what_botocore_could_not() -> None:
@@ -201,12 +221,20 @@ def test_the_documented_bounds_are_the_code_s() -> None:
         storage.REQUEST_ATTEMPTS * storage.READ_TIMEOUT
         + sum(2**n for n in range(storage.REQUEST_ATTEMPTS - 1))
     ) == storage.REQUEST_WORST_CASE_SECONDS
+    # 3 reads whose body stalls for the 15 s read timeout, plus at most 1 + 2 s between them.
+    assert (
+        storage.OPERATION_ATTEMPTS * storage.READ_TIMEOUT
+        + sum(storage.OPERATION_RETRY_DELAY * 2**n for n in range(storage.OPERATION_ATTEMPTS - 1))
+    ) == storage.BODY_STALL_WORST_CASE_SECONDS
     text = DOCS.read_text()
-    for number in (
-        f"{storage.CONNECT_TIMEOUT} s",
-        f"{storage.READ_TIMEOUT} s",
-        f"{storage.REQUEST_ATTEMPTS} attempts",
-        f"{storage.REQUEST_WORST_CASE_SECONDS} s",
-        f"{storage.OPERATION_ATTEMPTS} times",
+    for row, number in (
+        ("connecting (TCP and TLS)", f"{storage.CONNECT_TIMEOUT} s per attempt"),
+        ("waiting for an answer", f"{storage.READ_TIMEOUT} s per attempt"),
+        ("attempts per request", f"{storage.REQUEST_ATTEMPTS} attempts"),
+        ("never answers", f"at most {storage.REQUEST_WORST_CASE_SECONDS} s"),
+        ("came short", f"{storage.OPERATION_ATTEMPTS} times in all"),
+        ("stalls on every attempt", f"at most {storage.BODY_STALL_WORST_CASE_SECONDS} s"),
     ):
-        assert number in text, number
+        # The number whole (not "5 s" inside "15 s"), in the table row that states it.
+        pattern = rf"^\| [^|\n]*{re.escape(row)}[^|\n]* \| (?:[^|\n]*\W)?{re.escape(number)}\b"
+        assert re.search(pattern, text, re.MULTILINE), (row, number)

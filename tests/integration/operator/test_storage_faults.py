@@ -1,8 +1,10 @@
 """Storage faults on the cluster: what the DriftCheck says, and what the Job does about them.
 
-A wrong secret in the Secret: the check pod exits 7 once (podFailurePolicy FailJob, no retry
-storm), the DriftCheck is Stalled/Ready=False with reason SignatureDoesNotMatch naming the
-bucket; the Secret fixed, the next check succeeds with nothing else done. Throttling that
+A wrong secret, an unknown access key, a key without rights on the bucket, each in its own
+Secret: each check pod exits with its own code (7, 6, 8) once (podFailurePolicy FailJob, no
+retry storm), each DriftCheck is Stalled/Ready=False with its reason (SignatureDoesNotMatch,
+InvalidAccessKeyId, AccessDenied) naming the bucket; each Secret fixed, the next check succeeds
+with nothing else done. Throttling that
 never stops: the check pods exit 75 and the Job retries them until its backoffLimit. Every
 status, Event, log and termination message of these runs is scanned for the credentials.
 """
@@ -51,11 +53,14 @@ def _pods_termination_messages(kube: Kube) -> list[str]:
 
 
 def _outputs(
-    cluster: Cluster, kube: Kube, operator: OperatorProcess, name: str, stage: str
+    cluster: Cluster, kube: Kube, operator: OperatorProcess, names: list[str], stage: str
 ) -> dict[str, str]:
     pods = [p["metadata"]["name"] for p in kube.list("/api/v1/namespaces/{ns}/pods")]
     texts = {
-        f"{stage}: the DriftCheck": dump(kube.driftcheck(name)) + str(kube.driftcheck(name)),
+        **{
+            f"{stage}: the DriftCheck {name}": dump(kube.driftcheck(name)) + str(kube.driftcheck(name))
+            for name in names
+        },
         f"{stage}: the Events": str(kube.list("/api/v1/namespaces/{ns}/events")),
         f"{stage}: the operator's log": operator.logs(),
         **{f"{stage}: termination message {i}": m for i, m in enumerate(_pods_termination_messages(kube))},
@@ -65,7 +70,16 @@ def _outputs(
     return texts
 
 
-def test_a_wrong_secret_stalls_the_check_and_the_fixed_secret_just_works(
+# Each credential fault with the exit code and reason it must end the check with: one DriftCheck
+# (and Secret) per fault, all checked at once, so the three cost about the time of one.
+CREDENTIAL_FAULTS = {
+    "wrong-secret": ("wrong_secret_env", 7, "SignatureDoesNotMatch", "secret access key does not belong"),
+    "unknown-key": ("wrong_access_key_env", 6, "InvalidAccessKeyId", "does not know the access key id"),
+    "no-rights": ("no_rights_env", 8, "AccessDenied", "has no right"),
+}
+
+
+def test_each_credential_fault_stalls_its_check_and_the_fixed_secret_just_works(
     cluster: Cluster,
     namespace: str,
     kube: Kube,
@@ -74,41 +88,56 @@ def test_a_wrong_secret_stalls_the_check_and_the_fixed_secret_just_works(
     s3_server: S3Server,
     credential_scan: CredentialScan,
 ) -> None:
-    create_s3_access(cluster, namespace, s3_server, s3_server.wrong_secret_env())
-    cluster.apply(_check("creds", bike_bucket), namespace)
-    kube.annotate("driftcheck", "creds", "kubedrift.io/check-now", "1")
-    status = wait_status(kube, "creds", lambda s: s.get("lastCheck"), "the check with the wrong secret", 240)
-    last = status["lastCheck"]
-    assert not last["succeeded"] and last["reason"] == "SignatureDoesNotMatch", dump(status)
-    assert f"bucket {bike_bucket.bucket}" in last["message"] and "storage.secretRef" in last["message"]
-    for type_ in ("Ready", "Stalled"):
-        condition = kube.condition("creds", type_)
-        assert condition["reason"] == "SignatureDoesNotMatch", dump(status)
-        assert f"bucket {bike_bucket.bucket}" in condition["message"]
-    assert kube.condition("creds", "Ready")["status"] == "False"
-    assert kube.condition("creds", "Stalled")["status"] == "True"
-    events = [(e["type"], e["reason"], e["message"]) for e in kube.events("creds")]
-    assert any(r == "CheckFailed" and "SignatureDoesNotMatch" in m for _, r, m in events), events
-    runs = _check_runs(kube)
-    assert [r["exitCode"] for r in runs] == [7], runs  # permanent: one pod, no retry storm
-    assert credential_scan.add_all(_outputs(cluster, kube, operator, "creds", "wrong secret")) == {}
+    for name, (fault, *_) in CREDENTIAL_FAULTS.items():
+        create_s3_access(cluster, namespace, s3_server, getattr(s3_server, fault)(), secret=name)
+        check = _check(name, bike_bucket)
+        check["spec"]["storage"]["secretRef"]["name"] = name
+        cluster.apply(check, namespace)
+    for name in CREDENTIAL_FAULTS:
+        kube.annotate("driftcheck", name, "kubedrift.io/check-now", "1")
+    for name, (_, exit_code, reason, words) in CREDENTIAL_FAULTS.items():
+        status = wait_status(kube, name, lambda s: s.get("lastCheck"), f"the check with {name}", 240)
+        last = status["lastCheck"]
+        assert not last["succeeded"] and last["reason"] == reason, dump(status)
+        assert words in last["message"], dump(status)
+        assert f"bucket {bike_bucket.bucket}" in last["message"] and "storage.secretRef" in last["message"]
+        for type_ in ("Ready", "Stalled"):
+            condition = kube.condition(name, type_)
+            assert condition["reason"] == reason, dump(status)
+            assert f"bucket {bike_bucket.bucket}" in condition["message"] and words in condition["message"]
+        assert kube.condition(name, "Ready")["status"] == "False"
+        assert kube.condition(name, "Stalled")["status"] == "True"
+        events = [(e["reason"], e["message"]) for e in kube.events(name)]
+        assert any(r == "CheckFailed" and reason in m for r, m in events), events
+        runs = [r for r in _check_runs(kube) if r["pod"].startswith(f"{name}-")]
+        assert [r["exitCode"] for r in runs] == [exit_code], runs  # permanent: one pod, no retry storm
+    assert credential_scan.add_all(_outputs(cluster, kube, operator, list(CREDENTIAL_FAULTS), "faults")) == {}
 
-    # The Secret corrected in place; nothing else changes (pods read it by reference when they start).
-    cluster.api.merge_patch(f"/api/v1/namespaces/{namespace}/secrets/s3", {"stringData": s3_server.env()})
-    kube.annotate("driftcheck", "creds", "kubedrift.io/check-now", "2")
-    status = wait_status(
-        kube, "creds", lambda s: (s.get("lastCheck") or {}).get("succeeded"), "the check after the fix", 240
-    )
-    assert status["lastCheck"]["reportUri"].startswith(f"s3://{bike_bucket.bucket}/"), dump(status)
-    ready = wait_status(
-        kube,
-        "creds",
-        lambda s: any(c["type"] == "Ready" and c["status"] == "True" for c in s.get("conditions", [])),
-        "Ready after the fix",
-        60,
-    )
-    assert kube.condition("creds", "Stalled")["status"] == "False", dump(ready)
-    assert credential_scan.add_all(_outputs(cluster, kube, operator, "creds", "fixed secret")) == {}
+    # Each Secret corrected in place; nothing else changes (pods read it by reference when they start).
+    for name in CREDENTIAL_FAULTS:
+        cluster.api.merge_patch(
+            f"/api/v1/namespaces/{namespace}/secrets/{name}", {"stringData": s3_server.env()}
+        )
+        kube.annotate("driftcheck", name, "kubedrift.io/check-now", "2")
+    for name in CREDENTIAL_FAULTS:
+        status = wait_status(
+            kube,
+            name,
+            lambda s: (s.get("lastCheck") or {}).get("succeeded"),
+            f"{name}: the check after the fix",
+            240,
+        )
+        assert status["lastCheck"]["reportUri"].startswith(f"s3://{bike_bucket.bucket}/"), dump(status)
+        ready = wait_status(
+            kube,
+            name,
+            lambda s: any(c["type"] == "Ready" and c["status"] == "True" for c in s.get("conditions", [])),
+            f"{name}: Ready after the fix",
+            60,
+        )
+        assert kube.condition(name, "Stalled")["status"] == "False", dump(ready)
+    fixed = _outputs(cluster, kube, operator, list(CREDENTIAL_FAULTS), "fixed secrets")
+    assert credential_scan.add_all(fixed) == {}
 
 
 @pytest.fixture
@@ -192,7 +221,9 @@ def test_trials_denied_the_training_data_fail_once_and_say_why_then_the_fixed_se
     train_runs = [r for r in kube.pod_runs() if r["container"] == "train"]
     assert sorted(r["exitCode"] for r in train_runs) == [8, 8], train_runs  # FailIndex: one pod per index
     extra = {user.access_key, user.secret_key}
-    assert credential_scan.add_all(_outputs(cluster, kube, operator, "trials", "denied trials"), extra) == {}
+    assert (
+        credential_scan.add_all(_outputs(cluster, kube, operator, ["trials"], "denied trials"), extra) == {}
+    )
 
     # The Secret now holds a key with rights on both buckets; a new run needs nothing else.
     cluster.api.merge_patch(f"/api/v1/namespaces/{namespace}/secrets/s3", {"stringData": s3_server.env()})
@@ -202,4 +233,4 @@ def test_trials_denied_the_training_data_fail_once_and_say_why_then_the_fixed_se
     )
     assert status["run"]["phase"] == "Succeeded" and status["run"]["trialsSucceeded"] == 2, dump(status)
     assert "trialsFailure" not in status["run"] or status["run"]["trialsFailure"] is None
-    assert credential_scan.add_all(_outputs(cluster, kube, operator, "trials", "fixed trials"), extra) == {}
+    assert credential_scan.add_all(_outputs(cluster, kube, operator, ["trials"], "fixed trials"), extra) == {}
