@@ -8,7 +8,6 @@ relative to the manifest's own folder, so an example runs from anywhere.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from pydantic import ValidationError
 from kubedrift.errors import ConfigError
 from kubedrift.models.driftcheck import DataSource, DriftCheckSpec
 from kubedrift.models.resources import API_VERSION, DNS_LABEL, NOT_A_LABEL, DriftCheck
+from kubedrift.models.rules import matches
 from kubedrift.models.validation import invalid_message
 
 
@@ -38,7 +38,7 @@ def load_driftcheck(path: Path) -> DriftCheck:
     if not name:
         raise ConfigError(f"{path}: metadata.name: Required value")
     namespace = (manifest.get("metadata") or {}).get("namespace")
-    if namespace is not None and not (isinstance(namespace, str) and re.match(DNS_LABEL, namespace)):
+    if namespace is not None and not (isinstance(namespace, str) and matches(DNS_LABEL, namespace)):
         raise ConfigError(
             f"{path}: metadata.namespace: Invalid value: {json.dumps(namespace)}: {NOT_A_LABEL}"
         )

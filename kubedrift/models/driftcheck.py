@@ -8,7 +8,6 @@ description because it becomes the text of `kubectl explain`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -18,7 +17,7 @@ from kubedrift.models.base import SpecModel
 from kubedrift.models.estimators import ESTIMATORS, REGRESSORS
 from kubedrift.models.metrics import CLASSIFICATION_METRICS, METRICS, REGRESSION_METRICS
 from kubedrift.models.params import param_value_problem
-from kubedrift.models.rules import OperatorRule, Rule, cel_matches, cel_rules
+from kubedrift.models.rules import OperatorRule, Rule, cel_matches, cel_rules, matches
 from kubedrift.models.spec_rules import (
     COLUMNS_OVERLAP_RULE,
     DATA_OVERLAP_RULE,
@@ -98,7 +97,7 @@ class DataSource(SpecModel):
     @field_validator("uri")
     @classmethod
     def _uri_scheme(cls, uri: str) -> str:
-        return URI_RULE.check(re.match(URI_PATTERN, uri) is not None, uri)
+        return URI_RULE.check(matches(URI_PATTERN, uri), uri)
 
 
 class Columns(SpecModel):
@@ -198,7 +197,7 @@ class SecretRef(SpecModel):
     @field_validator("name")
     @classmethod
     def _a_secret_name(cls, name: str) -> str:
-        return SECRET_NAME_RULE.check(re.match(DNS_SUBDOMAIN, name) is not None, name)
+        return SECRET_NAME_RULE.check(matches(DNS_SUBDOMAIN, name), name)
 
 
 class KeyRef(SpecModel):
@@ -262,7 +261,7 @@ class Storage(SpecModel):
     @field_validator("reports_uri")
     @classmethod
     def _reports_uri_scheme(cls, uri: str) -> str:
-        return REPORTS_URI_RULE.check(re.match(URI_PATTERN, uri) is not None, uri)
+        return REPORTS_URI_RULE.check(matches(URI_PATTERN, uri), uri)
 
     secret_ref: SecretRef | None = Field(
         default=None,
@@ -494,7 +493,7 @@ class Promotion(SpecModel):
     @field_validator("uri")
     @classmethod
     def _uri_scheme(cls, uri: str | None) -> str | None:
-        return PROMOTION_URI_RULE.check(uri is None or re.match(URI_PATTERN, uri) is not None, uri)
+        return PROMOTION_URI_RULE.check(uri is None or matches(URI_PATTERN, uri), uri)
 
 
 TARGET_RULE = Rule(

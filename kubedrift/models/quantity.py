@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from kubedrift.models.rules import matches
+
 # <signedNumber><suffix>, suffix one of the binary SI, decimal SI or a decimal exponent.
 QUANTITY_PATTERN = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([KMGTPE]i|[mkMGTPE]|[eE][+-]?[0-9]+)?$"
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
@@ -18,7 +20,7 @@ _DECIMAL |= {"T": Decimal(10**12), "P": Decimal(10**15), "E": Decimal(10**18)}
 
 
 def is_quantity(value: str | int) -> bool:
-    return isinstance(value, int) or re.match(QUANTITY_PATTERN, value) is not None
+    return isinstance(value, int) or matches(QUANTITY_PATTERN, value)
 
 
 def quantity(value: str | int) -> Decimal:

@@ -7,7 +7,6 @@ turns them into CustomResourceDefinitions.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +14,8 @@ from pydantic import ConfigDict, Field, model_validator
 
 from kubedrift.models.base import Model
 from kubedrift.models.driftcheck import DriftCheckSpec
-from kubedrift.models.rules import Rule, RuleViolation, cel_matches
+from kubedrift.models.rules import Rule, RuleViolation, cel_matches, matches
+from kubedrift.models.spec_rules import DNS_SUBDOMAIN
 from kubedrift.models.status import DriftCheckStatus, ExperimentSpec, ExperimentStatus
 
 GROUP = "kubedrift.io"
@@ -71,7 +71,6 @@ NOT_A_LABEL = (
     "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
 )
 # The apiserver's own check of every object's name (a DNS-1123 subdomain), in its words.
-DNS_SUBDOMAIN_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 NOT_A_SUBDOMAIN = (
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
     "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
@@ -93,10 +92,10 @@ class DriftCheck(Model):
     @model_validator(mode="after")
     def _name_fits_the_children(self) -> DriftCheck:
         name = self.metadata.name
-        if len(name) <= MAX_CHECK_NAME and re.match(DNS_LABEL, name) is not None:
+        if len(name) <= MAX_CHECK_NAME and matches(DNS_LABEL, name):
             return self
         error = RuleViolation(CHECK_NAME_RULE)
-        if re.match(DNS_SUBDOMAIN_NAME, name) is None:  # the apiserver's own check says so first
+        if not matches(DNS_SUBDOMAIN, name):  # the apiserver's own check says so first
             error.preceded_by = f"metadata.name: Invalid value: {json.dumps(name)}: {NOT_A_SUBDOMAIN}"
         raise error
 

@@ -7,6 +7,8 @@ manifest with the same words.
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -74,6 +76,20 @@ def cel_matches(field: str, pattern: str) -> str:
     """A CEL expression that holds when `field` matches the Python/RE2 `pattern`."""
     literal = pattern.replace("\\", "\\\\").replace("'", "\\'")
     return f"{field}.matches('{literal}')"
+
+
+def matches(pattern: str, value: str) -> bool:
+    """What CEL's `value.matches(pattern)` answers, so Python agrees with the apiserver on every value.
+
+    CEL's is RE2's search, where `$` holds only at the end of the text; Python's `$` also holds
+    before a final newline, so `"s3\\n"` would pass here and be refused by `kubectl apply`.
+    """
+    return _as_re2(pattern).search(value) is not None
+
+
+@functools.cache
+def _as_re2(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern[:-1] + r"\Z" if pattern.endswith("$") else pattern)
 
 
 def cel_rules(*rules: Rule) -> ConfigDict:

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kubedrift.models.quantity import is_quantity, quantity
-from kubedrift.models.rules import OperatorRule, Rule, cel_matches
+from kubedrift.models.rules import OperatorRule, Rule, cel_matches, matches
 
 # --- schedule --------------------------------------------------------------------------------
 
@@ -89,8 +89,7 @@ def reversed_cron_range(schedule: str) -> bool:
 def check_schedule(schedule: str) -> str:
     if re.match(TIME_ZONE_PREFIX, schedule):
         return SCHEDULE_TIME_ZONE_RULE.check(False, schedule)
-    # fullmatch: Python's `$` also matches before a final newline, RE2's (the apiserver's) does not.
-    SCHEDULE_RULE.check(re.fullmatch(CRON_PATTERN, schedule) is not None, schedule)
+    SCHEDULE_RULE.check(matches(CRON_PATTERN, schedule), schedule)
     if reversed_cron_range(schedule):
         raise SCHEDULE_RANGE_RULE.violation(schedule)
     return schedule

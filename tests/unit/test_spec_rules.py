@@ -7,11 +7,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import yaml
+from pydantic import ValidationError
 
 from kubedrift.models.quantity import is_quantity, quantity
-from kubedrift.models.rules import RuleViolation
+from kubedrift.models.resources import DriftCheck
+from kubedrift.models.rules import RuleViolation, matches
 from kubedrift.models.spec_rules import (
     CRON_PATTERN,
+    DNS_SUBDOMAIN,
     SAME_DATA_MESSAGE,
     SCHEDULE_RANGE_RULE,
     SCHEDULE_RULE,
@@ -24,6 +28,8 @@ from kubedrift.models.spec_rules import (
     trials,
 )
 from kubedrift.uris import normalised, overlaps
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # What robfig/cron's ParseStandard (Kubernetes' CronJob validation) accepts ...
 GOOD = [
@@ -189,3 +195,32 @@ def test_siblings_different_globs_and_other_stores_do_not(first: str, second: st
 def test_the_schedule_time_zone_and_data_messages_are_in_troubleshooting(message: str) -> None:
     docs = Path(__file__).resolve().parents[2] / "docs" / "troubleshooting.md"
     assert message in docs.read_text()
+
+
+def test_patterns_read_dollar_as_the_apiserver_does() -> None:
+    # RE2's `$` (CEL's matches) holds only at the end of the text; Python's also before a final "\n".
+    assert matches(DNS_SUBDOMAIN, "bike-data")
+    assert not matches(DNS_SUBDOMAIN, "bike-data\n")
+    assert re.match(DNS_SUBDOMAIN, "bike-data\n") is not None  # what the old check let through
+    assert not is_quantity("512Mi\n")
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("metadata", "name"), "bikes\n"),
+        (("spec", "storage", "secretRef", "name"), "bike-data\n"),
+        (("spec", "current", "uri"), "s3://bikes/current.parquet\n"),
+        (("spec", "storage", "reportsUri"), "s3://bikes/reports\n"),
+    ],
+)
+def test_a_value_with_a_final_newline_is_refused_locally_as_by_the_apiserver(
+    path: tuple[str, ...], value: str
+) -> None:
+    manifest = yaml.safe_load((ROOT / "examples" / "bike-sharing" / "driftcheck-s3.yaml").read_text())
+    target = manifest
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(ValidationError):
+        DriftCheck.model_validate(manifest)
