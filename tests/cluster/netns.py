@@ -161,6 +161,9 @@ class NodeNamespaces:
         )
         _run(["ip", "addr", "add", f"{a.host_ip}/{a.prefix_length}", "dev", a.host_link])
         _run(["ip", "link", "set", a.host_link, "up"])
+        # The host never routes what the node sends (to it, it is only ever addressed): whatever
+        # the host's ip_forward is, nothing from the node or its pods leaves through another link.
+        host_forwarding(a.host_link).write_text("0\n")
         for argv in (
             ["ip", "link", "set", "lo", "up"],
             ["ip", "addr", "add", f"{a.node_ip}/{a.prefix_length}", "dev", NODE_INTERFACE],
@@ -181,6 +184,11 @@ class NodeNamespaces:
             file = overrides / name.replace("/", ".")
             file.write_text(value + "\n")
             self.run(["mount", "--bind", str(file), f"/proc/sys/{name}"])
+
+
+def host_forwarding(link: str) -> Path:
+    """The host's switch for forwarding packets received on `link` (IPv4, per interface)."""
+    return Path("/proc/sys/net/ipv4/conf") / link / "forwarding"
 
 
 def _run(argv: Sequence[str], timeout: float = 60) -> str:

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from tests.cluster import ociimage
+from tests.cluster.netns import host_forwarding
 from tests.fixtures.cluster import Cluster, wait_for
 from tests.integration.manifests import RESTRICTED
 
@@ -322,6 +323,13 @@ def test_pod_reaches_a_server_on_the_hosts_loopback(cluster: Cluster, namespace:
         assert cluster.kubectl("logs", "-n", ns, "fetcher").stdout == "hello-from-the-host"
     finally:
         server.shutdown()
+
+
+def test_the_host_routes_nothing_the_node_sends(cluster: Cluster) -> None:
+    # Pods reach the host's loopback through the forwarder (traffic *to* the host); the host end
+    # of the node's link never forwards, so no pod packet goes anywhere else.
+    link = cluster.local.real_node.addresses.host_link
+    assert host_forwarding(link).read_text().strip() == "0"
 
 
 def test_images_are_imported_from_archives(cluster: Cluster, tmp_path: Path) -> None:
