@@ -278,14 +278,11 @@ def test_throttling_that_persists_exits_75_with_no_report(
     assert objects(s3, bucket, "reports/") == {}
 
 
-def test_a_hanging_endpoint_ends_the_check_with_75_within_the_documented_bound(
-    s3: S3Server, tmp_path: Path, fault_proxy: FaultProxy
-) -> None:
-    """The real entrypoint in its own process: accepted connections that never answer."""
-    bucket = upload_bikes(s3)
-    fault_proxy.hang_limit = storage.REQUEST_WORST_CASE_SECONDS + 60
-    fault_proxy.inject(Fault("hang"))
-    termination = tmp_path / "termination-log"
+def _check_in_its_own_process(
+    tmp_path: Path, bucket: str, endpoint: str, timeout: float
+) -> tuple[subprocess.CompletedProcess[str], float, float]:
+    """`kubedrift check` as the pod runs it, its termination message in tmp_path/termination-log;
+    returns the result and when it started and ended (monotonic)."""
     started = time.monotonic()
     result = subprocess.run(
         [
@@ -294,18 +291,30 @@ def test_a_hanging_endpoint_ends_the_check_with_75_within_the_documented_bound(
             "kubedrift",
             "check",
             "--config",
-            str(check_config(tmp_path, bucket, fault_proxy.url)),
+            str(check_config(tmp_path, bucket, endpoint)),
         ],
-        env=os.environ | {"KUBEDRIFT_TERMINATION_MESSAGE_PATH": str(termination)},
+        env=os.environ | {"KUBEDRIFT_TERMINATION_MESSAGE_PATH": str(tmp_path / "termination-log")},
         capture_output=True,
         text=True,
-        timeout=storage.REQUEST_WORST_CASE_SECONDS + 60,
+        timeout=timeout,
         cwd=ROOT,
         check=False,
     )
-    ended = time.monotonic()
+    return result, started, time.monotonic()
+
+
+def test_a_hanging_endpoint_ends_the_check_with_75_within_the_documented_bound(
+    s3: S3Server, tmp_path: Path, fault_proxy: FaultProxy
+) -> None:
+    """The real entrypoint in its own process: accepted connections that never answer."""
+    bucket = upload_bikes(s3)
+    fault_proxy.hang_limit = storage.REQUEST_WORST_CASE_SECONDS + 60
+    fault_proxy.inject(Fault("hang"))
+    result, started, ended = _check_in_its_own_process(
+        tmp_path, bucket, fault_proxy.url, timeout=storage.REQUEST_WORST_CASE_SECONDS + 60
+    )
     assert result.returncode == 75, result.stderr
-    message = json.loads(termination.read_text())["error"]
+    message = json.loads((tmp_path / "termination-log").read_text())["error"]
     assert message["reason"] == "Transient" and "ReadTimeoutError" in message["message"]
     # Each of the REQUEST_ATTEMPTS attempts waited READ_TIMEOUT; from the first request to the exit
     # took no more than the documented bound (the interpreter's start comes before it).
@@ -369,27 +378,11 @@ def test_a_parquet_body_that_stalls_on_every_read_ends_the_check_with_75_within_
     bucket = upload_bikes(s3)
     fault_proxy.hang_limit = storage.BODY_STALL_WORST_CASE_SECONDS + 60
     fault_proxy.inject(Fault("stall", keep=16, **PARQUET_GET))
-    termination = tmp_path / "termination-log"
-    started = time.monotonic()
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kubedrift",
-            "check",
-            "--config",
-            str(check_config(tmp_path, bucket, fault_proxy.url)),
-        ],
-        env=os.environ | {"KUBEDRIFT_TERMINATION_MESSAGE_PATH": str(termination)},
-        capture_output=True,
-        text=True,
-        timeout=storage.BODY_STALL_WORST_CASE_SECONDS + 60,
-        cwd=ROOT,
-        check=False,
+    result, started, ended = _check_in_its_own_process(
+        tmp_path, bucket, fault_proxy.url, timeout=storage.BODY_STALL_WORST_CASE_SECONDS + 60
     )
-    ended = time.monotonic()
     assert result.returncode == 75, result.stderr
-    message = json.loads(termination.read_text())["error"]
+    message = json.loads((tmp_path / "termination-log").read_text())["error"]
     assert message["reason"] == "Transient" and "broke off mid-body" in message["message"], message
     stalled = fault_proxy.faulted("stall")
     assert len(stalled) == storage.OPERATION_ATTEMPTS, stalled
