@@ -3,7 +3,8 @@ they started, the run's folder says it was interrupted, one line, exit 130 withi
 succeeds.
 
 The signal goes to the whole process group, as a terminal's Ctrl-C does (the command runs in
-its own session here, so the group is exactly the command and what it started).
+its own session here, so the group is exactly the command and what it started), or to the main
+process only, as `kill -INT <pid>` does: the workers never see it, and the run must stop them.
 """
 
 from __future__ import annotations
@@ -58,8 +59,14 @@ def slow_example(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("workers", ["2", "1"])
-def test_ctrl_c_stops_the_grid_marks_the_run_and_a_rerun_succeeds(slow_example: Path, workers: str) -> None:
+@pytest.mark.parametrize(
+    ("workers", "to"),
+    [("2", "group"), ("1", "group"), ("2", "main process")],
+    ids=["2-workers", "1-worker", "2-workers-main-process-only"],
+)
+def test_ctrl_c_stops_the_grid_marks_the_run_and_a_rerun_succeeds(
+    slow_example: Path, workers: str, to: str
+) -> None:
     out = slow_example.parent / "out"
     stdout, stderr = slow_example.parent / "stdout", slow_example.parent / "stderr"
     env = {"PATH": "/usr/bin:/bin", "COLUMNS": "100"}
@@ -74,7 +81,10 @@ def test_ctrl_c_stops_the_grid_marks_the_run_and_a_rerun_succeeds(slow_example: 
             time.sleep(0.2)
         time.sleep(2.0)  # the first trials are training
         signalled = time.monotonic()
-        os.killpg(process.pid, signal.SIGINT)
+        if to == "group":
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            os.kill(process.pid, signal.SIGINT)
         code = process.wait(timeout=30)
         took = time.monotonic() - signalled
     finally:
