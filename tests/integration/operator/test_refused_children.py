@@ -41,7 +41,8 @@ def test_a_huge_grid_and_a_refused_job_stop_at_once_while_other_checks_are_serve
     )
     huge = named(broken(retrain__grid=GRID_27000, retrain__trigger="Manual"), "huge")
     refused = named(broken(retrain__trigger="Manual"), "refused")
-    for manifest in (huge, refused):
+    healthy = named(VALID, "healthy")  # applied with the others: served while they are refused
+    for manifest in (huge, refused, healthy):
         cluster.kubectl("apply", "-n", namespace, "-f", "-", stdin=json.dumps(manifest))
     kube.annotate("driftcheck", "huge", ANNOTATION_RETRAIN_NOW, "1")
     annotated = time.monotonic()
@@ -74,7 +75,6 @@ def test_a_huge_grid_and_a_refused_job_stop_at_once_while_other_checks_are_serve
     assert ended < 30, f"the refusal took {ended:.0f} s to show"
 
     # Meanwhile: another DriftCheck is served (its CronJob and ConfigMap made, Ready).
-    cluster.kubectl("apply", "-n", namespace, "-f", "-", stdin=json.dumps(named(VALID, "healthy")))
     ready = wait_for(
         lambda: (c := kube.condition("healthy", "Ready")).get("status") == "True" and c, "healthy Ready"
     )
