@@ -130,7 +130,9 @@ class OperatorProcess:
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("KUBERNETES_")},
             "KUBECONFIG": str(self.kubeconfig),
-            "PYTHONPATH": str(ROOT),
+            # The three source roots (pyproject's pythonpath): the operator under test is this
+            # tree's, whatever an editable install of another checkout points at.
+            "PYTHONPATH": os.pathsep.join(str(ROOT / d) for d in (".", "operator", "jobs")),
             "KUBEDRIFT_METRICS_PORT": str(self.metrics_port),
             "KUBEDRIFT_RESYNC_SECONDS": "20",
             **self.env,
