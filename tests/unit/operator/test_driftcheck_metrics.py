@@ -179,9 +179,6 @@ def test_an_unreadable_driftcheck_does_not_take_the_others_series_down() -> None
 def test_the_operators_registry_serves_the_gauges() -> None:
     from prometheus_client import REGISTRY
 
-    from kubedrift_operator import metrics
-
     text = generate_latest(REGISTRY).decode()
     for name in GAUGES:
-        assert f"# TYPE {name} gauge" in text
-    assert metrics.DRIFTCHECKS in REGISTRY._collector_to_names  # registered once, at import
+        assert text.count(f"# TYPE {name} gauge") == 1
