@@ -69,7 +69,8 @@ SCHEDULE_RANGE_RULE = OperatorRule(
 )
 
 
-def _cron_value(value: str) -> int:
+def cron_value(value: str) -> int:
+    """One end of a cron range as a number: 5, 05, jan or Mon."""
     lowered = value.lower()
     return _MONTHS.get(lowered, _DAYS.get(lowered, 0)) if lowered.isalpha() else int(value)
 
@@ -81,7 +82,7 @@ def reversed_cron_range(schedule: str) -> bool:
     for field in schedule.split():
         for item in field.split(","):
             ends = item.split("/")[0].split("-")
-            if len(ends) == 2 and _cron_value(ends[0]) > _cron_value(ends[1]):
+            if len(ends) == 2 and cron_value(ends[0]) > cron_value(ends[1]):
                 return True
     return False
 

@@ -81,6 +81,7 @@ async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     for key in list(RT.cache.driftchecks):
         RT.queue.add(key)
     RT.resync = asyncio.create_task(resync_forever())
+    metrics.DRIFTCHECKS.cache = RT.cache
     metrics.serve(RT.settings.metrics_port)
     logger.info("kubedrift operator started", extra={"driftchecks": len(RT.cache.driftchecks)})
 

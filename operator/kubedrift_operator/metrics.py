@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from kubedrift.models.resources import DriftCheck
+from kubedrift_operator.cache import Cache
+from kubedrift_operator.driftcheck_metrics import GAUGES, LABELS, driftcheck_samples
+from kubedrift_operator.reconcile.plan import InvalidDriftCheck, parse
+
+logger = logging.getLogger("kubedrift.operator")
 
 RECONCILES = Counter("kubedrift_reconciles_total", "DriftCheck reconciles.", ["result"])
 RECONCILE_SECONDS = Histogram("kubedrift_reconcile_seconds", "Time per DriftCheck reconcile.")
@@ -24,6 +37,41 @@ _BY_NAME = {
     "runs_finished": RUNS_FINISHED,
     "promotions": PROMOTIONS,
 }
+
+
+class DriftCheckCollector(Collector):
+    """The per-DriftCheck gauges (`driftcheck_metrics`), read from the operator's cache at each
+    scrape: no API call, and nothing kept between scrapes that could outlive a DriftCheck."""
+
+    def __init__(self) -> None:
+        self.cache: Cache | None = None  # set at startup
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        return self._families()
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        # The scrape runs in the HTTP server's thread: copy the values (one C-level step under
+        # the GIL) before reading them, as the event loop keeps replacing entries.
+        bodies = list(self.cache.driftchecks.values()) if self.cache is not None else []
+        checks: list[DriftCheck | InvalidDriftCheck] = []
+        for body in bodies:
+            try:
+                checks.append(parse(body))
+            except ValueError as error:  # one unreadable object must not take /metrics down
+                logger.warning("no metrics for %s: %s", body["metadata"].get("name"), error)
+        families = {family.name: family for family in self._families()}
+        for sample in driftcheck_samples(checks, datetime.now(UTC)):
+            families[sample.metric].add_metric([sample.namespace, sample.driftcheck], sample.value)
+        return iter(families.values())
+
+    @staticmethod
+    def _families() -> Iterator[GaugeMetricFamily]:
+        for name, documentation in GAUGES.items():
+            yield GaugeMetricFamily(name, documentation, labels=LABELS)
+
+
+DRIFTCHECKS = DriftCheckCollector()
+REGISTRY.register(DRIFTCHECKS)
 
 
 def count(metric: str, labels: dict[str, str]) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.cluster.kubeapi import ApiError
 from tests.fixtures.cluster import Cluster, wait_for
@@ -129,7 +130,9 @@ class OperatorProcess:
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("KUBERNETES_")},
             "KUBECONFIG": str(self.kubeconfig),
-            "PYTHONPATH": str(ROOT),
+            # The three source roots (pyproject's pythonpath): the operator under test is this
+            # tree's, whatever an editable install of another checkout points at.
+            "PYTHONPATH": os.pathsep.join(str(ROOT / d) for d in (".", "operator", "jobs")),
             "KUBEDRIFT_METRICS_PORT": str(self.metrics_port),
             "KUBEDRIFT_RESYNC_SECONDS": "20",
             **self.env,
@@ -347,6 +350,27 @@ def dump(obj: Any) -> str:
     return json.dumps(obj, indent=1, default=str)[:4000]
 
 
+def scrape_metrics(operator: OperatorProcess, namespace: str, name: str, timeout: float = 60) -> str:
+    """The operator's /metrics text once it holds the per-DriftCheck series of `name`: the text a
+    Prometheus scrape would store, e.g. to turn into promtool's input series."""
+
+    def holding() -> str | None:
+        text = operator.metrics()
+        return text if driftcheck_series(text, namespace, name) else None
+
+    return wait_for(holding, f"the series of DriftCheck {namespace}/{name}", timeout=timeout)
+
+
+def driftcheck_series(metrics: str, namespace: str, name: str) -> dict[str, float]:
+    """The per-DriftCheck gauges of one DriftCheck in a /metrics text: metric name to value."""
+    series = {}
+    for family in text_string_to_metric_families(metrics):
+        for sample in family.samples:
+            if sample.labels == {"namespace": namespace, "driftcheck": name}:
+                series[sample.name] = sample.value
+    return series
+
+
 def wait_status(kube: Kube, name: str, predicate: Any, what: str, timeout: float = 180) -> JSON:
     return wait_for(lambda: (lambda s: s if predicate(s) else None)(kube.status(name)), what, timeout=timeout)
 
@@ -357,7 +381,9 @@ __all__ = [
     "OperatorProcess",
     "bike_check",
     "create_s3_access",
+    "driftcheck_series",
     "dump",
+    "scrape_metrics",
     "time",
     "wait_status",
 ]

@@ -11,11 +11,22 @@ by storage.caBundle, and the keys from the Secret (issue 11, proof 1).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from tests.fixtures.cluster import Cluster, wait_for
 from tests.fixtures.s3 import S3Server
-from tests.integration.operator.conftest import BikeData, Kube, OperatorProcess, bike_check, dump, wait_status
+from tests.integration.operator.conftest import (
+    BikeData,
+    Kube,
+    OperatorProcess,
+    bike_check,
+    driftcheck_series,
+    dump,
+    scrape_metrics,
+    wait_status,
+)
 
 pytestmark = pytest.mark.cluster
 
@@ -163,6 +174,29 @@ def test_bike_story_end_to_end(
     assert "kubedrift_drift_detected_total 1.0" in metrics
     assert 'kubedrift_experiments_total{phase="Succeeded"} 6.0' in metrics
 
+    # Issue 14: the per-DriftCheck gauges the alerts read say what the DriftCheck's status says.
+    status = kube.status("bikes")
+    last = status["lastCheck"]
+    assert last["targetDrift"] is True, dump(last)  # the story's target, high_demand, drifts
+    series = driftcheck_series(scrape_metrics(operator, namespace, "bikes"), namespace, "bikes")
+    assert series == {
+        "kubedrift_check_drift_share": pytest.approx(last["driftShare"]),
+        "kubedrift_check_drifted_columns": len(last["driftedColumns"]),
+        "kubedrift_check_dataset_drifted": 1.0,
+        "kubedrift_check_target_drifted": 1.0,
+        "kubedrift_check_last_success_timestamp_seconds": pytest.approx(
+            datetime.fromisoformat(last["time"]).timestamp()
+        ),
+        "kubedrift_check_failing": 0.0,
+        "kubedrift_check_interval_seconds": 86400.0,  # "0 3 * * *", in UTC
+        "kubedrift_production_objective": pytest.approx(status["production"]["objective"]),
+        "kubedrift_run_best_objective": pytest.approx(status["run"]["bestObjective"]),
+        "kubedrift_run_failed": 0.0,
+    }, series
+    assert len(last["driftedColumns"]) > 0 and status["production"]["objective"] == pytest.approx(
+        best["status"]["objective"]
+    )
+
     # A second run after the promotion evaluates production on its test data as one more index
     # (no Experiment), and Auto compares with that. Same data and seed: the new best ties it.
     kube.annotate("driftcheck", "bikes", "kubedrift.io/retrain-now", "1")
@@ -186,3 +220,11 @@ def test_bike_story_end_to_end(
     assert promoted["reason"] == "NotImproved" and "on this run's test data" in promoted["message"], promoted
     assert status["production"]["experiment"] == best["metadata"]["name"]
     assert "PromotionSkipped" in [e["reason"] for e in kube.events("bikes")]
+
+    # A deleted DriftCheck leaves no series behind.
+    cluster.kubectl("delete", "-n", namespace, "driftcheck", "bikes")
+    wait_for(
+        lambda: not driftcheck_series(operator.metrics(), namespace, "bikes"),
+        "the deleted DriftCheck's series to go",
+        timeout=30,
+    )
