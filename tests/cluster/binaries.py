@@ -43,6 +43,16 @@ class Binaries:
         """The tests' S3-compatible server (tests/fixtures/s3.py)."""
         return self.directory / "versitygw"
 
+    @property
+    def promtool(self) -> Path:
+        """Prometheus' promtool, for `promtool check rules` and `promtool test rules`."""
+        return self.directory / "promtool"
+
+    @property
+    def prometheus_operator_crds(self) -> Path:
+        """The folder of prometheus-operator's CRD files (PrometheusRule, ServiceMonitor, ...)."""
+        return self.directory / "crds"
+
 
 def ensure_built(build: bool = True) -> Binaries:
     """Run the build (a no-op when the cached binaries exist) and return where they are.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from functools import cache
 from pathlib import Path
@@ -12,12 +13,16 @@ import pytest
 import yaml
 
 from kubedrift.models.crd import crd_manifests
+from kubedrift.monitoring import METRIC_LABELS, METRIC_NAMES
 from kubedrift_operator.settings import restricted_container_security_context, restricted_pod_security_context
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "kubedrift"
 RULES = yaml.safe_load((CHART / "files" / "operator-rbac-rules.yaml").read_text())
 NAMESPACED = ["--set-json", 'watchNamespaces=["team-a","team-b"]']
+ALERTS = CHART / "files" / "alerts.yaml"
+DASHBOARD = CHART / "files" / "grafana-dashboard.json"
+MONITORING = ["--set", "prometheusRule.enabled=true", "--set", "grafanaDashboard.enabled=true"]
 
 
 @cache
@@ -53,8 +58,14 @@ def env_of(container: dict[str, Any]) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     "args",
-    [[], NAMESPACED, ["--set", "metrics.serviceMonitor.enabled=true"], ["--set", "crds.enabled=false"]],
-    ids=["default", "namespaced", "servicemonitor", "no-crds"],
+    [
+        [],
+        NAMESPACED,
+        ["--set", "metrics.serviceMonitor.enabled=true"],
+        ["--set", "crds.enabled=false"],
+        MONITORING,
+    ],
+    ids=["default", "namespaced", "servicemonitor", "no-crds", "alerts-and-dashboard"],
 )
 def test_lint_passes(args: list[str]) -> None:
     result = run_helm("lint", "--strict", str(CHART), *args)
@@ -162,6 +173,61 @@ def test_service_monitor_is_optional() -> None:
     assert of_kind(render(), "ServiceMonitor") == []
     (monitor,) = of_kind(render("--set", "metrics.serviceMonitor.enabled=true"), "ServiceMonitor")
     assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
+    # The DriftCheck's `namespace` label of the per-DriftCheck series survives the scrape.
+    assert monitor["spec"]["endpoints"][0]["honorLabels"] is True
+
+
+def test_alerts_and_dashboard_render_only_when_enabled_and_as_their_files() -> None:
+    assert of_kind(render(), "PrometheusRule") == [] and of_kind(render(), "ConfigMap") == []
+    docs = render(*MONITORING, "--set", "prometheusRule.labels.release=monitoring")
+    (rule,) = of_kind(docs, "PrometheusRule")
+    assert rule["spec"] == yaml.safe_load(ALERTS.read_text())
+    assert rule["metadata"]["labels"]["release"] == "monitoring"
+    (dashboard,) = of_kind(docs, "ConfigMap")
+    assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert json.loads(dashboard["data"]["kubedrift.json"]) == json.loads(DASHBOARD.read_text())
+    # Another sidecar label instead of the usual one (null removes a default key in Helm).
+    relabel = [
+        "--set",
+        "grafanaDashboard.labels.grafana_dashboard=null",
+        "--set-string",
+        "grafanaDashboard.labels.dash=1",
+    ]
+    (relabelled,) = of_kind(render(*MONITORING, *relabel), "ConfigMap")
+    assert relabelled["metadata"]["labels"]["dash"] == "1"
+    assert "grafana_dashboard" not in relabelled["metadata"]["labels"]
+
+
+def test_each_alert_names_its_driftcheck_with_a_describe_hint() -> None:
+    rules = [rule for group in yaml.safe_load(ALERTS.read_text())["groups"] for rule in group["rules"]]
+    assert [rule["alert"] for rule in rules] == [
+        "KubedriftDriftDetected",
+        "KubedriftTargetDrift",
+        "KubedriftCheckFailing",
+        "KubedriftCheckStale",
+        "KubedriftRetrainFailed",
+    ]
+    for rule in rules:
+        assert rule["labels"]["severity"] in {"warning", "critical"}, rule
+        assert "{{ $labels.namespace }}/{{ $labels.driftcheck }}" in rule["annotations"]["summary"], rule
+        hint = "kubectl describe driftcheck -n {{ $labels.namespace }} {{ $labels.driftcheck }}"
+        assert hint in rule["annotations"]["description"], rule
+
+
+def metric_names(text: str) -> set[str]:
+    return set(re.findall(r"\bkubedrift_[a-z_]+", text))
+
+
+def test_alerts_and_dashboard_use_only_the_exported_series_and_labels() -> None:
+    alerts, dashboard = ALERTS.read_text(), DASHBOARD.read_text()
+    assert metric_names(alerts) and metric_names(alerts) <= METRIC_NAMES.keys()
+    # The dashboard draws every exported series.
+    assert metric_names(dashboard) == METRIC_NAMES.keys()
+    assert set(re.findall(r"\$labels\.(\w+)", alerts)) == set(METRIC_LABELS)
+    exprs = [t["expr"] for panel in json.loads(dashboard)["panels"] for t in panel["targets"]]
+    used = {label for expr in exprs for label in re.findall(r"(\w+)=~", expr)}
+    used |= set(re.findall(r"\{\{(\w+)\}\}", dashboard))
+    assert used == set(METRIC_LABELS)
 
 
 def test_every_value_is_in_the_readme_table() -> None:

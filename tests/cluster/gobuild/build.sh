@@ -2,7 +2,11 @@
 # Builds the test cluster from Go modules and prints the directory that holds the binaries:
 #   control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, helm;
 #   node:          kubelet, kube-proxy, containerd, containerd-shim-runc-v2, ctr, pause;
-#   object store:  versitygw (the tests' S3-compatible server).
+#   object store:  versitygw (the tests' S3-compatible server);
+#   monitoring:    promtool (the chart's alert rules are tested with `promtool test rules`), and
+#                  the prometheus-operator CRDs (PrometheusRule, ServiceMonitor, ...) in crds/, the
+#                  files of its Go module, so the chart's monitoring objects are validated against
+#                  their real schemas.
 #
 # Everything is cached outside the clone, under $KUBEDRIFT_CACHE (default
 # ~/.cache/kubedrift): the Go module and build caches, and the binaries in a
@@ -23,10 +27,14 @@ source "$here/versions.env"
 
 cache=${KUBEDRIFT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubedrift}
 key=$(cat "$here/versions.env" "$here/kube/go.sum" "$here/helm/go.sum" "$here/containerd/go.sum" \
-  "$here/versitygw/go.sum" \
+  "$here/versitygw/go.sum" "$here/prometheus/go.sum" \
   "$here/containerd/cmd/pause/main.go" "$0" | sha256sum | cut -c1-12)
-bin="$cache/bin/kube-$KUBE_VERSION-helm-$HELM_VERSION-containerd-$CONTAINERD_VERSION-versitygw-$VERSITYGW_VERSION-$key"
-built() { [[ -x "$bin/helm" && -x "$bin/kube-apiserver" && -x "$bin/kubelet" && -x "$bin/containerd" && -x "$bin/versitygw" ]]; }
+bin="$cache/bin/kube-$KUBE_VERSION-helm-$HELM_VERSION-containerd-$CONTAINERD_VERSION-versitygw-$VERSITYGW_VERSION"
+bin+="-prometheus-$PROMETHEUS_VERSION-$key"
+built() {
+  [[ -x "$bin/helm" && -x "$bin/kube-apiserver" && -x "$bin/kubelet" && -x "$bin/containerd" && -x "$bin/versitygw" &&
+    -x "$bin/promtool" && -f "$bin/crds/monitoring.coreos.com_prometheusrules.yaml" ]]
+}
 if built; then
   echo "$bin"
   exit 0
@@ -54,7 +62,7 @@ staging=$(mktemp -d "$bin.partial.XXXXXX")
 trap 'rm -rf "$staging"' EXIT
 # One `go build` per binary, so that progress shows per binary; the packages they share are
 # compiled once and then come from the build cache.
-total=13 count=0 started=$SECONDS
+total=14 count=0 started=$SECONDS
 build() { # <module dir> <binary> <package> [go build flags...]
   local dir=$1 name=$2 package=$3
   shift 3
@@ -89,6 +97,21 @@ build containerd pause ./cmd/pause -tags "no_btrfs no_devmapper no_zfs" \
 # needs no cgo.
 build versitygw versitygw github.com/versity/versitygw/cmd/versitygw \
   -ldflags "-s -w -X main.Version=$VERSITYGW_VERSION -X main.BuildTime=1970-01-01T00:00:00Z"
+
+# promtool only: remove_all_sd leaves out the service discoveries (cloud SDKs, the kubernetes
+# client) that rule tests never use, which keeps the build small. The version stamp is the one
+# Prometheus' release build (promu) sets; module v0.MMM.P is Prometheus release M.MM.P.
+prometheus_release=${PROMETHEUS_VERSION#v0.}
+prometheus_release="$((${prometheus_release%%.*} / 100)).$((${prometheus_release%%.*} % 100)).${prometheus_release#*.}"
+stamp="-X github.com/prometheus/common/version.Version=$prometheus_release"
+stamp+=" -X github.com/prometheus/common/version.BuildDate=19700101-00:00:00"
+build prometheus promtool github.com/prometheus/prometheus/cmd/promtool -tags remove_all_sd -ldflags "-s -w $stamp"
+# The CRDs as the module ships them (`go mod download` checks its zip against the Go checksum
+# database).
+operator_module="github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION"
+crds=$(cd "$here/prometheus" && go mod download -json "$operator_module" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+mkdir "$staging/crds"
+cp "$crds"/example/prometheus-operator-crd/*.yaml "$staging/crds/"
 
 rm -rf "$bin" && mv "$staging" "$bin"
 elapsed=$((SECONDS - started))
