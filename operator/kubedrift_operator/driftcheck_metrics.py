@@ -13,24 +13,13 @@ from datetime import datetime
 from typing import NamedTuple
 
 from kubedrift.models.resources import DriftCheck
+from kubedrift.monitoring import METRIC_LABELS, METRIC_NAMES
 from kubedrift_operator.cron import interval_seconds
 from kubedrift_operator.reconcile.plan import InvalidDriftCheck
 
-LABELS = ("namespace", "driftcheck")
-GAUGES = {
-    "kubedrift_check_drift_share": "Share of drifted columns in the last recorded check (0..1).",
-    "kubedrift_check_drifted_columns": "Number of drifted columns in the last recorded check.",
-    "kubedrift_check_dataset_drifted": "1 if the last recorded check found dataset drift, else 0.",
-    "kubedrift_check_target_drifted": "1 if the last recorded check found target drift, else 0 "
-    "(absent without a target).",
-    "kubedrift_check_last_success_timestamp_seconds": "Unix time of the last successful check.",
-    "kubedrift_check_failing": "1 if the most recent check attempt failed, else 0.",
-    "kubedrift_check_interval_seconds": "The longest gap between two scheduled checks in the schedule's "
-    "time zone (absent when suspended).",
-    "kubedrift_production_objective": "The production model's objective value.",
-    "kubedrift_run_best_objective": "The best trial's objective value in the last retrain run.",
-    "kubedrift_run_failed": "1 if the last retrain run ended Failed, else 0.",
-}
+# The names, their help and the labels have one home, which the chart's alerts and dashboard use too.
+LABELS = METRIC_LABELS
+GAUGES = METRIC_NAMES
 
 
 class Sample(NamedTuple):

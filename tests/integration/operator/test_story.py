@@ -12,6 +12,7 @@ by storage.caBundle, and the keys from the Secret (issue 11, proof 1).
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -27,6 +28,7 @@ from tests.integration.operator.conftest import (
     scrape_metrics,
     wait_status,
 )
+from tests.unit.test_alerts import rule_test_on_series
 
 pytestmark = pytest.mark.cluster
 
@@ -44,6 +46,7 @@ def test_bike_story_end_to_end(
     bike_bucket: BikeData,
     s3_server: S3Server,
     s3_secret: str,
+    tmp_path: Path,
 ) -> None:
     cluster.apply(bike_check("bikes", bike_bucket), namespace)
     cluster.kubectl("wait", "-n", namespace, "--for=condition=Ready", "--timeout=60s", "driftcheck/bikes")
@@ -193,6 +196,10 @@ def test_bike_story_end_to_end(
         "kubedrift_run_best_objective": pytest.approx(status["run"]["bestObjective"]),
         "kubedrift_run_failed": 0.0,
     }, series
+    # The chart's alerts on what the live operator exported: drift and target drift fire, nothing else.
+    firing = {"KubedriftDriftDetected", "KubedriftTargetDrift"}
+    rule_test = rule_test_on_series(series, namespace, "bikes", firing, tmp_path)
+    assert rule_test.returncode == 0, rule_test.stdout + rule_test.stderr
     assert len(last["driftedColumns"]) > 0 and status["production"]["objective"] == pytest.approx(
         best["status"]["objective"]
     )
