@@ -44,8 +44,18 @@ _CRON_FIELDS = (
     _cron_field(f"(0*([1-9]|1[0-2])|(?i:{'|'.join(_MONTHS)}))"),  # month
     _cron_field(f"(0*[0-6]|(?i:{'|'.join(_DAYS)}))"),  # day of week
 )
+# The descriptors robfig/cron (Kubernetes' parser) accepts for a whole schedule, and what they mean.
+CRON_DESCRIPTORS = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
 CRON_PATTERN = (
-    r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|\s*" + r"\s+".join(_CRON_FIELDS) + r"\s*)$"
+    rf"^(@({'|'.join(name[1:] for name in CRON_DESCRIPTORS)})|\s*" + r"\s+".join(_CRON_FIELDS) + r"\s*)$"
 )
 TIME_ZONE_PREFIX = r"^\s*(CRON_)?TZ="
 SCHEDULE_TIME_ZONE_RULE = Rule(

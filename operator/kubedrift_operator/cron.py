@@ -20,17 +20,8 @@ from datetime import date, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from kubedrift.models.spec_rules import cron_value
+from kubedrift.models.spec_rules import CRON_DESCRIPTORS, cron_value
 
-DESCRIPTORS = {
-    "@yearly": "0 0 1 1 *",
-    "@annually": "0 0 1 1 *",
-    "@monthly": "0 0 1 * *",
-    "@weekly": "0 0 * * 0",
-    "@daily": "0 0 * * *",
-    "@midnight": "0 0 * * *",
-    "@hourly": "0 * * * *",
-}
 BOUNDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))  # minute, hour, day, month, day of week
 YEAR_DAYS = 366
 HORIZON_DAYS = 8 * 366 + 1  # 29 February comes every 4 years, 8 across a century's non-leap year
@@ -75,7 +66,7 @@ def _field(text: str, low: int, high: int) -> tuple[frozenset[int], bool]:
 
 def parse(schedule: str) -> Cron:
     """A schedule that `check_schedule` accepts, as the sets of values it fires on."""
-    fields = DESCRIPTORS.get(schedule.strip(), schedule).split()
+    fields = CRON_DESCRIPTORS.get(schedule.strip(), schedule).split()
     (minutes, _), (hours, _), (days, any_day), (months, _), (weekdays, any_weekday) = (
         _field(text, low, high) for text, (low, high) in zip(fields, BOUNDS, strict=True)
     )
