@@ -13,13 +13,8 @@ from datetime import datetime
 from typing import NamedTuple
 
 from kubedrift.models.resources import DriftCheck
-from kubedrift.monitoring import METRIC_LABELS, METRIC_NAMES
 from kubedrift_operator.cron import interval_seconds
 from kubedrift_operator.reconcile.plan import InvalidDriftCheck
-
-# The names, their help and the labels have one home, which the chart's alerts and dashboard use too.
-LABELS = METRIC_LABELS
-GAUGES = METRIC_NAMES
 
 
 class Sample(NamedTuple):
@@ -56,7 +51,7 @@ def _values(check: DriftCheck | InvalidDriftCheck, now: datetime) -> dict[str, f
 
 
 def driftcheck_samples(checks: Iterable[DriftCheck | InvalidDriftCheck], now: datetime) -> list[Sample]:
-    """One sample per known value of each DriftCheck, in GAUGES' order per check.
+    """One sample per known value of each DriftCheck, in kubedrift.monitoring's order per check.
 
     A DriftCheck whose spec no longer validates still reports its status; its schedule is not
     trusted, so it has no interval.

@@ -11,8 +11,9 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from kubedrift.models.resources import DriftCheck
+from kubedrift.monitoring import METRIC_LABELS, METRIC_NAMES
 from kubedrift_operator.cache import Cache
-from kubedrift_operator.driftcheck_metrics import GAUGES, LABELS, driftcheck_samples
+from kubedrift_operator.driftcheck_metrics import driftcheck_samples
 from kubedrift_operator.reconcile.plan import InvalidDriftCheck, parse
 
 logger = logging.getLogger("kubedrift.operator")
@@ -66,8 +67,8 @@ class DriftCheckCollector(Collector):
 
     @staticmethod
     def _families() -> Iterator[GaugeMetricFamily]:
-        for name, documentation in GAUGES.items():
-            yield GaugeMetricFamily(name, documentation, labels=LABELS)
+        for name, documentation in METRIC_NAMES.items():
+            yield GaugeMetricFamily(name, documentation, labels=METRIC_LABELS)
 
 
 DRIFTCHECKS = DriftCheckCollector()

@@ -8,8 +8,9 @@ from typing import Any
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from kubedrift.monitoring import METRIC_NAMES
 from kubedrift_operator.cache import Cache
-from kubedrift_operator.driftcheck_metrics import GAUGES, driftcheck_samples
+from kubedrift_operator.driftcheck_metrics import driftcheck_samples
 from kubedrift_operator.metrics import DriftCheckCollector
 from kubedrift_operator.reconcile.plan import parse
 from tests.unit.operator import factories as f
@@ -76,7 +77,7 @@ def test_a_checked_retrained_and_promoted_driftcheck_has_every_gauge() -> None:
         "kubedrift_run_best_objective": 0.81,
         "kubedrift_run_failed": 0.0,
     }
-    assert set(values(f.driftcheck(status=FULL_STATUS))) == set(GAUGES)
+    assert set(values(f.driftcheck(status=FULL_STATUS))) == set(METRIC_NAMES)
 
 
 def test_a_new_driftcheck_knows_only_its_schedule_and_that_nothing_failed() -> None:
@@ -140,7 +141,7 @@ def scrape(collector: DriftCheckCollector) -> dict[str, dict[tuple[str, str], fl
     text = generate_latest(registry).decode()
     out: dict[str, dict[tuple[str, str], float]] = {}
     for family in text_string_to_metric_families(text):
-        assert family.type == "gauge" and family.name in GAUGES
+        assert family.type == "gauge" and family.name in METRIC_NAMES
         for sample in family.samples:
             assert set(sample.labels) == {"namespace", "driftcheck"}
             key = (sample.labels["namespace"], sample.labels["driftcheck"])
@@ -180,5 +181,5 @@ def test_the_operators_registry_serves_the_gauges() -> None:
     from prometheus_client import REGISTRY
 
     text = generate_latest(REGISTRY).decode()
-    for name in GAUGES:
+    for name in METRIC_NAMES:
         assert text.count(f"# TYPE {name} gauge") == 1
