@@ -96,6 +96,26 @@ def _check(args: argparse.Namespace) -> int:
     return check_main(args.config, args.termination_message_path, args.workers)
 
 
+def _ui(args: argparse.Namespace) -> int:
+    from kubedrift.errors import KubedriftError
+    from kubedrift.ui.folder import FolderSource
+    from kubedrift.ui.server import App, plotly_js, serve
+
+    try:
+        plotly_js()  # say now, not on the first page, that plotly is missing
+        return serve(App(FolderSource(args.folder)), args.port, _announce, args.open)
+    except KubedriftError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return error.exit_code
+    except OSError as error:  # the port is taken
+        print(f"error: cannot listen on 127.0.0.1:{args.port}: {error.strerror}", file=sys.stderr)
+        return 2
+
+
+def _announce(url: str) -> None:
+    print(f"kubedrift ui: serving on {url} (Ctrl-C stops it)", flush=True)
+
+
 JOBS = Side("jobs", ("kubedrift_jobs", "pandas", "pyarrow", "sklearn"))
 OPERATOR = Side("operator", ("kubedrift_operator", "kopf", "kubernetes"))
 
@@ -170,6 +190,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--workers", type=int, help="columns tested at once (default: 2)")
     check.set_defaults(run=_check if JOBS.installed() else JOBS.explain_absence)
+
+    ui = commands.add_parser(
+        "ui",
+        help="the web view over the output folder of local `kubedrift run`s, on 127.0.0.1",
+        description="Serves the pages of `kubectl drift ui` over DIR, the storage.reportsUri of local runs "
+        "(no cluster): drift over time, per-column scores, every retrain run's table and plots.",
+    )
+    ui.add_argument("folder", type=Path, metavar="DIR", help="a local run's storage.reportsUri folder")
+    ui.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    ui.add_argument("--open", action="store_true", help="open the page in the default browser")
+    ui.set_defaults(run=_ui)
     return parser
 
 

@@ -6,6 +6,7 @@
      │    ├── DataNotFound   a reference/current/train/test URI is empty  exit 3
      │    └── DataUnreadable corrupt Parquet, wrong column, wrong type    exit 4
      ├── NotFound           a Kubernetes object that is not there         exit 1
+     ├── Forbidden          the apiserver refused the user (401/403)     exit 1
      ├── TrainingError      the estimator failed to fit with these params exit 5
      ├── CredentialsError   the object store refused the credentials:
      │    ├── UnknownAccessKey the access key id is unknown (InvalidAccessKeyId) exit 6
@@ -58,6 +59,24 @@ class NotFound(KubedriftError):
 
     exit_code = 1
     reason = "NotFound"
+
+
+class Forbidden(KubedriftError):
+    """The apiserver refused this user an action on a kind (RBAC): `verb` `resource` in `namespace`."""
+
+    exit_code = 1
+    reason = "Forbidden"
+
+    def __init__(self, message: str, verb: str = "", resource: str = "", namespace: str = "") -> None:
+        super().__init__(message)
+        self.verb, self.resource, self.namespace = verb, resource, namespace
+
+    @property
+    def headline(self) -> str:
+        """`forbidden: you cannot list experiments in namespace ml`, when the action is known."""
+        if not (self.verb and self.resource):
+            return f"forbidden: {self.message}"
+        return f"forbidden: you cannot {self.verb} {self.resource} in namespace {self.namespace}"
 
 
 class TrainingError(KubedriftError):

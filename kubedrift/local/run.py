@@ -23,6 +23,7 @@ from kubedrift.local.grid_runner import Interrupted, LocalRun, print_table, run_
 from kubedrift.local.progress import progress_bar
 from kubedrift.local.render import print_drift
 from kubedrift.models.jobconfig import CheckJobConfig, TrainJobConfig
+from kubedrift.models.localrun import RUN_RECORD, FailedIndex, LocalRunRecord
 from kubedrift.models.report import DriftReport
 from kubedrift.models.resources import DriftCheck
 from kubedrift.models.results import CheckSummary, FailedTrial, TrialSummary
@@ -108,6 +109,7 @@ def run_local(
         interrupted.folder = artifacts
         raise
     print_table(run, console)
+    record_run(artifacts, run, config)
     trials = [
         o.summary for o in run.outcomes.values() if isinstance(o, TrialResult) and not o.summary.baseline
     ]
@@ -130,6 +132,23 @@ def new_run_id(reports_uri: str, check: str, config: CheckJobConfig) -> str:
         counter += 1
         candidate = f"{base}-{counter}"
     return candidate
+
+
+def record_run(folder: str, run: LocalRun, config: CheckJobConfig) -> None:
+    """Leave `run.json` in the run's folder: what `kubedrift ui` needs to draw the run's page."""
+    record = LocalRunRecord(
+        config=run.config,
+        finished_at=datetime.now(UTC),
+        failed=[
+            FailedIndex(
+                index=f.index, reason=f.reason, message=f.message, params=dict(f.params), baseline=f.baseline
+            )
+            for f in run.failed
+        ],
+    )
+    storage.write_text(
+        storage.join(folder, RUN_RECORD), json.dumps(record.to_wire(), indent=1), config.storage
+    )
 
 
 def mark_interrupted(folder: str, interrupted: Interrupted, config: CheckJobConfig) -> None:

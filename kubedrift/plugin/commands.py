@@ -5,6 +5,7 @@
     kubectl drift retrain CHECK        retrain now
     kubectl drift promote EXPERIMENT   promote this Experiment's model
     kubectl drift report CHECK         where the latest report is; -o FILE downloads it
+    kubectl drift ui                   the web view, on 127.0.0.1
 
 kubectl passes every argument after `drift` to this program, so -n/--namespace,
 --context and --kubeconfig work before or after the subcommand.
@@ -97,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_connection_flags(reports)
     reports.set_defaults(run=show_report)
+
+    ui = commands.add_parser("ui", help="the read-only web view of the namespace's checks, on 127.0.0.1")
+    ui.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    ui.add_argument("--open", action="store_true", help="open the page in the default browser")
+    _add_connection_flags(ui)
+    ui.set_defaults(run=serve_ui)
     return parser
 
 
@@ -254,3 +261,23 @@ def show_report(args: argparse.Namespace) -> int:
     uri = report.download(check, args.output)
     print(f"{args.output} ← {uri}")
     return 0
+
+
+def serve_ui(args: argparse.Namespace) -> int:
+    """The web view over the cluster, with the user's own kubeconfig (so their RBAC applies)."""
+    from kubedrift.ui.cluster import ClusterSource
+    from kubedrift.ui.server import App, plotly_js, serve
+
+    plotly_js()  # say now, not on the first page, that plotly is missing
+    cluster = connect(args)
+    host = cluster.api.api_client.configuration.host
+    source = ClusterSource(cluster, f"{host} · namespace {cluster.namespace}")
+    try:
+        return serve(App(source), args.port, _announce_ui, args.open)
+    except OSError as error:  # the port is taken
+        print(f"error: cannot listen on 127.0.0.1:{args.port}: {error.strerror}", file=sys.stderr)
+        return 2
+
+
+def _announce_ui(url: str) -> None:
+    print(f"kubectl drift ui: serving on {url} (Ctrl-C stops it)", flush=True)

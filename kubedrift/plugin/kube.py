@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import ValidationError
 
-from kubedrift.errors import ConfigError, KubedriftError, NotFound, TransientError
+from kubedrift.errors import ConfigError, Forbidden, KubedriftError, NotFound, TransientError
 from kubedrift.models.base import Model
 from kubedrift.models.resources import (
     DRIFTCHECK,
@@ -45,11 +45,6 @@ M = TypeVar("M", bound=Model)
 IN_CLUSTER_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 MERGE_PATCH = "application/merge-patch+json"
 REQUEST_TIMEOUT_SECONDS = 30
-
-
-class Forbidden(KubedriftError):
-    exit_code = 1
-    reason = "Forbidden"
 
 
 @dataclass(frozen=True)
@@ -118,7 +113,7 @@ class Cluster:
         """A JSON merge patch of metadata.annotations alone: it touches no other field,
         needs no resourceVersion and fails (404) rather than creates when the object is gone."""
         body: dict[str, Any] = {"metadata": {"annotations": annotations}}
-        with self._errors(kind, name):
+        with self._errors(kind, name, "patch"):
             self.api.patch_namespaced_custom_object(
                 GROUP,
                 VERSION,
@@ -131,7 +126,7 @@ class Cluster:
             )
 
     def _list(self, kind: ResourceKind, selector: str) -> list[dict[str, Any]]:
-        with self._errors(kind, None):
+        with self._errors(kind, None, "list"):
             result = self.api.list_namespaced_custom_object(
                 GROUP,
                 VERSION,
@@ -143,14 +138,14 @@ class Cluster:
         return list(cast(dict[str, Any], result).get("items", []))
 
     def _get(self, kind: ResourceKind, name: str) -> dict[str, Any]:
-        with self._errors(kind, name):
+        with self._errors(kind, name, "get"):
             result = self.api.get_namespaced_custom_object(
                 GROUP, VERSION, self.namespace, kind.plural, name, _request_timeout=REQUEST_TIMEOUT_SECONDS
             )
         return cast(dict[str, Any], result)
 
     @contextmanager
-    def _errors(self, kind: ResourceKind, name: str | None) -> Iterator[None]:
+    def _errors(self, kind: ResourceKind, name: str | None, verb: str) -> Iterator[None]:
         from kubernetes.client.exceptions import ApiException
         from urllib3.exceptions import HTTPError
 
@@ -168,7 +163,9 @@ class Cluster:
                     "installed (helm install kubedrift charts/kubedrift)?"
                 ) from error
             if error.status in (401, 403):
-                raise Forbidden(f"{what} {where}: {message}") from error
+                raise Forbidden(
+                    f"{what} {where}: {message}", verb=verb, resource=kind.plural, namespace=self.namespace
+                ) from error
             if error.status is not None and error.status >= 500:
                 raise TransientError(f"{what} {where}: {message}") from error
             raise KubedriftError(f"{what} {where}: {message}") from error

@@ -16,10 +16,10 @@ FIXED_CSV_COLUMNS = ("check", "experiment", "run", "phase", "baseline", "best", 
 
 def to_json(tables: Sequence[Table]) -> str:
     """A list with one object per check; rows carry raw values, undefined metrics as null."""
-    return json.dumps([_table_json(table) for table in tables], indent=2) + "\n"
+    return json.dumps([table_json(table) for table in tables], indent=2) + "\n"
 
 
-def _table_json(table: Table) -> dict[str, Any]:
+def table_json(table: Table) -> dict[str, Any]:
     objective = table.objective
     return {
         "check": table.check,
