@@ -288,5 +288,5 @@ def parallel_coordinates(table: Table) -> Figure:
         }
     return {
         "data": [{"type": "parcoords", "name": "trials", "dimensions": dimensions, "line": line}],
-        "layout": _layout("Params and objective", height=360, margin={"l": 60, "r": 60, "t": 60, "b": 30}),
+        "layout": _layout("Params and objective", height=380, margin={"l": 60, "r": 60, "t": 90, "b": 30}),
     }

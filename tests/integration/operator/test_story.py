@@ -11,13 +11,17 @@ by storage.caBundle, and the keys from the Secret (issue 11, proof 1).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from tests.fixtures.browser import browser, served
 from tests.fixtures.cluster import Cluster, wait_for
+from tests.fixtures.cluster_ui import plugin_on_path, ui_command, ui_env
 from tests.fixtures.s3 import S3Server
+from tests.fixtures.ui_walk import Expected, walk
 from tests.integration.operator.conftest import (
     BikeData,
     Kube,
@@ -29,6 +33,15 @@ from tests.integration.operator.conftest import (
     wait_status,
 )
 from tests.unit.test_alerts import rule_test_on_series
+
+UI_EXPECTED = Expected(
+    namespace="",  # the test's namespace
+    check="bikes",
+    objective="avg_prec",
+    grid_params=("n_estimators", "min_samples_split"),
+    metrics=("avg_prec", "roc_auc"),
+    columns=("temp", "season", "hr"),
+)
 
 pytestmark = pytest.mark.cluster
 
@@ -228,6 +241,10 @@ def test_bike_story_end_to_end(
     assert status["production"]["experiment"] == best["metadata"]["name"]
     assert "PromotionSkipped" in [e["reason"] for e in kube.events("bikes")]
 
+    # Issue 14, the web view: every page over the story through `kubectl drift ui`, in Chromium, with
+    # the user's kubeconfig and, for the reports, the user's own S3 keys and the server's CA.
+    walk_story_ui(cluster, namespace, s3_server, tmp_path)
+
     # A deleted DriftCheck leaves no series behind.
     cluster.kubectl("delete", "-n", namespace, "driftcheck", "bikes")
     wait_for(
@@ -235,3 +252,21 @@ def test_bike_story_end_to_end(
         "the deleted DriftCheck's series to go",
         timeout=30,
     )
+
+
+def walk_story_ui(cluster: Cluster, namespace: str, s3_server: S3Server, tmp_path: Path) -> None:
+    """The pages after the story's two runs: the newest run has the production row from the first."""
+    env = ui_env(
+        cluster,
+        plugin_on_path(tmp_path / "plugins"),
+        **s3_server.env(),
+        AWS_CA_BUNDLE=str(s3_server.ca_bundle),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    shots = tmp_path / "screenshots"
+    with served(ui_command(cluster, namespace), env) as base, browser(shots) as b:
+        expected = replace(UI_EXPECTED, namespace=namespace)
+        run = walk(b, base, expected, sort_metric="roc_auc")
+    baseline = [r for r in run["table"]["rows"] if r["baseline"]]
+    assert len(baseline) == 1 and baseline[0]["promoted"], baseline  # production, from the first run
+    print(f"screenshots: {shots}")
