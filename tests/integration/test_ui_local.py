@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,11 @@ from tests.fixtures.ui_walk import Expected, get_json, walk
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "bike-sharing"
+# The three source roots, as the wheel installs them: this checkout's code, whatever is installed.
+ENV = {
+    "PATH": "/usr/bin:/bin",
+    "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("", "operator", "jobs")),
+}
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +33,7 @@ def runs_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
             [sys.executable, "-m", "kubedrift", "run", str(folder / "driftcheck.yaml")],
             capture_output=True,
             text=True,
-            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+            env=ENV,
             timeout=600,
         )
         assert result.returncode == 0, result.stderr
@@ -37,7 +43,7 @@ def runs_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_every_page_over_local_runs(runs_folder: Path, tmp_path: Path) -> None:
     shots = tmp_path / "screenshots"
     command = [sys.executable, "-m", "kubedrift", "ui", str(runs_folder)]
-    with served(command, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}) as base, browser(shots) as b:
+    with served(command, env=ENV) as base, browser(shots) as b:
         expected = Expected(
             namespace="default",
             check="bikes",
