@@ -27,6 +27,7 @@ def check_info(check: DriftCheck) -> CheckInfo:
         objective=objective_of(check, []),
         schedule=check.spec.schedule,
         drift_share_threshold=check.spec.drift.dataset_drift_share,
+        storage=check.spec.storage,
     )
 
 
@@ -56,7 +57,6 @@ class ClusterSource:
     def __init__(self, cluster: Cluster, label: str) -> None:
         self.cluster = cluster
         self.label = label
-        self._checks: dict[tuple[str, str], DriftCheck] = {}
 
     def _in(self, namespace: str) -> Cluster:
         return replace(self.cluster, namespace=namespace)
@@ -70,11 +70,8 @@ class ClusterSource:
             for c in sorted(self._in(namespace).list_driftchecks(), key=lambda c: c.metadata.name)
         ]
 
-    def _driftcheck(self, namespace: str, name: str) -> DriftCheck:
-        return self._in(namespace).get_driftcheck(name)
-
     def check(self, namespace: str, name: str) -> CheckInfo:
-        return check_info(self._driftcheck(namespace, name))
+        return check_info(self._in(namespace).get_driftcheck(name))
 
     def runs(self, namespace: str, name: str) -> list[RunInfo]:
         check = self.check(namespace, name)
@@ -101,5 +98,4 @@ class ClusterSource:
 
     def report_file(self, check: CheckInfo, report_id: str, file_name: str) -> bytes:
         uri = report_uris(check.status)[report_id]
-        driftcheck = self._driftcheck(check.namespace, check.name)
-        return read_report_file(report_folder(uri), file_name, driftcheck.spec.storage)
+        return read_report_file(report_folder(uri), file_name, check.storage)

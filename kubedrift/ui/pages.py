@@ -253,7 +253,7 @@ def check_page(
     return Page(f"driftcheck/{name}", data, "".join(parts), figures)
 
 
-def _sort_link(ns: str, name: str, run: str, column: str, table: Table, current: str | None) -> str:
+def _sort_link(ns: str, name: str, run: str, column: str, current: str | None) -> str:
     order = "asc" if current == column else None
     query = urlencode({"sort": column, **({"order": order} if order else {})})
     href = f"{run_url(ns, name, run)}?{query}"
@@ -267,8 +267,8 @@ def run_page(
     each metric against each param, parallel coordinates, and the failed trials with their reasons."""
     objective = table.objective
     headers = ["Experiment", "Phase"]
-    headers += [_sort_link(namespace, name, run, m, table, sort_by) for m in table.metric_columns]
-    headers += [_sort_link(namespace, name, run, p, table, sort_by) for p in table.param_columns]
+    headers += [_sort_link(namespace, name, run, m, sort_by) for m in table.metric_columns]
+    headers += [_sort_link(namespace, name, run, p, sort_by) for p in table.param_columns]
     rows_html = []
     for row in table.rows:
         classes = " ".join(c for c, on in (("baseline", row.baseline), ("best", row.best)) if on)

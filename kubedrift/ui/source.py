@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from kubedrift.models.driftcheck import Storage
 from kubedrift.models.report import DriftReport
 from kubedrift.models.status import DriftCheckStatus
 from kubedrift.table.model import ObjectiveRef, SortOrder, Table
@@ -28,6 +29,7 @@ class CheckInfo:
     objective: ObjectiveRef | None = None
     schedule: str | None = None
     drift_share_threshold: float | None = None
+    storage: Storage | None = None  # where its reports are read from (no credentials: those are the user's)
 
 
 @dataclass(frozen=True)

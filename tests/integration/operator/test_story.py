@@ -11,6 +11,8 @@ by storage.caBundle, and the keys from the Secret (issue 11, proof 1).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -60,6 +62,7 @@ def test_bike_story_end_to_end(
     s3_server: S3Server,
     s3_secret: str,
     tmp_path: Path,
+    record_timing: Callable[[str, float], None],
 ) -> None:
     cluster.apply(bike_check("bikes", bike_bucket), namespace)
     cluster.kubectl("wait", "-n", namespace, "--for=condition=Ready", "--timeout=60s", "driftcheck/bikes")
@@ -243,7 +246,9 @@ def test_bike_story_end_to_end(
 
     # Issue 14, the web view: every page over the story through `kubectl drift ui`, in Chromium, with
     # the user's kubeconfig and, for the reports, the user's own S3 keys and the server's CA.
+    started = time.monotonic()
     walk_story_ui(cluster, namespace, s3_server, tmp_path)
+    record_timing("story: the web view's pages in Chromium (kubectl drift ui)", time.monotonic() - started)
 
     # A deleted DriftCheck leaves no series behind.
     cluster.kubectl("delete", "-n", namespace, "driftcheck", "bikes")
