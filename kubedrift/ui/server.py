@@ -67,7 +67,10 @@ def plotly_js() -> bytes:
     try:
         return resources.files("plotly").joinpath("package_data", "plotly.min.js").read_bytes()
     except (ModuleNotFoundError, FileNotFoundError) as error:
-        raise ConfigError("the web view needs plotly: pip install 'kubedrift[plugin]'") from error
+        raise ConfigError(
+            "the web view needs plotly: pip install 'kubedrift[ui]' (kubedrift ui) or 'kubedrift[plugin]' "
+            "(kubectl drift ui)"
+        ) from error
 
 
 def load_reports(source: Source, check: CheckInfo) -> ReportLoad:
