@@ -813,6 +813,57 @@ def exists(uri: str, storage: Storage | None = None) -> bool:
         return bool(fs.exists(_path(uri)))
 
 
+def object_exists(uri: str, storage: Storage | None = None) -> bool:
+    """Whether the one object (or file) `uri` is there, in one request that says why if it fails.
+
+    On S3 this is a LIST of the key as a prefix, not a HEAD: a refused or throttled HEAD has no
+    body, so it could only say "403" or "503" where a LIST says InvalidAccessKeyId or SlowDown
+    (and s3fs follows a HEAD that finds nothing with a LIST anyway). A job that asks this first
+    fails as precisely as one whose first request reads data."""
+    if not is_s3(uri):
+        return os.path.isfile(_path(uri))
+    fs = filesystem(uri, storage)
+    bucket, _, key = _path(uri).partition("/")
+    with storage_errors(uri):
+        listed = fs.call_s3("list_objects_v2", Bucket=bucket, Prefix=key, MaxKeys=1)
+    # Keys sort bytewise, so the key itself, when there, is the first with it as a prefix.
+    return any(item.get("Key") == key for item in listed.get("Contents", []))
+
+
+def create_once(uri: str, data: bytes, storage: Storage | None = None) -> bool:
+    """Write `data` to `uri` unless something is there; whether this call wrote it.
+
+    Of two racing writers exactly one wins: locally the file is created exclusively (O_EXCL);
+    on S3 the PUT is conditional (`If-None-Match: *`), so the server refuses the second with
+    412 PreconditionFailed. A PUT that botocore sent again after a lost answer can find its own
+    first attempt there and say False: the object is written all the same, once."""
+    path = _path(uri)
+    if is_s3(uri):
+        fs = filesystem(uri, storage)
+        try:
+            with storage_errors(uri):
+                fs.pipe_file(path, data, mode="create")
+        except Exception as error:
+            if _s3_code(error) in EXISTS_CODES or _http_status(error) in EXISTS_STATUSES:
+                return False
+            raise
+        return True
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return False
+    with storage_errors(uri), os.fdopen(handle, "wb") as out:
+        out.write(data)
+    return True
+
+
+# A conditional PUT that lost: the object is there (412), or another conditional write of the
+# same key was in flight (409 on AWS), whose writer then holds the key.
+EXISTS_CODES = {"PreconditionFailed", "ConditionalRequestConflict"}
+EXISTS_STATUSES = {409, 412}
+
+
 def delete(uri: str, storage: Storage | None = None) -> None:
     """Remove one object or file; one that is already gone is fine."""
     fs = filesystem(uri, storage)
