@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import UTC
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -696,7 +697,8 @@ class ParquetData:
         sits on local disk; an ETag depends on all of those. It costs one ranged read per file,
         not a read of the data. Where the dataset lives does not count either: the same files
         copied elsewhere (another clone, another bucket prefix) are the same data version.
-        docs/concepts.md says what a footer cannot see."""
+        A window over a timestamp column counts too (its files are read in part); a window over
+        partitions is its files. docs/concepts.md says what a footer cannot see."""
         digest = hashlib.sha256()
         total = 0
         root = os.path.commonpath(self.files) if len(self.files) > 1 else os.path.dirname(self.files[0])
@@ -710,6 +712,11 @@ class ParquetData:
             total += size
             name = os.path.relpath(path, root)
             digest.update(f"{name}\0{size}\0{hashlib.sha256(footer).hexdigest()}\n".encode())
+        if self.row_filter is not None and self.window is not None:
+            # A window over a column reads part of each file: two weeks of one monthly file are two
+            # versions. In UTC, so the same instants give the same version in any zone.
+            start, end = (at.astimezone(UTC).isoformat() for at in (self.window.start, self.window.end))
+            digest.update(f"window\0{start}\0{end}\n".encode())
         schema_hash = hashlib.sha256(self.schema.to_string(show_schema_metadata=False).encode()).hexdigest()
         return DataFingerprint(
             uri=self.uri,
