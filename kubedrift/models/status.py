@@ -132,6 +132,61 @@ class PendingPromotion(Model):
     requested_at: datetime = Field(description="When the promotion was started.")
 
 
+MAX_BACKFILL_CONCURRENCY = 16
+TriggerPhase = Literal["Running", "Succeeded", "Failed", "Refused"]
+
+
+class CheckAtStatus(Model):
+    """The latest check of a past scheduled time's window (the kubedrift.io/check-at annotation)."""
+
+    value: str = Field(description="The annotation value acted on.")
+    scheduled_at: datetime | None = Field(
+        default=None, description="The scheduled time whose window is checked (none when refused)."
+    )
+    retrain: bool = Field(default=False, description="Whether its result may start a retrain.")
+    job: str | None = Field(default=None, description="The check Job.")
+    phase: TriggerPhase = Field(
+        description="Running, Succeeded, Failed or Refused (a value the operator refused)."
+    )
+    message: str | None = Field(default=None, description="Why it was refused or failed.")
+    started_at: datetime = Field(description="When the operator acted on the value.")
+    finished_at: datetime | None = Field(default=None, description="When its Job ended.")
+
+
+class BackfillStatus(Model):
+    """The latest backfill (the kubedrift.io/backfill annotation): its progress. The windows' results
+    are in the history; the scheduled times are the schedule's in the range, so an index into them
+    says which have started."""
+
+    value: str = Field(description="The annotation value acted on.")
+    start: datetime | None = Field(default=None, description="The range's first instant (none when refused).")
+    end: datetime | None = Field(default=None, description="The range's last instant, included.")
+    retrain: bool = Field(default=False, description="Whether the checks may start a retrain.")
+    schedule: str | None = Field(
+        default=None, description="The schedule whose times in the range are checked, as it was at the start."
+    )
+    time_zone: str | None = Field(default=None, description="The schedule's time zone at the start.")
+    phase: TriggerPhase = Field(
+        description="Running, Succeeded (every window checked), Failed (some window failed) or Refused."
+    )
+    total: int = Field(default=0, ge=0, description="Scheduled times in the range.")
+    started: int = Field(
+        default=0, ge=0, description="Scheduled times whose check Job has been created, oldest first."
+    )
+    done: int = Field(
+        default=0, ge=0, description="Checks that completed (recorded, or skipped as already recorded)."
+    )
+    failed: int = Field(default=0, ge=0, description="Checks whose Job failed.")
+    in_flight: list[datetime] = Field(
+        default_factory=list,
+        max_length=MAX_BACKFILL_CONCURRENCY,
+        description="The scheduled times whose check Jobs are running.",
+    )
+    message: str | None = Field(default=None, description="Why it was refused, or which windows failed.")
+    started_at: datetime = Field(description="When the operator acted on the value.")
+    finished_at: datetime | None = Field(default=None, description="When its last check ended.")
+
+
 class DriftCheckStatus(Model):
     """What the operator observed and did."""
 
@@ -156,6 +211,12 @@ class DriftCheckStatus(Model):
     handled_triggers: dict[str, str] = Field(
         default_factory=dict,
         description="Trigger annotation name to the value last acted on, so each is handled once.",
+    )
+    check_at: CheckAtStatus | None = Field(
+        default=None, description="The latest check of a past window (kubedrift.io/check-at)."
+    )
+    backfill: BackfillStatus | None = Field(
+        default=None, description="The latest backfill (kubedrift.io/backfill): its progress."
     )
 
 
