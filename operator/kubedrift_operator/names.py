@@ -12,6 +12,7 @@ characters; long DriftCheck names are cut and a short hash keeps them unique.
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 
 MAX_NAME = 63
 # Room the Job controller needs for the pod suffix (`-<index>-<5 chars>`) within 63.
@@ -41,6 +42,16 @@ def cron_job(check: str) -> str:
 
 def check_now_job(check: str, trigger_value: str) -> str:
     return _fit(check, f"now-{short_hash(trigger_value, length=8)}", MAX_JOB_NAME)
+
+
+def check_at_job(check: str, trigger_value: str) -> str:
+    return _fit(check, f"at-{short_hash(trigger_value, length=8)}", MAX_JOB_NAME)
+
+
+def backfill_job(check: str, trigger_value: str, scheduled_at: datetime) -> str:
+    """One per (backfill, scheduled time): a restart re-derives it, a new backfill value gets new ones."""
+    stamp = scheduled_at.astimezone(UTC).strftime("%Y%m%d%H%M")
+    return _fit(check, f"bf{short_hash(trigger_value, length=4)}-{stamp}", MAX_JOB_NAME)
 
 
 def run_id(trigger: str) -> str:

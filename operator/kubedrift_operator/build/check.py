@@ -1,9 +1,13 @@
-"""The check's children: its config, the CronJob that schedules it, and a check-now Job."""
+"""The check's children: its config, the CronJob that schedules it, a check-now Job, and the
+Jobs that check a past scheduled time's window (check-at and backfill)."""
 
 from __future__ import annotations
 
-from kubedrift.models.jobconfig import CheckJobConfig
-from kubedrift.models.resources import DriftCheck
+from datetime import datetime
+
+from kubedrift.backfill import rfc3339
+from kubedrift.models.jobconfig import ENV_SCHEDULED_AT, CheckJobConfig
+from kubedrift.models.resources import GROUP, DriftCheck
 from kubedrift_operator import names
 from kubedrift_operator.build.common import (
     COMPONENT_CHECK,
@@ -93,4 +97,31 @@ def check_now_job(check: DriftCheck, settings: Settings, trigger_value: str) -> 
             **check_job_spec(check, settings),
             "ttlSecondsAfterFinished": settings.finished_job_ttl_seconds,
         },
+    }
+
+
+# On a past window's Job: the scheduled time it checks, and whether its result may start a
+# retrain (a backfill's may not unless asked; see reconcile/backfill.py).
+ANNOTATION_SCHEDULED_AT = f"{GROUP}/scheduled-at"
+ANNOTATION_RETRAIN = f"{GROUP}/retrain"
+
+
+def past_window_job(
+    check: DriftCheck, settings: Settings, job_name: str, scheduled_at: datetime, *, retrain: bool
+) -> JSON:
+    """The scheduled check's Job, for the window of a past scheduled time: the job reads the time
+    from KUBEDRIFT_SCHEDULED_AT instead of its own start."""
+    spec = check_job_spec(check, settings)
+    container = spec["template"]["spec"]["containers"][0]
+    container["env"] = [*container["env"], {"name": ENV_SCHEDULED_AT, "value": rfc3339(scheduled_at)}]
+    meta = metadata(check, job_name, labels(check.metadata.name, COMPONENT_CHECK))
+    meta["annotations"] = {
+        ANNOTATION_SCHEDULED_AT: rfc3339(scheduled_at),
+        ANNOTATION_RETRAIN: "true" if retrain else "false",
+    }
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": meta,
+        "spec": {**spec, "ttlSecondsAfterFinished": settings.finished_job_ttl_seconds},
     }
