@@ -4,6 +4,8 @@
      ├── ConfigError        bad config or spec; retrying cannot help     exit 2
      ├── DataError
      │    ├── DataNotFound   a reference/current/train/test URI is empty  exit 3
+     │    │    └── EmptyWindow  a window has no data (yet); the check job  exit 3
+     │    │                     ends CheckSkipped with exit 0 instead
      │    └── DataUnreadable corrupt Parquet, wrong column, wrong type    exit 4
      ├── NotFound           a Kubernetes object that is not there         exit 1
      ├── TrainingError      the estimator failed to fit with these params exit 5
@@ -46,6 +48,12 @@ class DataError(KubedriftError):
 class DataNotFound(DataError):
     exit_code = 3
     reason = "DataNotFound"
+
+
+class EmptyWindow(DataNotFound):
+    """A window with no data, e.g. a partition that has not landed; the message names the window."""
+
+    reason = "EmptyWindow"
 
 
 class DataUnreadable(DataError):

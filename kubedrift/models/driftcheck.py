@@ -9,7 +9,7 @@ description because it becomes the text of `kubectl explain`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, Self
 
 from pydantic import Field, JsonValue, field_validator, model_validator
 
@@ -43,6 +43,7 @@ from kubedrift.models.spec_rules import (
     normalised_uri,
     trials,
 )
+from kubedrift.models.windows import WINDOWS_OVERLAP_RULE, TimeLayout, Window, windows_overlap
 from kubedrift.uris import overlaps
 
 # A URI is a Parquet file, a directory/prefix or a glob: s3://, file:// or a plain path.
@@ -87,17 +88,52 @@ URI_RULE = Rule(
 )
 
 
-class DataSource(SpecModel):
-    """Where a dataset lives."""
+WINDOW_NEEDS_TIME_RULE = Rule(
+    cel="!has(self.window) || has(self.time)",
+    message="window needs time: say how time is found in the dataset (time.partition or time.column)",
+    field_path=".window",
+)
 
-    model_config = cel_rules(URI_RULE)
+
+class DataSource(SpecModel):
+    """Where a dataset lives, and optionally which window of time to read from it."""
+
+    model_config = cel_rules(URI_RULE, WINDOW_NEEDS_TIME_RULE)
 
     uri: str = Field(min_length=1, max_length=2048, description=URI_DESCRIPTION)
+    time: TimeLayout | None = Field(
+        default=None,
+        description="How time is found in the dataset below uri: its partition paths or a timestamp column.",
+    )
+    window: Window | None = Field(
+        default=None,
+        description="Which stretch of time to read: relative to the check's scheduled time, or absolute. "
+        "Absent: the whole dataset.",
+    )
 
     @field_validator("uri")
     @classmethod
     def _uri_scheme(cls, uri: str) -> str:
         return URI_RULE.check(matches(URI_PATTERN, uri), uri)
+
+    @model_validator(mode="after")
+    def _window_needs_time(self) -> Self:
+        return WINDOW_NEEDS_TIME_RULE.check(self.window is None or self.time is not None, self)
+
+
+class ReferenceSource(DataSource):
+    """The reference data: fixed, an absolute window, or the production model's own training data."""
+
+    follow_production: bool = Field(
+        default=False,
+        description="After a promotion, compare with the promoted model's training data (its resolved "
+        "source and window, recorded in status.production) with no spec edit; before any promotion, "
+        "the source as written here is the fallback.",
+    )
+
+    def as_source(self) -> DataSource:
+        """The source as written, without followProduction: what a job config carries."""
+        return DataSource(uri=self.uri, time=self.time, window=self.window)
 
 
 class Columns(SpecModel):
@@ -384,8 +420,12 @@ class Retrain(SpecModel):
         description="OnDrift: after a check finds dataset drift; Always: after every check; "
         "Manual: only on the retrain annotation.",
     )
-    train: DataSource = Field(description="The training data.")
-    test: DataSource = Field(description="The evaluation data; not the training data.")
+    train: DataSource = Field(
+        description="The training data; a window on the same dataset as test must end before test's starts."
+    )
+    test: DataSource = Field(
+        description="The evaluation data; not the training data (on one dataset: a later window)."
+    )
     allow_test_on_train_data: bool = Field(
         default=False,
         description="Allow test to be the same data as train. Scores then say how well a model fits "
@@ -441,6 +481,10 @@ class Retrain(SpecModel):
     def _test_is_not_the_training_data(self) -> Retrain:
         if self.allow_test_on_train_data:
             return self
+        if windowed_split(self.train, self.test):
+            if windows_overlap(self.train.window, self.test.window):  # type: ignore[arg-type]
+                raise WINDOWS_OVERLAP_RULE.violation(self.test.window.to_wire())  # type: ignore[union-attr]
+            return self
         train, test = self.train.uri, self.test.uri
         SAME_DATA_RULE.check(normalised_uri(train) != normalised_uri(test), self)
         if overlaps(train, test):
@@ -457,6 +501,15 @@ class Retrain(SpecModel):
             for position, value in enumerate(values):
                 _check_param_value(self.model.estimator, name, value, f".grid.{name}[{position}]")
         return self
+
+
+def windowed_split(train: DataSource, test: DataSource) -> bool:
+    """Train and test both read windows of one dataset: a time-based split, checked by window."""
+    return (
+        train.window is not None
+        and test.window is not None
+        and normalised_uri(train.uri) == normalised_uri(test.uri)
+    )
 
 
 PromotionPolicy = Literal["Auto", "Manual"]
@@ -521,8 +574,13 @@ class DriftCheckSpec(SpecModel):
         "when absent.",
     )
     suspend: bool = Field(default=False, description="Stop scheduling checks; running ones finish.")
-    reference: DataSource = Field(description="The data the model was trained on.")
-    current: DataSource = Field(description="The production data to compare with it.")
+    reference: ReferenceSource = Field(
+        description="The data the model was trained on: fixed, a window, or (followProduction) the "
+        "production model's training data."
+    )
+    current: DataSource = Field(
+        description="The production data to compare with it, e.g. a window of the last 7 days."
+    )
     columns: Columns = Field(default_factory=Columns, description="Column roles.")
     drift: DriftSettings = Field(default_factory=DriftSettings, description="How drift is decided.")
     storage: Storage = Field(description="Object storage access and where results go.")

@@ -16,7 +16,8 @@ from kubedrift.models.driftcheck import DriftSettings
 from kubedrift.models.results import DataFingerprint
 
 # 2: report.json lists the report's other files with their SHA-256 (`files`).
-REPORT_SCHEMA_VERSION = 2
+# 3: the scheduled time, and the data files read per side (fingerprints carry their windows).
+REPORT_SCHEMA_VERSION = 3
 
 ColumnRole = Literal["feature", "target", "prediction"]
 ColumnStatus = Literal["tested", "all_null", "empty", "high_cardinality", "unsupported", "missing"]
@@ -157,6 +158,13 @@ class DriftReport(Model):
     prediction: ColumnResult | None = Field(default=None, description="The prediction's own verdict.")
     columns: list[ColumnResult] = Field(description="Feature columns, drifted first.")
     timings: dict[str, float] = Field(description="Seconds per phase.")
+    scheduled_at: datetime | None = Field(
+        default=None, description="The scheduled time the windows were resolved with."
+    )
+    files_read: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="The data files read, per side (reference, current), relative to the side's uri.",
+    )
     report_uri: str = Field(description="The folder holding report.json and report.html.")
     files: dict[str, ReportFile] = Field(
         default_factory=dict,

@@ -9,13 +9,16 @@ or a `FailedTrial` back from each index, as the operator gets one from a pod.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Literal
 
 from pydantic import Field
 
 from kubedrift.models.base import Model
 from kubedrift.models.driftcheck import ParamValue
+from kubedrift.models.windows import TimeWindow
 
 # The kubelet truncates termination messages at 4096 bytes; we stay below it.
 TERMINATION_MESSAGE_LIMIT = 4096
@@ -34,6 +37,9 @@ class DataFingerprint(Model):
         "does not count."
     )
     schema_hash: str = Field(description="Hash of the Arrow schema.")
+    window: TimeWindow | None = Field(
+        default=None, description="The time window that was read; absent when the whole dataset was."
+    )
 
     @property
     def version(self) -> str:
@@ -66,6 +72,65 @@ class CheckSummary(Model):
     reference: DataFingerprint | None = Field(default=None, description="Reference data version.")
     current: DataFingerprint | None = Field(default=None, description="Current data version.")
     truncated: bool = Field(default=False, description="Whether lists were cut to fit 4 KiB.")
+    scheduled_at: datetime | None = Field(
+        default=None, description="The scheduled time whose windows were checked."
+    )
+    window: TimeWindow | None = Field(default=None, description="The current data's window, when windowed.")
+    reference_window: TimeWindow | None = Field(
+        default=None, description="The reference data's window, when windowed."
+    )
+
+
+SkipReason = Literal["EmptyWindow", "AlreadyRecorded"]
+
+
+class CheckSkipped(Model):
+    """A check that ended without a verdict, on purpose: the job exits 0 with this as its message.
+
+    EmptyWindow: a window has no data yet (not a failure, so no retry storm and no retrain).
+    AlreadyRecorded: the history in object storage already has this scheduled time (a retried pod
+    or a second start of the same window), so nothing is read and nothing recorded twice.
+    """
+
+    skipped: SkipReason = Field(description="EmptyWindow or AlreadyRecorded.")
+    message: str = Field(description="What happened, with the window, for people.")
+    scheduled_at: datetime | None = Field(default=None, description="The scheduled time of the check.")
+    window: TimeWindow | None = Field(default=None, description="The window that was empty or recorded.")
+
+
+def parse_check_message(text: str) -> CheckSummary | CheckSkipped:
+    """A check job's termination message: its summary, or why it skipped. Raises ValueError else."""
+    data = json.loads(text)
+    if isinstance(data, dict) and "skipped" in data:
+        return CheckSkipped.model_validate(data)
+    return CheckSummary.model_validate(data)
+
+
+class HistoryEntry(Model):
+    """One check's outcome in the append-only history in object storage:
+    <reportsUri>/<check>/history/<scheduled %Y%m%dT%H%M%SZ>.json, written once."""
+
+    scheduled_at: datetime = Field(description="The scheduled time the check ran for (its key).")
+    checked_at: datetime = Field(description="When the check finished.")
+    window: TimeWindow | None = Field(default=None, description="The current data's window.")
+    reference_window: TimeWindow | None = Field(default=None, description="The reference data's window.")
+    reference_version: str | None = Field(default=None, description="The reference data version.")
+    current_version: str | None = Field(default=None, description="The current data version.")
+    dataset_drift: bool = Field(description="Whether the dataset drifted.")
+    drift_share: float = Field(ge=0, le=1, description="Share of checked columns that drifted.")
+    drifted_columns: list[str] = Field(default_factory=list, description="Columns that drifted.")
+    target_drift: bool | None = Field(default=None, description="Whether the target drifted.")
+    report_uri: str = Field(description="Where the full report is.")
+    job: str | None = Field(default=None, description="The Job that ran it (absent for a local run).")
+
+    @property
+    def key(self) -> str:
+        return history_key(self.scheduled_at)
+
+
+def history_key(scheduled_at: datetime) -> str:
+    """The file name of a scheduled time's history entry (UTC, so names sort in time order)."""
+    return scheduled_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") + ".json"
 
 
 class TrialSummary(Model):

@@ -276,6 +276,7 @@ SAME_DATA_MESSAGE = (
 # CEL compares the two URIs as written (less file:// and a trailing slash) ...
 SAME_DATA_RULE = Rule(
     cel=f"(has(self.allowTestOnTrainData) && self.allowTestOnTrainData) || "
+    f"(has(self.train.window) && has(self.test.window)) || "
     f"{_cel_normalised('self.train.uri')} != {_cel_normalised('self.test.uri')}",
     message=SAME_DATA_MESSAGE,
     field_path=".test.uri",

@@ -12,9 +12,10 @@ from pydantic import Field
 
 from kubedrift.models.base import Model
 from kubedrift.models.conditions import Condition
-from kubedrift.models.driftcheck import ParamValue
+from kubedrift.models.driftcheck import DataSource, ParamValue
 from kubedrift.models.results import DataFingerprint
 from kubedrift.models.rules import Rule, cel_rules
+from kubedrift.models.windows import TimeWindow
 
 HISTORY_LIMIT = 10
 
@@ -47,6 +48,14 @@ class CheckRecord(Model):
     report_uri: str | None = Field(
         default=None, description="Where its report is (a failed check's last check keeps none)."
     )
+    scheduled_at: datetime | None = Field(
+        default=None, description="The scheduled time it checked; history is ordered and deduplicated by it."
+    )
+    window: TimeWindow | None = Field(default=None, description="The current data's window.")
+    drifted_columns: list[str] = Field(default_factory=list, description="Columns that drifted.")
+    target_drift: bool | None = Field(default=None, description="Whether the target drifted.")
+    reference_version: str | None = Field(default=None, description="The reference data version.")
+    current_version: str | None = Field(default=None, description="The current data version.")
 
 
 RunPhase = Literal["Running", "Succeeded", "Failed"]
@@ -110,6 +119,12 @@ class ProductionModel(Model):
     objective: float | None = Field(default=None, description="Its objective value.")
     uri: str = Field(description="Where the promoted artifact is.")
     promoted_at: datetime = Field(description="When it was promoted.")
+    training_data: DataSource | None = Field(
+        default=None,
+        description="The data it was trained on, resolved (an absolute window); the reference of a "
+        "DriftCheck with reference.followProduction.",
+    )
+    training_data_version: str | None = Field(default=None, description="That data's version.")
 
 
 class PromotionRecord(Model):
@@ -176,6 +191,8 @@ class ExperimentStatus(Model):
     objective: float | None = Field(default=None, description="The objective metric's value.")
     model_uri: str | None = Field(default=None, description="Where the model artifact is.")
     data_version: str | None = Field(default=None, description="Short version of the data.")
+    train_data_version: str | None = Field(default=None, description="Short version of the training data.")
+    test_data_version: str | None = Field(default=None, description="Short version of the test data.")
     started_at: datetime | None = Field(default=None, description="When the trial started.")
     finished_at: datetime | None = Field(default=None, description="When the trial ended.")
     attempts: int = Field(default=0, ge=0, description="Pods that ran this trial.")
@@ -206,4 +223,6 @@ class ExperimentSpec(Model):
     params_summary: str = Field(description="The grid params as one short line, for printer columns.")
     train_uri: str = Field(description="The training data.")
     test_uri: str = Field(description="The evaluation data.")
+    train_window: TimeWindow | None = Field(default=None, description="The training data's window, resolved.")
+    test_window: TimeWindow | None = Field(default=None, description="The test data's window, resolved.")
     objective_metric: str = Field(description="The metric that ranks trials.")

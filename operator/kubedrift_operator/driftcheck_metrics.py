@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import NamedTuple
 
+from kubedrift.cron import interval_seconds
 from kubedrift.models.resources import DriftCheck
-from kubedrift_operator.cron import interval_seconds
 from kubedrift_operator.reconcile.plan import InvalidDriftCheck
 
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from kubedrift_operator.cron import interval_seconds, parse
+from kubedrift.cron import interval_seconds, parse
 
 HOUR, DAY = 3600.0, 86400.0
 TODAY = date(2026, 3, 1)  # a Sunday; Europe/Berlin changes its clocks on 29 March and 25 October

@@ -1,4 +1,5 @@
-"""How often a DriftCheck's schedule fires: the longest gap between two consecutive scheduled times.
+"""A DriftCheck's schedule: when it fires (`scheduled_times`, for backfills and local runs) and how
+often (`interval_seconds`: the longest gap between two consecutive scheduled times).
 
 The schedule is read as Kubernetes' CronJob reads it (robfig/cron's standard parser, whose
 syntax `kubedrift.models.spec_rules` validates): five fields or a descriptor; day of month and
@@ -131,3 +132,21 @@ def interval_seconds(schedule: str, time_zone: str | None, today: date) -> float
             longest = max(longest or 0.0, within)
         last = end
     return longest
+
+
+def scheduled_times(schedule: str, time_zone: str | None, start: datetime, end: datetime) -> list[datetime]:
+    """Every time the schedule fires in [start, end] (both included), in order, as aware datetimes in
+    the schedule's zone; on DST days as robfig/cron walks the clock (see the module's docstring)."""
+    cron = parse(schedule)
+    zone = ZoneInfo(time_zone or "UTC")
+    times = sorted((h, m) for h in cron.hours for m in cron.minutes)
+    low, high = start.timestamp(), end.timestamp()
+    first_day = start.astimezone(zone).date() - timedelta(days=1)
+    last_day = end.astimezone(zone).date() + timedelta(days=1)
+    found: list[datetime] = []
+    day = first_day
+    while day <= last_day:
+        if cron.fires_on(day):
+            found += [datetime.fromtimestamp(at, zone) for at in _runs(day, zone, times) if low <= at <= high]
+        day += timedelta(days=1)
+    return found
