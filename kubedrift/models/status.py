@@ -66,6 +66,11 @@ class CheckRecord(Model):
     time: datetime = Field(description="When the check finished.")
     job: str = Field(description="The Job that ran it.")
     succeeded: bool = Field(description="Whether the check ran to the end.")
+    reason: str | None = Field(
+        default=None,
+        description="Why it has no verdict: the failure's reason, or EmptyWindow when its window held no "
+        "data (replaced by the window's result once the data lands and it is checked again).",
+    )
     dataset_drift: bool | None = Field(default=None, description="Whether the dataset drifted.")
     drift_share: float | None = Field(default=None, description="Share of columns that drifted.")
     report_uri: str | None = Field(
