@@ -73,3 +73,8 @@ def experiment(check: str, run: str, index: int) -> str:
 
 def promotion_job(check: str, experiment_name: str, trigger_value: str) -> str:
     return _fit(check, f"promote-{short_hash(experiment_name, trigger_value, length=8)}", MAX_JOB_NAME)
+
+
+def recheck_job(check: str, scheduled_at: str, attempt: int) -> str:
+    """The `attempt`-th re-check of the (empty) window of `scheduled_at`."""
+    return _fit(check, f"recheck-{short_hash(scheduled_at, str(attempt), length=8)}", MAX_JOB_NAME)

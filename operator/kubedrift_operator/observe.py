@@ -21,12 +21,24 @@ JSON = dict[str, Any]
 
 LOG_TAIL_LIMIT = 500
 INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
+# Written by the CronJob controller on each Job it creates (Kubernetes >= 1.32, RFC 3339 in the
+# CronJob's time zone); on the Job only, never on its pods.
+SCHEDULED_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp"
 
 
 def parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def job_scheduled_at(job: JSON) -> datetime | None:
+    """The scheduled time a CronJob made this Job for; None for Jobs the CronJob did not make."""
+    value = (job.get("metadata", {}).get("annotations") or {}).get(SCHEDULED_ANNOTATION)
+    try:
+        return parse_time(value)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

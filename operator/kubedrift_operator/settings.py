@@ -63,6 +63,10 @@ class Settings:
     # Check Jobs a backfill runs at once (per DriftCheck); scheduled checks and other
     # DriftChecks' backfills are not counted against it.
     backfill_concurrency: int = 2
+    # A check whose window held no data yet is looked at again this often, at most this many
+    # times and never after the next scheduled check has started (which reads its own window).
+    empty_window_recheck_seconds: float = 900.0
+    empty_window_rechecks: int = 8
     workers: int = 8
     resync_seconds: float = 300.0
     metrics_port: int = 8000
@@ -98,6 +102,10 @@ class Settings:
             backfill_concurrency=_backfill_concurrency(
                 env.get("KUBEDRIFT_BACKFILL_CONCURRENCY", str(base.backfill_concurrency))
             ),
+            empty_window_recheck_seconds=float(
+                env.get("KUBEDRIFT_EMPTY_WINDOW_RECHECK_SECONDS", base.empty_window_recheck_seconds)
+            ),
+            empty_window_rechecks=int(env.get("KUBEDRIFT_EMPTY_WINDOW_RECHECKS", base.empty_window_rechecks)),
             workers=int(env.get("KUBEDRIFT_WORKERS", base.workers)),
             resync_seconds=float(env.get("KUBEDRIFT_RESYNC_SECONDS", base.resync_seconds)),
             metrics_port=int(env.get("KUBEDRIFT_METRICS_PORT", base.metrics_port)),

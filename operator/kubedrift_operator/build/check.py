@@ -3,10 +3,9 @@ Jobs that check a past scheduled time's window (check-at and backfill)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from kubedrift.backfill import rfc3339
-from kubedrift.models.jobconfig import ENV_SCHEDULED_AT, CheckJobConfig
+from kubedrift.models.jobconfig import CheckJobConfig
 from kubedrift.models.resources import GROUP, DriftCheck
 from kubedrift_operator import names
 from kubedrift_operator.build.common import (
@@ -41,7 +40,34 @@ def config_map(check: DriftCheck) -> JSON:
     )
 
 
-def check_job_spec(check: DriftCheck, settings: Settings) -> JSON:
+# The env through which a check pod learns its scheduled time (kubedrift's one function for it
+# reads them): a CronJob's Job is named `<cronjob>-<scheduled unix minutes>`, and the pod sees
+# that name through its `batch.kubernetes.io/job-name` label (the CronJob controller writes the
+# scheduled-timestamp annotation on the Job, not on the pod). Jobs the operator creates for a
+# given scheduled time say it outright.
+ENV_JOB_NAME = "KUBEDRIFT_JOB_NAME"
+ENV_SCHEDULED_AT = "KUBEDRIFT_SCHEDULED_AT"
+JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
+
+
+def scheduled_time_env(scheduled_at: datetime | None) -> list[JSON]:
+    env: list[JSON] = [
+        {
+            "name": ENV_JOB_NAME,
+            "valueFrom": {"fieldRef": {"fieldPath": f"metadata.labels['{JOB_NAME_LABEL}']"}},
+        }
+    ]
+    if scheduled_at is not None:
+        env.append({"name": ENV_SCHEDULED_AT, "value": rfc3339(scheduled_at)})
+    return env
+
+
+def rfc3339(when: datetime) -> str:
+    return when.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def check_job_spec(check: DriftCheck, settings: Settings, scheduled_at: datetime | None = None) -> JSON:
+    """A check Job; `scheduled_at` pins the window it reads (else the pod finds it: see above)."""
     name = check.metadata.name
     return {
         "backoffLimit": settings.check_backoff_limit,
@@ -56,6 +82,7 @@ def check_job_spec(check: DriftCheck, settings: Settings) -> JSON:
             config_map=names.config_map(name),
             storage=check.spec.storage,
             resources=settings.check_resources,
+            extra_env=scheduled_time_env(scheduled_at),
         ),
     }
 
@@ -87,14 +114,27 @@ def cron_job(check: DriftCheck, settings: Settings) -> JSON:
     )
 
 
-def check_now_job(check: DriftCheck, settings: Settings, trigger_value: str) -> JSON:
+def check_now_job(check: DriftCheck, settings: Settings, trigger_value: str, at: datetime) -> JSON:
+    """A check requested now: its window is the one of `at` (when the request was handled), so a
+    retried pod of it reads the same window."""
+    return _check_job(check, settings, names.check_now_job(check.metadata.name, trigger_value), at)
+
+
+def recheck_job(check: DriftCheck, settings: Settings, scheduled_at: datetime, attempt: int) -> JSON:
+    """Another look at the window of `scheduled_at`, which was empty when it was checked."""
+    return _check_job(
+        check, settings, names.recheck_job(check.metadata.name, rfc3339(scheduled_at), attempt), scheduled_at
+    )
+
+
+def _check_job(check: DriftCheck, settings: Settings, job_name: str, scheduled_at: datetime) -> JSON:
     name = check.metadata.name
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": metadata(check, names.check_now_job(name, trigger_value), labels(name, COMPONENT_CHECK)),
+        "metadata": metadata(check, job_name, labels(name, COMPONENT_CHECK)),
         "spec": {
-            **check_job_spec(check, settings),
+            **check_job_spec(check, settings, scheduled_at),
             "ttlSecondsAfterFinished": settings.finished_job_ttl_seconds,
         },
     }
@@ -111,9 +151,7 @@ def past_window_job(
 ) -> JSON:
     """The scheduled check's Job, for the window of a past scheduled time: the job reads the time
     from KUBEDRIFT_SCHEDULED_AT instead of its own start."""
-    spec = check_job_spec(check, settings)
-    container = spec["template"]["spec"]["containers"][0]
-    container["env"] = [*container["env"], {"name": ENV_SCHEDULED_AT, "value": rfc3339(scheduled_at)}]
+    spec = check_job_spec(check, settings, scheduled_at)
     meta = metadata(check, job_name, labels(check.metadata.name, COMPONENT_CHECK))
     meta["annotations"] = {
         ANNOTATION_SCHEDULED_AT: rfc3339(scheduled_at),

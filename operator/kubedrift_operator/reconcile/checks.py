@@ -138,7 +138,7 @@ def handle_check_now(draft: Draft) -> None:
     value = draft.check.metadata.annotations.get(ANNOTATION_CHECK_NOW)
     if value is None or draft.status.handled_triggers.get(ANNOTATION_CHECK_NOW) == value:
         return
-    job = check_now_job(draft.check, draft.settings, value)
+    job = check_now_job(draft.check, draft.settings, value, draft.now)
     draft.plan.create_first.append(job)
     draft.update(handled_triggers={**draft.status.handled_triggers, ANNOTATION_CHECK_NOW: value})
     draft.event("Normal", "CheckStarted", f"check requested by annotation: Job {job['metadata']['name']}")
