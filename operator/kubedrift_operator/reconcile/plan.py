@@ -13,7 +13,7 @@ from kubedrift.models.status import DriftCheckStatus
 from kubedrift.models.validation import spec_problem
 from kubedrift_operator.build import check as build_check
 from kubedrift_operator.build.common import ANNOTATION_HASH, JSON, job_service_account
-from kubedrift_operator.reconcile import checks, conditions, locations, promotion, runs
+from kubedrift_operator.reconcile import checks, conditions, locations, promotion, runs, windows
 from kubedrift_operator.reconcile.draft import Children, Draft, Event, Plan
 from kubedrift_operator.settings import Settings
 
@@ -63,6 +63,7 @@ def plan(
     _static_children(draft)
     new_checks = checks.record_finished_checks(draft)
     checks.handle_check_now(draft)
+    windows.follow_empty_window(draft)
     runs.maybe_start_run(draft, new_checks)
     promotion.follow_promotion(draft)
     if runs.follow_run(draft):
