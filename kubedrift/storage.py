@@ -54,6 +54,7 @@ from kubedrift.errors import (
     WrongSecretKey,
 )
 from kubedrift.models.results import DataFingerprint
+from kubedrift.models.windows import TimeWindow
 from kubedrift.uris import has_glob, is_s3, join, local_path  # storage.join etc. for data callers too
 
 if TYPE_CHECKING:
@@ -470,6 +471,12 @@ class ParquetData:
     uri: str
     files: list[str]
     fs: AbstractFileSystem
+    # A window over a timestamp column: only rows inside it count and are read (row groups whose
+    # statistics lie outside are skipped); `rows_with` and `num_rows` count those rows.
+    row_filter: Any = None
+    # Hive keys (`dt=...`) become columns; not for a dataset whose keys are its time partitions.
+    hive: bool = True
+    window: TimeWindow | None = None
 
     @dataclass(frozen=True)
     class _Layout:
@@ -513,12 +520,18 @@ class ParquetData:
         """Each file's columns and rows (from its footer) and the unified schema."""
         import pyarrow.dataset as ds
 
-        discovered = self._open(lambda: ds.dataset(self.files, **self._dataset_options("hive")))
+        partitioning = "hive" if self.hive else None
+        discovered = self._open(lambda: ds.dataset(self.files, **self._dataset_options(partitioning)))
         fragments = list(discovered.get_fragments())
+
+        def rows(fragment: Any) -> int:
+            if self.row_filter is None:
+                return int(fragment.metadata.num_rows)
+            return int(fragment.count_rows(filter=self.row_filter))  # statistics first, then the column
 
         def footer(fragment: Any) -> tuple[str, pa.Schema, int]:
             try:
-                return fragment.path, fragment.physical_schema, int(fragment.metadata.num_rows)
+                return fragment.path, fragment.physical_schema, rows(fragment)
             except Exception as error:
                 if type(error).__name__ in {"ArrowInvalid", "ArrowIOError", "OSError"}:
                     raise DataUnreadable(
@@ -638,7 +651,7 @@ class ParquetData:
     def _read(self, dataset: ds.Dataset, names: list[str]) -> pa.Table:
         with storage_errors(self.uri):
             try:
-                return dataset.to_table(columns=names, use_threads=True)
+                return dataset.to_table(columns=names, filter=self.row_filter, use_threads=True)
             except Exception as error:
                 if type(error).__name__ in {"ArrowInvalid", "ArrowIOError", "ArrowNotImplementedError"}:
                     raise DataUnreadable(f"{self.uri}: cannot read {names}: {error}") from error
@@ -666,6 +679,7 @@ class ParquetData:
         schema_hash = hashlib.sha256(self.schema.to_string(show_schema_metadata=False).encode()).hexdigest()
         return DataFingerprint(
             uri=self.uri,
+            window=self.window,
             files=len(self.files),
             size=total,
             rows=self.num_rows,

@@ -8,16 +8,21 @@ Writes data/:
   2011.parquet, 2012.parquet     one year each (train = 2011, test / current = 2012)
   reference.parquet              January 2011, as in Evidently's bike example
   current/week-1..3.parquet      the weeks after it (29 Jan - 21 Feb 2011)
+  daily/dt=YYYY-MM-DD/part-0.parquet
+                                 every day of 2011-2012 as its own partition (731), for the
+                                 windowed DriftCheck (driftcheck-windows.yaml); not committed:
+                                 `python examples/bike-sharing/prepare.py --daily` makes them
 
 `high_demand` is the classification target: an hour whose `cnt` is above the
 75th percentile of 2011 (computed on the reference year only, so the test year
 does not leak into the label).
 
-Run: python examples/bike-sharing/prepare.py
+Run: python examples/bike-sharing/prepare.py [--daily]
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -52,8 +57,23 @@ def between(frame: pd.DataFrame, start: str, end: str) -> pd.DataFrame:
     return frame[(frame["dteday"] >= start) & (frame["dteday"] < end)]
 
 
+def write_daily(frame: pd.DataFrame, out: Path = OUT / "daily") -> None:
+    """One Hive-style partition per day, as production data lands: dt=2011-01-01/part-0.parquet."""
+    days = 0
+    for day, rows in frame.groupby(frame["dteday"].dt.strftime("%Y-%m-%d"), sort=True):
+        path = out / f"dt={day}" / "part-0.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table = pa.Table.from_pandas(rows.reset_index(drop=True), preserve_index=False)
+        pq.write_table(table, path, compression="zstd")
+        days += 1
+    print(f"{out.relative_to(HERE)}/: {days} daily partitions, {len(frame)} rows")
+
+
 def main() -> None:
     frame = load()
+    if "--daily" in sys.argv[1:]:
+        write_daily(frame)
+        return
     write(frame[frame["dteday"].dt.year == 2011], OUT / "2011.parquet")
     write(frame[frame["dteday"].dt.year == 2012], OUT / "2012.parquet")
     write(between(frame, "2011-01-01", "2011-01-29"), OUT / "reference.parquet")

@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from kubedrift.errors import KubedriftError
+from kubedrift.models.resources import DriftCheck
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,9 +20,52 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--retrain", action="store_true", help="run the grid whatever the trigger says (like retrain-now)"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
+    when = parser.add_mutually_exclusive_group()
+    when.add_argument(
+        "--at",
+        metavar="TIME",
+        help="check the windows of this scheduled time (RFC 3339, or a date: its midnight in timeZone)",
+    )
+    when.add_argument(
+        "--backfill",
+        metavar="FROM..TO",
+        help="check every scheduled time of the schedule in the range once, in order, and print the "
+        "drift share over time; retrains only with --retrain",
+    )
+
+
+def _backfill(check: DriftCheck, args: argparse.Namespace, console: Console) -> int:
+    from kubedrift.local.backfill import backfill_times, history_in, print_drift_over_time
+    from kubedrift.local.run import run_local
+
+    times = backfill_times(check, args.backfill)
+    console.print(f"backfill {check.metadata.name}: {len(times)} scheduled times, {times[0]} to {times[-1]}")
+    outcomes = [
+        run_local(
+            check,
+            console,
+            workers=args.workers,
+            force_retrain=args.retrain,
+            at=at,
+            backfill=True,
+            progress=False,
+        )
+        for at in times
+    ]
+    if args.json:
+        entries = history_in(check, times[0], times[-1])
+        document = {
+            "checks": [o.to_wire() for o in outcomes],
+            "history": [e.to_wire() for e in entries],
+        }
+        print(json.dumps(document, indent=1))
+    else:
+        print_drift_over_time(check, times[0], times[-1], console)
+    return 0
 
 
 def main(args: argparse.Namespace) -> int:
+    from kubedrift.local.backfill import parse_time
     from kubedrift.local.manifest import load_driftcheck
     from kubedrift.local.run import run_local
 
@@ -29,8 +73,11 @@ def main(args: argparse.Namespace) -> int:
     console = Console(stderr=args.json)
     try:
         check = load_driftcheck(args.manifest)
+        if getattr(args, "backfill", None):
+            return _backfill(check, args, console)
+        at = parse_time(args.at, check.spec.time_zone) if getattr(args, "at", None) else None
         outcome = run_local(
-            check, console, workers=args.workers, force_retrain=args.retrain, progress=not args.json
+            check, console, workers=args.workers, force_retrain=args.retrain, progress=not args.json, at=at
         )
     except KubedriftError as error:
         print(f"error: {error.message}", file=sys.stderr)

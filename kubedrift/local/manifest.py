@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import ValidationError
@@ -55,11 +55,14 @@ def _resolved(uri: str, base: Path) -> str:
     return str(base / uri)
 
 
+S = TypeVar("S", bound=DataSource)
+
+
 def relative_to(spec: DriftCheckSpec, base: Path) -> DriftCheckSpec:
     """The spec with every plain relative path made absolute against `base`."""
 
-    def source(data: DataSource) -> DataSource:
-        return DataSource(uri=_resolved(data.uri, base))
+    def source(data: S) -> S:
+        return data.model_copy(update={"uri": _resolved(data.uri, base)})
 
     storage = spec.storage.model_copy(update={"reports_uri": _resolved(spec.storage.reports_uri, base)})
     update: dict[str, Any] = {

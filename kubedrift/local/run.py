@@ -18,14 +18,17 @@ from typing import Any
 from rich.console import Console
 
 from kubedrift import decisions, storage
-from kubedrift.errors import TrainingError
+from kubedrift.datasets import source_window
+from kubedrift.errors import EmptyWindow, TrainingError
+from kubedrift.history import record
 from kubedrift.local.grid_runner import Interrupted, LocalRun, print_table, run_grid
 from kubedrift.local.progress import progress_bar
 from kubedrift.local.render import print_drift
+from kubedrift.models.driftcheck import DataSource, DriftCheckSpec
 from kubedrift.models.jobconfig import CheckJobConfig, TrainJobConfig
 from kubedrift.models.report import DriftReport
 from kubedrift.models.resources import DriftCheck
-from kubedrift.models.results import CheckSummary, FailedTrial, TrialSummary
+from kubedrift.models.results import CheckSkipped, CheckSummary, FailedTrial, TrialSummary
 from kubedrift.table.trials import experiment_name
 from kubedrift_jobs.drift.job import publish, report_folder
 from kubedrift_jobs.drift.summary import check_summary
@@ -47,7 +50,7 @@ class Promotion:
 
 @dataclass
 class LocalOutcome:
-    check: CheckSummary
+    check: CheckSummary | CheckSkipped
     retrain_reason: str | None
     run: LocalRun | None
     promotion: Promotion | None
@@ -74,30 +77,60 @@ def run_local(
     workers: int | None = None,
     force_retrain: bool = False,
     progress: bool = True,
+    at: datetime | None = None,
+    backfill: bool = False,
 ) -> LocalOutcome:
+    """One check of the windows of `at` (default: now), and the retrain its trigger asks for.
+
+    Its outcome joins the history under reportsUri once per scheduled time; a scheduled time the
+    history has is skipped, as is an empty window (no retrain then). A backfill's checks
+    (`backfill`) print one line each and retrain only when `force_retrain` asks."""
     name, namespace, spec = check.metadata.name, check.metadata.namespace or "default", check.spec
-    config = CheckJobConfig.from_spec(name, namespace, spec)
-    report = _drift_check(config, console, progress)
+    scheduled = at or datetime.now(UTC)
+    destination = decisions.promotion_destination(spec, name)
+    plain = CheckJobConfig.from_spec(name, namespace, spec)
+    production = _production(destination, plain)
+    config = CheckJobConfig.from_spec(name, namespace, spec, reference=_followed(spec, production))
+    result = _drift_check(config, console, progress and not backfill, scheduled)
+    if isinstance(result, CheckSkipped):
+        console.print(f"{scheduled:%Y-%m-%d %H:%M %Z}: skipped ({result.skipped}): {result.message}")
+        return LocalOutcome(result, None, None, None)
+    report = result
     summary = check_summary(report)
-    print_drift(report, console)
+    if backfill:
+        console.print(
+            f"{scheduled:%Y-%m-%d %H:%M %Z}: drift share {summary.drift_share:.2f}"
+            f"{' (dataset drift)' if summary.dataset_drift else ''}",
+            highlight=False,
+        )
+    else:
+        print_drift(report, console)
 
     reason = (
         "Manual"
         if force_retrain
+        else None
+        if backfill
         else decisions.retrain_reason(
             spec.retrain.trigger if spec.retrain else "Manual", summary.dataset_drift
         )
     )
     if spec.retrain is None or reason is None:
         why = "no retrain section" if spec.retrain is None else f"trigger {spec.retrain.trigger}"
-        console.print(f"no retrain run ({why}; dataset drift: {summary.dataset_drift})")
+        if backfill and spec.retrain is not None:
+            why = "a backfill retrains only with --retrain"
+        if not backfill:
+            console.print(f"no retrain run ({why}; dataset drift: {summary.dataset_drift})")
         return LocalOutcome(summary, None, None, None)
 
-    destination = decisions.promotion_destination(spec, name)
-    production = _production(destination, config)
     run_id = new_run_id(spec.storage.reports_uri, name, config)
     train_config = TrainJobConfig.from_spec(
-        name, namespace, run_id, spec, baseline_model_uri=destination if production else None
+        name,
+        namespace,
+        run_id,
+        spec,
+        baseline_model_uri=destination if production else None,
+        scheduled_at=scheduled,
     )
     artifacts = storage.join(spec.storage.reports_uri, name, run_id)
     console.print(f"retrain run {run_id} ({reason}): artifacts under {artifacts}", soft_wrap=True)
@@ -145,18 +178,47 @@ def mark_interrupted(folder: str, interrupted: Interrupted, config: CheckJobConf
     storage.write_text(storage.join(folder, INTERRUPTED_RECORD), json.dumps(record, indent=1), config.storage)
 
 
-def _drift_check(config: CheckJobConfig, console: Console, progress: bool) -> DriftReport:
+def _followed(spec: DriftCheckSpec, production: dict[str, Any] | None) -> DataSource | None:
+    """With reference.followProduction, the promoted model's training data (as its promotion
+    recorded it); before any promotion, None: the reference as written."""
+    if not spec.reference.follow_production or production is None or "trainingData" not in production:
+        return None
+    return DataSource.from_wire(production["trainingData"])
+
+
+def _drift_check(
+    config: CheckJobConfig, console: Console, progress: bool, at: datetime
+) -> DriftReport | CheckSkipped:
     from kubedrift_jobs.drift.engine import run_check
+    from kubedrift_jobs.drift.job import history_entry, skipped_check
 
+    skipped = skipped_check(config, at)
+    if skipped is not None:
+        return skipped
     bar = progress_bar("checking", console, enabled=progress, unit="columns")
-    with bar:
-        task = bar.add_task("", total=None)  # the column count is known once the data is open
+    try:
+        with bar:
+            task = bar.add_task("", total=None)  # the column count is known once the data is open
 
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
 
-        report = run_check(config, report_folder(config, datetime.now(UTC)), on_column=advance)
-    return publish(report, config)
+            report = run_check(config, report_folder(config, at), on_column=advance, scheduled_at=at)
+    except EmptyWindow as error:
+        return CheckSkipped(
+            skipped="EmptyWindow",
+            message=error.message,
+            scheduled_at=at,
+            window=source_window(config.current, at, config.zone),
+        )
+    written = publish(report, config)
+    record(
+        history_entry(written, check_summary(written)),
+        config.storage.reports_uri,
+        config.check,
+        config.storage,
+    )
+    return written
 
 
 def _production(destination: str, config: CheckJobConfig) -> dict[str, Any] | None:
@@ -220,6 +282,9 @@ def _promote(
     record = {
         "experiment": label,
         "run": run.config.run,
+        # what the model learned from: a followProduction reference compares with it
+        "trainingData": run.config.retrain.train.to_wire(),
+        "trainingDataVersion": best.train_data_version,
         "index": best.index,
         "objective": best.objective,
         "metric": objective.metric,

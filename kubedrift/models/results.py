@@ -146,6 +146,10 @@ class TrialSummary(Model):
     objective: float | None = Field(default=None, description="The objective metric's value.")
     model_uri: str = Field(description="Where the model artifact was written.")
     data_version: str = Field(description="Short version of the train and test data.")
+    train_data_version: str | None = Field(default=None, description="Short version of the training data.")
+    test_data_version: str | None = Field(default=None, description="Short version of the test data.")
+    train_window: TimeWindow | None = Field(default=None, description="The training data's window.")
+    test_window: TimeWindow | None = Field(default=None, description="The test data's window.")
     fit_seconds: float = Field(ge=0, description="Time spent fitting.")
     total_seconds: float = Field(ge=0, description="Time from start to finish.")
     baseline: bool = Field(

@@ -14,10 +14,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+from kubedrift.datasets import open_source, relative_files
 from kubedrift.errors import DataNotFound
+from kubedrift.models.driftcheck import DataSource
 from kubedrift.models.jobconfig import CheckJobConfig
 from kubedrift.models.report import ColumnResult, DriftReport
-from kubedrift.storage import ParquetData, open_parquet, retrying
+from kubedrift.storage import ParquetData, retrying
 from kubedrift_jobs.drift.column_check import ColumnPlan, check_column
 from kubedrift_jobs.drift.plan import plan_columns
 from kubedrift_jobs.drift.verdict import apply_correction, dataset_verdict, report_order
@@ -30,13 +32,18 @@ def run_check(
     report_uri: str,
     workers: int | None = None,
     on_column: Callable[[int, int], None] | None = None,
+    scheduled_at: datetime | None = None,
 ) -> DriftReport:
-    """Check every column; `on_column(done, total)` is called as each one finishes (for progress bars)."""
+    """Check every column; `on_column(done, total)` is called as each one finishes (for progress bars).
+
+    Windows are resolved with `scheduled_at` (now when absent); only their data is read, and a
+    window without data raises EmptyWindow (current first: it is the one that has not landed yet)."""
     started_at = datetime.now(UTC)
+    at = scheduled_at or started_at
     timings: dict[str, float] = {}
     clock = time.perf_counter()
-    reference = retrying(lambda: _opened(config.reference.uri, config))
-    current = retrying(lambda: _opened(config.current.uri, config))
+    current = retrying(lambda: _opened(config.current, config, at))
+    reference = retrying(lambda: _opened(config.reference, config, at))
     for side, data in (("reference", reference), ("current", current)):
         if data.num_rows == 0:
             raise DataNotFound(f"{data.uri}: the {side} data has no rows; nothing to compare")
@@ -88,6 +95,8 @@ def run_check(
         columns=report_order(features),
         timings=timings,
         report_uri=report_uri,
+        scheduled_at=scheduled_at,
+        files_read={"reference": relative_files(reference), "current": relative_files(current)},
     )
 
 
@@ -118,7 +127,7 @@ def partly_present(result: ColumnResult, reference: ParquetData, current: Parque
     )
 
 
-def _opened(uri: str, config: CheckJobConfig) -> ParquetData:
-    data = open_parquet(uri, config.storage)
+def _opened(source: DataSource, config: CheckJobConfig, at: datetime) -> ParquetData:
+    data = open_source(source, at, config.zone, config.storage)
     _ = data.schema  # reads the footers now, so a corrupt file fails here, inside the retry
     return data

@@ -8,22 +8,30 @@ summary to the termination message, which is how the operator learns of it.
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import UTC, datetime
 
-from kubedrift.models.jobconfig import CheckJobConfig
+from kubedrift.datasets import source_window
+from kubedrift.errors import EmptyWindow
+from kubedrift.history import record, recorded
+from kubedrift.models.jobconfig import ENV_JOB_NAME, CheckJobConfig
 from kubedrift.models.report import DriftReport
-from kubedrift.models.results import CheckSummary
+from kubedrift.models.results import CheckSkipped, CheckSummary, HistoryEntry
 from kubedrift.reports import REPORT_HTML, write_report
 from kubedrift.storage import join
+from kubedrift.windows import scheduled_at as scheduled_time
 from kubedrift_jobs.drift.engine import run_check
 from kubedrift_jobs.drift.html import render_html
 from kubedrift_jobs.drift.summary import check_summary, summary_message
 from kubedrift_jobs.runtime import load_config, run_job, writing_reports
 
 
-def report_folder(config: CheckJobConfig, now: datetime) -> str:
-    return join(config.storage.reports_uri, config.check, now.strftime("%Y%m%dT%H%M%S.%fZ"))
+def report_folder(config: CheckJobConfig, scheduled_at: datetime) -> str:
+    """A check's reports, named by its scheduled time (UTC), so a re-run of a window lands beside none."""
+    return join(
+        config.storage.reports_uri, config.check, scheduled_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    )
 
 
 def publish(report: DriftReport, config: CheckJobConfig) -> DriftReport:
@@ -32,12 +40,70 @@ def publish(report: DriftReport, config: CheckJobConfig) -> DriftReport:
         return write_report(report, {REPORT_HTML: render_html(report).encode()}, config.storage)
 
 
-def check(config: CheckJobConfig, workers: int | None = None) -> str:
-    report = run_check(config, report_folder(config, datetime.now(UTC)), workers)
+def check(config: CheckJobConfig, workers: int | None = None, scheduled_at: datetime | None = None) -> str:
+    """One check: its summary, or why it skipped, as the termination message's text."""
+    return _message(checked(config, workers, scheduled_at))
+
+
+def checked(
+    config: CheckJobConfig, workers: int | None = None, scheduled_at: datetime | None = None
+) -> CheckSummary | CheckSkipped:
+    """Check the windows of `scheduled_at` (default: the pod's scheduled time, see
+    `kubedrift.windows.scheduled_at`) once: a scheduled time the history already has is skipped
+    before any data is read, and an empty window ends skipped, not failed (no retry, no retrain)."""
+    at = scheduled_at or scheduled_time(os.environ, datetime.now(UTC))
+    window = source_window(config.current, at, config.zone)
+    storage, reports = config.storage, config.storage.reports_uri
+    skipped = skipped_check(config, at)
+    if skipped is not None:
+        print(f"check {config.check}: {skipped.message}", file=sys.stderr)
+        return skipped
+    try:
+        report = run_check(config, report_folder(config, at), workers, scheduled_at=at)
+    except EmptyWindow as error:
+        skipped = CheckSkipped(skipped="EmptyWindow", message=error.message, scheduled_at=at, window=window)
+        print(f"check {config.check}: skipped: {error.message}", file=sys.stderr)
+        return skipped
     publish(report, config)
     summary = check_summary(report)
+    record(history_entry(report, summary), reports, config.check, storage)
     print(outcome_line(config.check, summary), file=sys.stderr)  # what `kubectl logs` shows a person
-    return summary_message(summary)
+    return summary
+
+
+def skipped_check(config: CheckJobConfig, at: datetime) -> CheckSkipped | None:
+    """AlreadyRecorded when the history has `at`: nothing is read, nothing recorded twice."""
+    if not recorded(config.storage.reports_uri, config.check, at, config.storage):
+        return None
+    return CheckSkipped(
+        skipped="AlreadyRecorded",
+        message=f"the history already has the check scheduled at {at.isoformat()}; nothing read",
+        scheduled_at=at,
+        window=source_window(config.current, at, config.zone),
+    )
+
+
+def _message(result: CheckSummary | CheckSkipped) -> str:
+    if isinstance(result, CheckSkipped):
+        return result.model_dump_json(by_alias=True, exclude_none=True)
+    return summary_message(result)
+
+
+def history_entry(report: DriftReport, summary: CheckSummary) -> HistoryEntry:
+    return HistoryEntry(
+        scheduled_at=report.scheduled_at or report.started_at,
+        checked_at=report.finished_at,
+        window=report.current.window,
+        reference_window=report.reference.window,
+        reference_version=report.reference.version,
+        current_version=report.current.version,
+        dataset_drift=report.dataset.drifted,
+        drift_share=report.dataset.drift_share,
+        drifted_columns=report.dataset.drifted_columns,
+        target_drift=summary.target_drift,
+        report_uri=report.report_uri,
+        job=os.environ.get(ENV_JOB_NAME),
+    )
 
 
 def outcome_line(check: str, summary: CheckSummary) -> str:

@@ -21,6 +21,9 @@ def check_summary(report: DriftReport) -> CheckSummary:
         report_uri=report.report_uri,
         reference=report.reference,
         current=report.current,
+        scheduled_at=report.scheduled_at,
+        window=report.current.window,
+        reference_window=report.reference.window,
     )
 
 

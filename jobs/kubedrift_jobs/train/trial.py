@@ -16,11 +16,14 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from kubedrift import storage
+from kubedrift.datasets import open_source
 from kubedrift.errors import DataUnreadable, TrainingError
 from kubedrift.grid import combination, grid_size, trial_params
+from kubedrift.models.driftcheck import DataSource
 from kubedrift.models.results import DataFingerprint, TrialSummary
 from kubedrift.text import shorten
 from kubedrift.trial_ids import data_version, trial_id
@@ -98,8 +101,8 @@ def run_trial(config: TrainJobConfig, index: int) -> TrialResult:
         params = constructor_params(retrain.model.estimator, chosen, retrain.random_seed)
 
     with timings.measure("read"):
-        train_data = _open(retrain.train.uri, config)
-        test_data = _open(retrain.test.uri, config)
+        train_data = _open(retrain.train, config)
+        test_data = _open(retrain.test, config)
         roles = feature_roles(_schema(train_data), config.columns, retrain.train.uri)
         train_print, test_print = (
             storage.retrying(train_data.fingerprint),
@@ -136,6 +139,10 @@ def run_trial(config: TrainJobConfig, index: int) -> TrialResult:
         objective=evaluation.values.get(retrain.objective.metric),
         model_uri=artifacts.model_uri(folder),
         data_version=version,
+        train_data_version=train_print.version,
+        test_data_version=test_print.version,
+        train_window=train_print.window,
+        test_window=test_print.window,
         fit_seconds=round(timings.fit, 3),
         total_seconds=0.0,
     )
@@ -166,7 +173,7 @@ def run_baseline(config: TrainJobConfig) -> TrialResult:
         model_bytes_uri = artifacts.model_uri(config.baseline_model_uri)
         model_bytes = storage.retrying(lambda: storage.read_bytes(model_bytes_uri, config.storage))
         model = artifacts.load_model(model_bytes, model_bytes_uri)
-        test_data = _open(retrain.test.uri, config)
+        test_data = _open(retrain.test, config)
         roles = _baseline_roles(model, feature_roles(_schema(test_data), config.columns, retrain.test.uri))
         test_print = storage.retrying(test_data.fingerprint)
         version = data_version("baseline", test_print.content_hash)
@@ -192,6 +199,8 @@ def run_baseline(config: TrainJobConfig) -> TrialResult:
         objective=evaluation.values.get(retrain.objective.metric),
         model_uri=model_bytes_uri,
         data_version=version,
+        test_data_version=test_print.version,
+        test_window=test_print.window,
         fit_seconds=0.0,
         total_seconds=0.0,
         baseline=True,
@@ -228,8 +237,10 @@ def _finished(
     return result
 
 
-def _open(uri: str, config: TrainJobConfig) -> storage.ParquetData:
-    return storage.retrying(lambda: storage.open_parquet(uri, config.storage))
+def _open(source: DataSource, config: TrainJobConfig) -> storage.ParquetData:
+    """The source's data; its window is absolute here (the operator resolved it when the run started)."""
+    at = config.scheduled_at or datetime.now(UTC)
+    return storage.retrying(lambda: open_source(source, at, None, config.storage))
 
 
 def _schema(data: storage.ParquetData) -> dict[str, str]:
