@@ -202,6 +202,8 @@ def trial_status(old: ExperimentStatus, pods: list[JSON], job: JSON | None, inde
                 "objective": summary.objective,
                 "model_uri": summary.model_uri,
                 "data_version": summary.data_version,
+                "train_data_version": summary.train_data_version,
+                "test_data_version": summary.test_data_version,
                 "finished_at": term.finished_at if term else None,
             }
         )

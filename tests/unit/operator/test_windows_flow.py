@@ -271,3 +271,17 @@ def test_a_promotion_records_the_trials_training_data_and_version() -> None:
         "time": {"partition": "dt=%Y-%m-%d/%H"},
         "window": {"from": f.ts(S - timedelta(hours=7)), "to": f.ts(S - timedelta(hours=1))},
     }
+
+
+def test_a_trial_records_the_versions_of_its_train_and_test_data() -> None:
+    from kubedrift.models.status import ExperimentStatus
+    from kubedrift_operator.reconcile.runs import trial_status
+
+    summary = {**f.trial_summary(0, 0.8), "trainDataVersion": "feed0001", "testDataVersion": "beef0002"}
+    pod = f.pod("bikes-r1", "Succeeded", message=summary, index=0)
+    status = trial_status(ExperimentStatus(), [pod], f.job("bikes-r1", "train"), 0)
+    assert (status.phase, status.train_data_version, status.test_data_version) == (
+        "Succeeded",
+        "feed0001",
+        "beef0002",
+    )
