@@ -8,6 +8,7 @@
     kubectl drift retrain CHECK        retrain now
     kubectl drift promote EXPERIMENT   promote this Experiment's model
     kubectl drift report CHECK         where the latest report is; -o FILE downloads it
+    kubectl drift history CHECK        every check, oldest window first, with the drift-share trend
 
 kubectl passes every argument after `drift` to this program, so -n/--namespace,
 --context and --kubeconfig work before or after the subcommand.
@@ -29,7 +30,7 @@ from kubedrift import __version__
 from kubedrift.errors import KubedriftError, NotFound
 from kubedrift.models.resources import DriftCheck, Experiment
 from kubedrift.models.status import BackfillStatus, DriftCheckStatus
-from kubedrift.plugin import pastwindows, report, triggers
+from kubedrift.plugin import history, pastwindows, report, triggers
 from kubedrift.plugin.kube import Cluster, Connection
 from kubedrift.table import formats, terminal
 from kubedrift.table.experiments import build_table, group_by_check
@@ -123,6 +124,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_connection_flags(reports)
     reports.set_defaults(run=show_report)
+
+    past = commands.add_parser("history", help="a check's past checks with the drift-share trend")
+    past.add_argument("check", help="the DriftCheck")
+    past.add_argument(
+        "--all",
+        action="store_true",
+        help="the full history from object storage (your credentials), not only the status's last checks",
+    )
+    past.add_argument("--json", action="store_true", help="JSON, one object per check")
+    _add_connection_flags(past)
+    past.set_defaults(run=show_history)
     return parser
 
 
@@ -368,4 +380,18 @@ def show_report(args: argparse.Namespace) -> int:
         return 0
     uri = report.download(check, args.output)
     print(f"{args.output} ← {uri}")
+    return 0
+
+
+def show_history(args: argparse.Namespace) -> int:
+    cluster = connect(args)
+    check = cluster.get_driftcheck(args.check)
+    if args.all:
+        rows, source = history.from_storage(check), "object storage"
+    else:
+        rows, source = history.from_status(check), "status"
+    if args.json:
+        sys.stdout.write(history.to_json(rows))
+    else:
+        history.render(Console(), args.check, rows, source)
     return 0

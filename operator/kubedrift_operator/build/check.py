@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from kubedrift.models.jobconfig import CheckJobConfig
+from kubedrift.models.jobconfig import ENV_JOB_NAME, ENV_SCHEDULED_AT, CheckJobConfig
 from kubedrift.models.resources import GROUP, DriftCheck
 from kubedrift_operator import names
 from kubedrift_operator.build.common import (
@@ -22,8 +22,13 @@ from kubedrift_operator.settings import Settings
 
 
 def check_config(check: DriftCheck) -> CheckJobConfig:
-    meta = check.metadata
-    return CheckJobConfig.from_spec(meta.name, meta.namespace or "default", check.spec)
+    """The sources as written, except that with reference.followProduction the reference is the
+    production model's training data (resolved, as recorded at its promotion) once there is one."""
+    meta, production = check.metadata, check.status.production
+    reference = None
+    if check.spec.reference.follow_production and production is not None:
+        reference = production.training_data
+    return CheckJobConfig.from_spec(meta.name, meta.namespace or "default", check.spec, reference)
 
 
 def config_map(check: DriftCheck) -> JSON:
@@ -40,13 +45,10 @@ def config_map(check: DriftCheck) -> JSON:
     )
 
 
-# The env through which a check pod learns its scheduled time (kubedrift's one function for it
-# reads them): a CronJob's Job is named `<cronjob>-<scheduled unix minutes>`, and the pod sees
-# that name through its `batch.kubernetes.io/job-name` label (the CronJob controller writes the
-# scheduled-timestamp annotation on the Job, not on the pod). Jobs the operator creates for a
-# given scheduled time say it outright.
-ENV_JOB_NAME = "KUBEDRIFT_JOB_NAME"
-ENV_SCHEDULED_AT = "KUBEDRIFT_SCHEDULED_AT"
+# How a check pod learns its scheduled time (`kubedrift.windows.scheduled_at` reads them): a
+# CronJob's Job is named `<cronjob>-<scheduled unix minutes>`, and the pod sees that name through
+# its `batch.kubernetes.io/job-name` label (the CronJob controller writes the scheduled-timestamp
+# annotation on the Job only, not on its pods). Jobs the operator makes say the time outright.
 JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
 
 

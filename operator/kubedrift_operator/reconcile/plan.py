@@ -13,7 +13,7 @@ from kubedrift.models.status import DriftCheckStatus
 from kubedrift.models.validation import spec_problem
 from kubedrift_operator.build import check as build_check
 from kubedrift_operator.build.common import ANNOTATION_HASH, JSON, job_service_account
-from kubedrift_operator.reconcile import backfill, checks, conditions, locations, promotion, runs
+from kubedrift_operator.reconcile import backfill, checks, conditions, locations, promotion, runs, windows
 from kubedrift_operator.reconcile.draft import Children, Draft, Event, Plan
 from kubedrift_operator.settings import Settings
 
@@ -65,6 +65,7 @@ def plan(
     checks.handle_check_now(draft)
     backfill.handle_check_at(draft)
     backfill.handle_backfill(draft)
+    windows.follow_empty_window(draft)
     runs.maybe_start_run(draft, backfill.may_retrain(draft, new_checks))
     promotion.follow_promotion(draft)
     if runs.follow_run(draft):
