@@ -16,6 +16,8 @@ from typing import Any
 
 from kubedrift.models.crd import PRESERVE, custom_resource_definition
 from kubedrift.models.resources import (
+    ANNOTATION_BACKFILL,
+    ANNOTATION_CHECK_AT,
     ANNOTATION_CHECK_NOW,
     ANNOTATION_PROMOTE,
     ANNOTATION_RETRAIN_NOW,
@@ -63,6 +65,22 @@ METADATA = (
         "DriftCheck (set by you)",
         "any value not used before",
         "Run one drift check now, once per value.",
+    ),
+    (
+        ANNOTATION_CHECK_AT,
+        "annotation",
+        "DriftCheck (set by you, or `kubectl drift run --at`)",
+        "an RFC 3339 time, then optionally `;retrain` and `;id=<token>`",
+        "Check the window of that past scheduled time once per value (status.checkAt). "
+        "No retrain unless `;retrain`; `;id=` makes a repeat a new value.",
+    ),
+    (
+        ANNOTATION_BACKFILL,
+        "annotation",
+        "DriftCheck (set by you, or `kubectl drift backfill`)",
+        "`FROM..TO` (RFC 3339 times), then optionally `;retrain` and `;id=<token>`",
+        "Check the window of every scheduled time in [FROM, TO] once, a few at a time "
+        "(status.backfill); at most 520 times. No retrain unless `;retrain`.",
     ),
     (
         ANNOTATION_RETRAIN_NOW,

@@ -29,6 +29,9 @@ LABEL_INDEX = f"{GROUP}/index"
 ANNOTATION_CHECK_NOW = f"{GROUP}/check-now"
 ANNOTATION_RETRAIN_NOW = f"{GROUP}/retrain-now"
 ANNOTATION_PROMOTE = f"{GROUP}/promote"
+# Re-runs and backfills: values are parsed by kubedrift.backfill.
+ANNOTATION_CHECK_AT = f"{GROUP}/check-at"
+ANNOTATION_BACKFILL = f"{GROUP}/backfill"
 
 
 def handled_trigger_key(annotation: str, experiment: str | None = None) -> str:

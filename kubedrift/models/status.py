@@ -1,6 +1,6 @@
 """The status shapes of DriftCheck and Experiment: what the operator records.
 
-Lists are capped (see HISTORY_LIMIT) so that a status never grows without bound.
+Lists are capped (see HISTORY_LIMIT, CHECK_HISTORY_LIMIT) so that a status never grows without bound.
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ from kubedrift.models.rules import Rule, cel_rules
 from kubedrift.models.windows import TimeWindow
 
 HISTORY_LIMIT = 10
+# Half a year of weekly checks (26) and some: a record is a few hundred bytes, so 32 stay ~16 KB.
+# The full history is append-only in object storage (`kubectl drift history --all`).
+CHECK_HISTORY_LIMIT = 32
 
 
 class LastCheck(Model):
@@ -35,6 +38,26 @@ class LastCheck(Model):
     report_uri: str | None = Field(default=None, description="Where the full report is.")
     reference: DataFingerprint | None = Field(default=None, description="Reference data version.")
     current: DataFingerprint | None = Field(default=None, description="Current data version.")
+    scheduled_at: datetime | None = Field(
+        default=None, description="The scheduled time it checked (its windows are resolved from it)."
+    )
+    window: TimeWindow | None = Field(default=None, description="The current data's window, when windowed.")
+
+
+class EmptyWindow(Model):
+    """A scheduled window that held no data when it was checked; the operator looks again."""
+
+    scheduled_at: datetime = Field(description="The scheduled time whose window was empty.")
+    window: TimeWindow | None = Field(default=None, description="The empty window.")
+    message: str = Field(description="What the check found, with the window.")
+    job: str = Field(description="The check Job that found it empty last.")
+    since: datetime = Field(description="When it was first found empty.")
+    rechecks: int = Field(default=0, ge=0, description="Re-check Jobs started for this window.")
+    next_recheck_at: datetime | None = Field(
+        default=None,
+        description="When the window is looked at again; absent once the operator gave up (the re-checks "
+        "ran out or the next scheduled check started).",
+    )
 
 
 class CheckRecord(Model):
@@ -43,6 +66,11 @@ class CheckRecord(Model):
     time: datetime = Field(description="When the check finished.")
     job: str = Field(description="The Job that ran it.")
     succeeded: bool = Field(description="Whether the check ran to the end.")
+    reason: str | None = Field(
+        default=None,
+        description="Why it has no verdict: the failure's reason, or EmptyWindow when its window held no "
+        "data (replaced by the window's result once the data lands and it is checked again).",
+    )
     dataset_drift: bool | None = Field(default=None, description="Whether the dataset drifted.")
     drift_share: float | None = Field(default=None, description="Share of columns that drifted.")
     report_uri: str | None = Field(
@@ -94,6 +122,11 @@ class RunStatus(Model):
     trials_succeeded: int = Field(default=0, ge=0, description="Trials that finished.")
     trials_failed: int = Field(default=0, ge=0, description="Trials that failed.")
     trials_running: int = Field(default=0, ge=0, description="Trials not yet ended.")
+    scheduled_at: datetime | None = Field(
+        default=None, description="The scheduled time the train and test windows were resolved with."
+    )
+    train_window: TimeWindow | None = Field(default=None, description="The training data's window.")
+    test_window: TimeWindow | None = Field(default=None, description="The test data's window.")
     best_experiment: str | None = Field(default=None, description="The best Experiment so far.")
     best_objective: float | None = Field(default=None, description="Its objective value.")
     refused: str | None = Field(
@@ -147,6 +180,61 @@ class PendingPromotion(Model):
     requested_at: datetime = Field(description="When the promotion was started.")
 
 
+MAX_BACKFILL_CONCURRENCY = 16
+TriggerPhase = Literal["Running", "Succeeded", "Failed", "Refused"]
+
+
+class CheckAtStatus(Model):
+    """The latest check of a past scheduled time's window (the kubedrift.io/check-at annotation)."""
+
+    value: str = Field(description="The annotation value acted on.")
+    scheduled_at: datetime | None = Field(
+        default=None, description="The scheduled time whose window is checked (none when refused)."
+    )
+    retrain: bool = Field(default=False, description="Whether its result may start a retrain.")
+    job: str | None = Field(default=None, description="The check Job.")
+    phase: TriggerPhase = Field(
+        description="Running, Succeeded, Failed or Refused (a value the operator refused)."
+    )
+    message: str | None = Field(default=None, description="Why it was refused or failed.")
+    started_at: datetime = Field(description="When the operator acted on the value.")
+    finished_at: datetime | None = Field(default=None, description="When its Job ended.")
+
+
+class BackfillStatus(Model):
+    """The latest backfill (the kubedrift.io/backfill annotation): its progress. The windows' results
+    are in the history; the scheduled times are the schedule's in the range, so an index into them
+    says which have started."""
+
+    value: str = Field(description="The annotation value acted on.")
+    start: datetime | None = Field(default=None, description="The range's first instant (none when refused).")
+    end: datetime | None = Field(default=None, description="The range's last instant, included.")
+    retrain: bool = Field(default=False, description="Whether the checks may start a retrain.")
+    schedule: str | None = Field(
+        default=None, description="The schedule whose times in the range are checked, as it was at the start."
+    )
+    time_zone: str | None = Field(default=None, description="The schedule's time zone at the start.")
+    phase: TriggerPhase = Field(
+        description="Running, Succeeded (every window checked), Failed (some window failed) or Refused."
+    )
+    total: int = Field(default=0, ge=0, description="Scheduled times in the range.")
+    started: int = Field(
+        default=0, ge=0, description="Scheduled times whose check Job has been created, oldest first."
+    )
+    done: int = Field(
+        default=0, ge=0, description="Checks that completed (recorded, or skipped as already recorded)."
+    )
+    failed: int = Field(default=0, ge=0, description="Checks whose Job failed.")
+    in_flight: list[datetime] = Field(
+        default_factory=list,
+        max_length=MAX_BACKFILL_CONCURRENCY,
+        description="The scheduled times whose check Jobs are running.",
+    )
+    message: str | None = Field(default=None, description="Why it was refused, or which windows failed.")
+    started_at: datetime = Field(description="When the operator acted on the value.")
+    finished_at: datetime | None = Field(default=None, description="When its last check ended.")
+
+
 class DriftCheckStatus(Model):
     """What the operator observed and did."""
 
@@ -158,7 +246,13 @@ class DriftCheckStatus(Model):
     )
     last_check: LastCheck | None = Field(default=None, description="The most recent check.")
     history: list[CheckRecord] = Field(
-        default_factory=list, description=f"The last {HISTORY_LIMIT} checks, newest first."
+        default_factory=list,
+        description=f"The last {CHECK_HISTORY_LIMIT} checks, newest scheduled time first, one per "
+        "scheduled time.",
+    )
+    empty_window: EmptyWindow | None = Field(
+        default=None,
+        description="The latest scheduled window that held no data, while it is looked at again.",
     )
     run: RunStatus | None = Field(default=None, description="The latest retrain run.")
     production: ProductionModel | None = Field(default=None, description="The promoted model.")
@@ -171,6 +265,12 @@ class DriftCheckStatus(Model):
     handled_triggers: dict[str, str] = Field(
         default_factory=dict,
         description="Trigger annotation name to the value last acted on, so each is handled once.",
+    )
+    check_at: CheckAtStatus | None = Field(
+        default=None, description="The latest check of a past window (kubedrift.io/check-at)."
+    )
+    backfill: BackfillStatus | None = Field(
+        default=None, description="The latest backfill (kubedrift.io/backfill): its progress."
     )
 
 

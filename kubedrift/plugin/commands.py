@@ -2,10 +2,14 @@
 
     kubectl drift exp show [CHECK]     the comparison table of the Experiments
     kubectl drift run CHECK            run the drift check now
+    kubectl drift run CHECK --at TIME  check the window of a past scheduled time
+    kubectl drift backfill CHECK --from A --to B
+                                       check every scheduled window in [A, B], a few at a time
     kubectl drift retrain CHECK        retrain now
     kubectl drift promote EXPERIMENT   promote this Experiment's model
     kubectl drift report CHECK         where the latest report is; -o FILE downloads it
     kubectl drift ui                   the web view, on 127.0.0.1
+    kubectl drift history CHECK        every check, oldest window first, with the drift-share trend
 
 kubectl passes every argument after `drift` to this program, so -n/--namespace,
 --context and --kubeconfig work before or after the subcommand.
@@ -21,12 +25,13 @@ from functools import partial
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from kubedrift import __version__
 from kubedrift.errors import KubedriftError, NotFound
 from kubedrift.models.resources import DriftCheck, Experiment
-from kubedrift.models.status import DriftCheckStatus
-from kubedrift.plugin import report, triggers
+from kubedrift.models.status import BackfillStatus, DriftCheckStatus
+from kubedrift.plugin import history, pastwindows, report, triggers
 from kubedrift.plugin.kube import Cluster, Connection
 from kubedrift.table import formats, terminal
 from kubedrift.table.experiments import build_table, group_by_check
@@ -75,15 +80,37 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connection_flags(show)
     show.set_defaults(run=show_experiments, format="table")
 
-    for name, help_text, handler in (
-        ("run", "run the drift check now", run_check),
-        ("retrain", "retrain now, whatever the drift", retrain),
-    ):
-        command = commands.add_parser(name, help=help_text)
-        command.add_argument("check", help="the DriftCheck")
-        _add_wait_flags(command)
-        _add_connection_flags(command)
-        command.set_defaults(run=handler)
+    run = commands.add_parser("run", help="run the drift check now, or for a past scheduled time")
+    run.add_argument("check", help="the DriftCheck")
+    run.add_argument(
+        "--at",
+        metavar="TIME",
+        help="check the window of this past scheduled time (RFC 3339; a date or a time without an "
+        "offset is read in the check's timeZone)",
+    )
+    _add_past_window_flags(run)
+    _add_wait_flags(run)
+    _add_connection_flags(run)
+    run.set_defaults(run=run_check)
+
+    retrain_command = commands.add_parser("retrain", help="retrain now, whatever the drift")
+    retrain_command.add_argument("check", help="the DriftCheck")
+    _add_wait_flags(retrain_command)
+    _add_connection_flags(retrain_command)
+    retrain_command.set_defaults(run=retrain)
+
+    fill = commands.add_parser(
+        "backfill", help="check every scheduled window of a past range, a few at a time"
+    )
+    fill.add_argument("check", help="the DriftCheck")
+    fill.add_argument(
+        "--from", dest="start", required=True, metavar="TIME", help="the range's start (included)"
+    )
+    fill.add_argument("--to", dest="end", required=True, metavar="TIME", help="the range's end (included)")
+    _add_past_window_flags(fill)
+    _add_wait_flags(fill, what="until every window has been checked", default=3600.0)
+    _add_connection_flags(fill)
+    fill.set_defaults(run=run_backfill)
 
     promote = commands.add_parser("promote", help="promote an Experiment's model to production")
     promote.add_argument("experiment", help="the Experiment")
@@ -104,6 +131,17 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--open", action="store_true", help="open the page in the default browser")
     _add_connection_flags(ui)
     ui.set_defaults(run=serve_ui)
+
+    past = commands.add_parser("history", help="a check's past checks with the drift-share trend")
+    past.add_argument("check", help="the DriftCheck")
+    past.add_argument(
+        "--all",
+        action="store_true",
+        help="the full history from object storage (your credentials), not only the status's last checks",
+    )
+    past.add_argument("--json", action="store_true", help="JSON, one object per check")
+    _add_connection_flags(past)
+    past.set_defaults(run=show_history)
     return parser
 
 
@@ -116,10 +154,28 @@ def _add_connection_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kubeconfig", default=suppress, help="the kubeconfig file (default: $KUBECONFIG)")
 
 
-def _add_wait_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--wait", action="store_true", help="wait until the operator acknowledges it")
+def _add_wait_flags(
+    parser: argparse.ArgumentParser, what: str = "until the operator acknowledges it", default: float = 300.0
+) -> None:
+    parser.add_argument("--wait", action="store_true", help=f"wait {what}")
     parser.add_argument(
-        "--timeout", type=triggers.parse_duration, default=300.0, help="how long to wait (default: 5m)"
+        "--timeout",
+        type=triggers.parse_duration,
+        default=default,
+        help=f"how long to wait (default: {default:g}s)",
+    )
+
+
+def _add_past_window_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--retrain",
+        action="store_true",
+        help="with --at or backfill: let drift start a retrain (default: never)",
+    )
+    parser.add_argument(
+        "--again",
+        action="store_true",
+        help="ask again for what an identical earlier request did (windows already recorded are skipped)",
     )
 
 
@@ -196,7 +252,78 @@ def _production_experiment(
 
 def run_check(args: argparse.Namespace) -> int:
     cluster = connect(args)
-    return _fire(cluster, triggers.check_now(args.check, triggers.fresh_value()), args)
+    if args.at is None:
+        if args.retrain or args.again:
+            print("error: --retrain and --again go with --at", file=sys.stderr)
+            return 2
+        return _fire(cluster, triggers.check_now(args.check, triggers.fresh_value()), args)
+    check = cluster.get_driftcheck(args.check)
+    token = triggers.fresh_value() if args.again else None
+    value = pastwindows.check_at_value(
+        check, args.at, retrain=args.retrain, token=token, now=pastwindows.now()
+    )
+    trigger = triggers.check_at(args.check, value)
+    if triggers.acknowledged(check.status, trigger):
+        print(
+            f"driftcheck/{args.check} already handled {trigger.annotation}={value}; "
+            "pass --again to check that window again",
+            file=sys.stderr,
+        )
+        return 0
+    code = _fire(cluster, trigger, args)
+    if code != 0 or not args.wait:
+        return code
+    found = pastwindows.wait_check_at(lambda: cluster.get_driftcheck(args.check).status, value, args.timeout)
+    if found is None:
+        print(f"error: timed out after {args.timeout:g}s waiting for the check of {value}", file=sys.stderr)
+        return TIMEOUT_EXIT_CODE
+    for line in pastwindows.check_at_outcome(cluster.get_driftcheck(args.check), found):
+        print(line)
+    return 0 if found.phase == "Succeeded" else 1
+
+
+def run_backfill(args: argparse.Namespace) -> int:
+    cluster = connect(args)
+    check = cluster.get_driftcheck(args.check)
+    token = triggers.fresh_value() if args.again else None
+    value, total = pastwindows.backfill_value(
+        check, args.start, args.end, retrain=args.retrain, token=token, now=pastwindows.now()
+    )
+    trigger = triggers.backfill(args.check, value)
+    if triggers.acknowledged(check.status, trigger):
+        print(
+            f"driftcheck/{args.check} already handled {trigger.annotation}={value}; "
+            "pass --again to run it again (windows already recorded are skipped)",
+            file=sys.stderr,
+        )
+        return 0
+    print(f"{total} scheduled times of {check.spec.schedule!r} in the range")
+    code = _fire(cluster, trigger, args)
+    if code != 0 or not args.wait:
+        return code
+    with Progress(
+        TextColumn("backfill"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}")
+    ) as bar:
+        task = bar.add_task("", total=total)
+
+        def show(found: BackfillStatus) -> None:
+            failed = f"{found.failed} failed, " if found.failed else ""
+            bar.update(
+                task,
+                total=found.total,
+                completed=found.done + found.failed,
+                description=f"{failed}{len(found.in_flight)} in flight",
+            )
+
+        found = pastwindows.follow_backfill(
+            lambda: cluster.get_driftcheck(args.check).status, value, args.timeout, show
+        )
+    if found is None:
+        print(f"error: timed out after {args.timeout:g}s; the backfill goes on", file=sys.stderr)
+        return TIMEOUT_EXIT_CODE
+    for line in pastwindows.backfill_outcome(found):
+        print(line)
+    return 0 if found.phase == "Succeeded" else 1
 
 
 def retrain(args: argparse.Namespace) -> int:
@@ -281,3 +408,17 @@ def serve_ui(args: argparse.Namespace) -> int:
 
 def _announce_ui(url: str) -> None:
     print(f"kubectl drift ui: serving on {url} (Ctrl-C stops it)", flush=True)
+
+
+def show_history(args: argparse.Namespace) -> int:
+    cluster = connect(args)
+    check = cluster.get_driftcheck(args.check)
+    if args.all:
+        rows, source = history.from_storage(check), "object storage"
+    else:
+        rows, source = history.from_status(check), "status"
+    if args.json:
+        sys.stdout.write(history.to_json(rows))
+    else:
+        history.render(Console(), args.check, rows, source)
+    return 0

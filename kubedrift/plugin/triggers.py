@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from kubedrift.models.resources import (
+    ANNOTATION_BACKFILL,
+    ANNOTATION_CHECK_AT,
     ANNOTATION_CHECK_NOW,
     ANNOTATION_PROMOTE,
     ANNOTATION_RETRAIN_NOW,
@@ -45,6 +47,14 @@ def fresh_value(now: datetime | None = None) -> str:
 
 def check_now(check: str, value: str) -> Trigger:
     return Trigger(ANNOTATION_CHECK_NOW, DRIFTCHECK, check, check, value)
+
+
+def check_at(check: str, value: str) -> Trigger:
+    return Trigger(ANNOTATION_CHECK_AT, DRIFTCHECK, check, check, value)
+
+
+def backfill(check: str, value: str) -> Trigger:
+    return Trigger(ANNOTATION_BACKFILL, DRIFTCHECK, check, check, value)
 
 
 def retrain_now(check: str, value: str) -> Trigger:
@@ -93,6 +103,8 @@ def outcome(trigger: Trigger, check: DriftCheck) -> list[str]:
 
 _CONDITIONS_OF = {
     ANNOTATION_CHECK_NOW: ("Ready", "Drifted"),
+    ANNOTATION_CHECK_AT: ("Rerunning",),
+    ANNOTATION_BACKFILL: ("Rerunning",),
     ANNOTATION_RETRAIN_NOW: ("Retraining",),
     ANNOTATION_PROMOTE: ("Promoted",),
 }

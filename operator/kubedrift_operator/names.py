@@ -12,6 +12,7 @@ characters; long DriftCheck names are cut and a short hash keeps them unique.
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 
 MAX_NAME = 63
 # Room the Job controller needs for the pod suffix (`-<index>-<5 chars>`) within 63.
@@ -43,6 +44,16 @@ def check_now_job(check: str, trigger_value: str) -> str:
     return _fit(check, f"now-{short_hash(trigger_value, length=8)}", MAX_JOB_NAME)
 
 
+def check_at_job(check: str, trigger_value: str) -> str:
+    return _fit(check, f"at-{short_hash(trigger_value, length=8)}", MAX_JOB_NAME)
+
+
+def backfill_job(check: str, trigger_value: str, scheduled_at: datetime) -> str:
+    """One per (backfill, scheduled time): a restart re-derives it, a new backfill value gets new ones."""
+    stamp = scheduled_at.astimezone(UTC).strftime("%Y%m%d%H%M")
+    return _fit(check, f"bf{short_hash(trigger_value, length=4)}-{stamp}", MAX_JOB_NAME)
+
+
 def run_id(trigger: str) -> str:
     """A run's id: short, and the same for the same trigger (a check Job or an annotation value)."""
     return "r" + short_hash(trigger, length=6)
@@ -62,3 +73,8 @@ def experiment(check: str, run: str, index: int) -> str:
 
 def promotion_job(check: str, experiment_name: str, trigger_value: str) -> str:
     return _fit(check, f"promote-{short_hash(experiment_name, trigger_value, length=8)}", MAX_JOB_NAME)
+
+
+def recheck_job(check: str, scheduled_at: str, attempt: int) -> str:
+    """The `attempt`-th re-check of the (empty) window of `scheduled_at`."""
+    return _fit(check, f"recheck-{short_hash(scheduled_at, str(attempt), length=8)}", MAX_JOB_NAME)

@@ -14,19 +14,44 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from kubedrift.models.results import CheckSummary, JobFailure, TrialSummary
+from kubedrift.models.jobconfig import ENV_SCHEDULED_AT
+from kubedrift.models.results import CheckSkipped, CheckSummary, JobFailure, TrialSummary, parse_check_message
 from kubedrift.text import shorten
 
 JSON = dict[str, Any]
 
 LOG_TAIL_LIMIT = 500
 INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
+# Written by the CronJob controller on each Job it creates (Kubernetes >= 1.32, RFC 3339 in the
+# CronJob's time zone); on the Job only, never on its pods.
+SCHEDULED_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp"
 
 
 def parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def job_scheduled_at(job: JSON) -> datetime | None:
+    """The scheduled time a check Job was made for: the CronJob's annotation on its Jobs, or the
+    KUBEDRIFT_SCHEDULED_AT the operator gives the Jobs it makes; None for any other Job."""
+    value = (job.get("metadata", {}).get("annotations") or {}).get(SCHEDULED_ANNOTATION)
+    if not value:
+        containers = job.get("spec", {}).get("template", {}).get("spec", {}).get("containers") or []
+        value = next(
+            (
+                e.get("value")
+                for c in containers
+                for e in c.get("env") or []
+                if e.get("name") == ENV_SCHEDULED_AT
+            ),
+            None,
+        )
+    try:
+        return parse_time(value)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -155,11 +180,12 @@ def oom_message(limit: str | None, tail: str) -> str:
     return f"{text}; last output: {tail}" if tail else text
 
 
-def check_summary(term: Termination) -> CheckSummary | None:
-    document = _document(term.message)
+def check_result(term: Termination) -> CheckSummary | CheckSkipped | None:
+    """A succeeded check pod's result: its summary, or why it skipped (an empty window, a window
+    already recorded); None when the message is neither."""
     try:
-        return CheckSummary.model_validate(document) if document else None
-    except ValidationError:
+        return parse_check_message(term.message)
+    except (ValueError, ValidationError):
         return None
 
 

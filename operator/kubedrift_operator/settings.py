@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from kubedrift.models.status import MAX_BACKFILL_CONCURRENCY
+
 DEFAULT_UID = 65532  # the `nonroot` user of distroless images; the chart's images use it too
 
 
@@ -58,6 +60,13 @@ class Settings:
     # until the DriftCheck goes.
     finished_job_ttl_seconds: int = 86400
     cron_history_limit: int = 3
+    # Check Jobs a backfill runs at once (per DriftCheck); scheduled checks and other
+    # DriftChecks' backfills are not counted against it.
+    backfill_concurrency: int = 2
+    # A check whose window held no data yet is looked at again this often, at most this many
+    # times and never after the next scheduled check has started (which reads its own window).
+    empty_window_recheck_seconds: float = 900.0
+    empty_window_rechecks: int = 8
     workers: int = 8
     resync_seconds: float = 300.0
     metrics_port: int = 8000
@@ -90,7 +99,24 @@ class Settings:
             finished_job_ttl_seconds=int(
                 env.get("KUBEDRIFT_FINISHED_JOB_TTL", base.finished_job_ttl_seconds)
             ),
+            backfill_concurrency=_backfill_concurrency(
+                env.get("KUBEDRIFT_BACKFILL_CONCURRENCY", str(base.backfill_concurrency))
+            ),
+            empty_window_recheck_seconds=float(
+                env.get("KUBEDRIFT_EMPTY_WINDOW_RECHECK_SECONDS", base.empty_window_recheck_seconds)
+            ),
+            empty_window_rechecks=int(env.get("KUBEDRIFT_EMPTY_WINDOW_RECHECKS", base.empty_window_rechecks)),
             workers=int(env.get("KUBEDRIFT_WORKERS", base.workers)),
             resync_seconds=float(env.get("KUBEDRIFT_RESYNC_SECONDS", base.resync_seconds)),
             metrics_port=int(env.get("KUBEDRIFT_METRICS_PORT", base.metrics_port)),
         )
+
+
+def _backfill_concurrency(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= MAX_BACKFILL_CONCURRENCY:
+        # status.backfill lists the times in flight, and the CRD bounds that list.
+        raise ValueError(
+            f"KUBEDRIFT_BACKFILL_CONCURRENCY must be between 1 and {MAX_BACKFILL_CONCURRENCY}, not {value}"
+        )
+    return value

@@ -1,9 +1,12 @@
-"""The check's children: its config, the CronJob that schedules it, and a check-now Job."""
+"""The check's children: its config, the CronJob that schedules it, a check-now Job, and the
+Jobs that check a past scheduled time's window (check-at and backfill)."""
 
 from __future__ import annotations
 
-from kubedrift.models.jobconfig import CheckJobConfig
-from kubedrift.models.resources import DriftCheck
+from datetime import UTC, datetime
+
+from kubedrift.models.jobconfig import ENV_JOB_NAME, ENV_SCHEDULED_AT, CheckJobConfig
+from kubedrift.models.resources import GROUP, DriftCheck
 from kubedrift_operator import names
 from kubedrift_operator.build.common import (
     COMPONENT_CHECK,
@@ -19,8 +22,13 @@ from kubedrift_operator.settings import Settings
 
 
 def check_config(check: DriftCheck) -> CheckJobConfig:
-    meta = check.metadata
-    return CheckJobConfig.from_spec(meta.name, meta.namespace or "default", check.spec)
+    """The sources as written, except that with reference.followProduction the reference is the
+    production model's training data (resolved, as recorded at its promotion) once there is one."""
+    meta, production = check.metadata, check.status.production
+    reference = None
+    if check.spec.reference.follow_production and production is not None:
+        reference = production.training_data
+    return CheckJobConfig.from_spec(meta.name, meta.namespace or "default", check.spec, reference)
 
 
 def config_map(check: DriftCheck) -> JSON:
@@ -37,7 +45,31 @@ def config_map(check: DriftCheck) -> JSON:
     )
 
 
-def check_job_spec(check: DriftCheck, settings: Settings) -> JSON:
+# How a check pod learns its scheduled time (`kubedrift.windows.scheduled_at` reads them): a
+# CronJob's Job is named `<cronjob>-<scheduled unix minutes>`, and the pod sees that name through
+# its `batch.kubernetes.io/job-name` label (the CronJob controller writes the scheduled-timestamp
+# annotation on the Job only, not on its pods). Jobs the operator makes say the time outright.
+JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
+
+
+def scheduled_time_env(scheduled_at: datetime | None) -> list[JSON]:
+    env: list[JSON] = [
+        {
+            "name": ENV_JOB_NAME,
+            "valueFrom": {"fieldRef": {"fieldPath": f"metadata.labels['{JOB_NAME_LABEL}']"}},
+        }
+    ]
+    if scheduled_at is not None:
+        env.append({"name": ENV_SCHEDULED_AT, "value": rfc3339(scheduled_at)})
+    return env
+
+
+def rfc3339(when: datetime) -> str:
+    return when.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def check_job_spec(check: DriftCheck, settings: Settings, scheduled_at: datetime | None = None) -> JSON:
+    """A check Job; `scheduled_at` pins the window it reads (else the pod finds it: see above)."""
     name = check.metadata.name
     return {
         "backoffLimit": settings.check_backoff_limit,
@@ -52,6 +84,7 @@ def check_job_spec(check: DriftCheck, settings: Settings) -> JSON:
             config_map=names.config_map(name),
             storage=check.spec.storage,
             resources=settings.check_resources,
+            extra_env=scheduled_time_env(scheduled_at),
         ),
     }
 
@@ -83,14 +116,52 @@ def cron_job(check: DriftCheck, settings: Settings) -> JSON:
     )
 
 
-def check_now_job(check: DriftCheck, settings: Settings, trigger_value: str) -> JSON:
+def check_now_job(check: DriftCheck, settings: Settings, trigger_value: str, at: datetime) -> JSON:
+    """A check requested now: its window is the one of `at` (when the request was handled), so a
+    retried pod of it reads the same window."""
+    return _check_job(check, settings, names.check_now_job(check.metadata.name, trigger_value), at)
+
+
+def recheck_job(check: DriftCheck, settings: Settings, scheduled_at: datetime, attempt: int) -> JSON:
+    """Another look at the window of `scheduled_at`, which was empty when it was checked."""
+    return _check_job(
+        check, settings, names.recheck_job(check.metadata.name, rfc3339(scheduled_at), attempt), scheduled_at
+    )
+
+
+def _check_job(check: DriftCheck, settings: Settings, job_name: str, scheduled_at: datetime) -> JSON:
     name = check.metadata.name
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": metadata(check, names.check_now_job(name, trigger_value), labels(name, COMPONENT_CHECK)),
+        "metadata": metadata(check, job_name, labels(name, COMPONENT_CHECK)),
         "spec": {
-            **check_job_spec(check, settings),
+            **check_job_spec(check, settings, scheduled_at),
             "ttlSecondsAfterFinished": settings.finished_job_ttl_seconds,
         },
+    }
+
+
+# On a past window's Job: the scheduled time it checks, and whether its result may start a
+# retrain (a backfill's may not unless asked; see reconcile/backfill.py).
+ANNOTATION_SCHEDULED_AT = f"{GROUP}/scheduled-at"
+ANNOTATION_RETRAIN = f"{GROUP}/retrain"
+
+
+def past_window_job(
+    check: DriftCheck, settings: Settings, job_name: str, scheduled_at: datetime, *, retrain: bool
+) -> JSON:
+    """The scheduled check's Job, for the window of a past scheduled time: the job reads the time
+    from KUBEDRIFT_SCHEDULED_AT instead of its own start."""
+    spec = check_job_spec(check, settings, scheduled_at)
+    meta = metadata(check, job_name, labels(check.metadata.name, COMPONENT_CHECK))
+    meta["annotations"] = {
+        ANNOTATION_SCHEDULED_AT: rfc3339(scheduled_at),
+        ANNOTATION_RETRAIN: "true" if retrain else "false",
+    }
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": meta,
+        "spec": {**spec, "ttlSecondsAfterFinished": settings.finished_job_ttl_seconds},
     }

@@ -137,6 +137,7 @@ def pod_template(
     config_map: str,
     storage: Storage,
     resources: JSON,
+    extra_env: list[JSON] | None = None,
 ) -> JSON:
     """A hardened job pod: restricted security context, read-only root with /tmp as emptyDir."""
     env = [
@@ -144,6 +145,7 @@ def pod_template(
         {"name": "HOME", "value": TMP_DIR},
         {"name": "TMPDIR", "value": TMP_DIR},
         *credential_env(storage),
+        *(extra_env or []),
     ]
     mounts = [
         {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},

@@ -6,12 +6,15 @@ a spec edit during a run changes the next run, never the one in flight.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from kubedrift.grid import combination, grid_size, trial_params
+from kubedrift.models.driftcheck import DataSource
 from kubedrift.models.jobconfig import TrainJobConfig
 from kubedrift.models.resources import API_VERSION, LABEL_INDEX, DriftCheck
 from kubedrift.models.status import ExperimentSpec
+from kubedrift.models.windows import TimeWindow, resolve
 from kubedrift.text import shorten
 from kubedrift.trial_ids import trial_id
 from kubedrift_operator import names
@@ -39,10 +42,27 @@ def params_summary(params: dict[str, Any]) -> str:
     return shorten(text, PARAMS_SUMMARY_LIMIT)
 
 
-def run_config_map(check: DriftCheck, run: str, baseline_model_uri: str | None = None) -> JSON:
+def run_windows(
+    check: DriftCheck, scheduled_at: datetime | None
+) -> tuple[TimeWindow | None, TimeWindow | None]:
+    """The run's train and test windows, resolved for `scheduled_at`; None for a source without one."""
+    retrain = check.spec.retrain
+    if retrain is None or scheduled_at is None:
+        return None, None
+
+    def of(source: DataSource) -> TimeWindow | None:
+        return resolve(source.window, scheduled_at, check.spec.time_zone) if source.window else None
+
+    return of(retrain.train), of(retrain.test)
+
+
+def run_config_map(
+    check: DriftCheck, run: str, baseline_model_uri: str | None = None, scheduled_at: datetime | None = None
+) -> JSON:
+    """The run's pinned config: train and test sources resolved to absolute windows for `scheduled_at`."""
     name = check.metadata.name
     config = TrainJobConfig.from_spec(
-        name, check.metadata.namespace or "default", run, check.spec, baseline_model_uri
+        name, check.metadata.namespace or "default", run, check.spec, baseline_model_uri, scheduled_at
     )
     return {
         "apiVersion": "v1",
@@ -53,9 +73,10 @@ def run_config_map(check: DriftCheck, run: str, baseline_model_uri: str | None =
     }
 
 
-def experiment(check: DriftCheck, run: str, index: int) -> JSON:
+def experiment(check: DriftCheck, run: str, index: int, scheduled_at: datetime | None = None) -> JSON:
     retrain = check.spec.retrain
     assert retrain is not None
+    train_window, test_window = run_windows(check, scheduled_at)
     name = check.metadata.name
     params = trial_params(retrain.model.params, retrain.grid, index)
     spec = ExperimentSpec(
@@ -70,6 +91,8 @@ def experiment(check: DriftCheck, run: str, index: int) -> JSON:
         params_summary=params_summary(combination(retrain.grid, index)),
         train_uri=retrain.train.uri,
         test_uri=retrain.test.uri,
+        train_window=train_window,
+        test_window=test_window,
         objective_metric=retrain.objective.metric,
     )
     meta = metadata(

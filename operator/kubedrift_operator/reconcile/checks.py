@@ -1,52 +1,106 @@
-"""Drift checks: record each finished check Job once, and run a check on request."""
+"""Drift checks: record each finished check Job once per scheduled time, and run a check on request.
+
+Every check Job belongs to a scheduled time: the CronJob's annotation on its Jobs, the time the
+operator gave the Jobs it made, else what the pod reports. The history holds one record per
+scheduled time, newest first. A second outcome for a recorded time replaces the record only when
+it says more: a result beats a failure, a failure beats an empty window, and among equals the later
+one wins, except that a window's first result is never replaced (two starts of one window record
+once). That order is strict, so re-reading the same Jobs on every reconcile changes nothing.
+
+A check that found its window empty (`CheckSkipped(EmptyWindow)`) is recorded as such, not as a
+failure: no retrain, no Stalled; `windows.py` looks at the window again. A check that found its
+window already in the object-storage history (`AlreadyRecorded`, a second start of it) records
+nothing.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from kubedrift.models.resources import ANNOTATION_CHECK_NOW
-from kubedrift.models.status import HISTORY_LIMIT, CheckRecord, LastCheck
+from kubedrift.models.results import CheckSkipped
+from kubedrift.models.status import CHECK_HISTORY_LIMIT, CheckRecord, LastCheck
 from kubedrift_operator import observe
 from kubedrift_operator.build.check import check_now_job
 from kubedrift_operator.build.common import COMPONENT_CHECK, JSON
+from kubedrift_operator.reconcile import windows
 from kubedrift_operator.reconcile.draft import Draft
+from kubedrift_operator.reconcile.windows import Empty
 
 # A finished Job's pods may reach the cache a moment after the Job; wait this long for
 # them before recording the check as failed with an unavailable result.
 POD_GRACE = timedelta(seconds=30)
 DRIFTED_COLUMNS_IN_MESSAGE = 8
+DRIFTED_COLUMNS_IN_RECORD = 10
+EMPTY_WINDOW = "EmptyWindow"
+
+
+Outcome = LastCheck | Empty
+
+
+def scheduled_key(outcome: Outcome | CheckRecord) -> datetime:
+    return outcome.scheduled_at or outcome.time
+
+
+def _rank(record: CheckRecord) -> tuple[int, datetime]:
+    level = 2 if record.succeeded else (0 if record.reason == EMPTY_WINDOW else 1)
+    return level, record.time
+
+
+def _replaces(new: CheckRecord, old: CheckRecord) -> bool:
+    if new.job == old.job:
+        return False
+    if new.succeeded and old.succeeded:
+        return False  # the window's first result stands
+    return _rank(new) > _rank(old)
 
 
 def record_finished_checks(draft: Draft) -> list[LastCheck]:
-    """Turn every finished, not yet recorded check Job into a LastCheck, oldest first."""
+    """Record every finished check Job's outcome under its scheduled time; the results (and
+    failures) that are new in the history, oldest scheduled time first."""
     status = draft.status
+    by_time: dict[datetime, CheckRecord] = {scheduled_key(r): r for r in status.history}
     recorded = {r.job for r in status.history}
     if status.last_check:
         recorded.add(status.last_check.job)
-    since = status.last_check.time if status.last_check else None
-    new: list[LastCheck] = []
+    outcomes: list[Outcome] = []
     for job in draft.children.jobs_of(COMPONENT_CHECK):
-        name = job["metadata"]["name"]
         outcome = observe.job_outcome(job)
-        if outcome is None or name in recorded:
+        if outcome is None or job["metadata"]["name"] in recorded:
             continue
-        if since is not None and outcome.finished_at is not None and outcome.finished_at < since:
-            continue  # older than what is recorded (e.g. rotated out of the history)
         result = _read(draft, job, outcome)
         if result is not None:
+            outcomes.append(result)
+    new: list[Outcome] = []
+    for result in sorted(outcomes, key=lambda o: (o.time, o.job)):
+        record = _record(result)
+        old = by_time.get(scheduled_key(record))
+        if old is None or _replaces(record, old):
+            by_time[scheduled_key(record)] = record
             new.append(result)
-    new.sort(key=lambda c: (c.time, c.job))
     if not new:
         return []
-    history = [_record(c) for c in reversed(new)] + list(status.history)
-    draft.update(last_check=new[-1], history=history[:HISTORY_LIMIT])
-    for result in new:
-        _announce(draft, result)
-    return new
+    history = sorted(by_time.values(), key=lambda r: (scheduled_key(r), r.time), reverse=True)
+    history = history[:CHECK_HISTORY_LIMIT]
+    kept = {r.job for r in history}
+    new = sorted((o for o in new if o.job in kept), key=lambda o: (scheduled_key(o), o.time))
+    checks = [o for o in new if isinstance(o, LastCheck)]
+    last = status.last_check
+    for check in checks:
+        if last is None or (scheduled_key(check), check.time) >= (scheduled_key(last), last.time):
+            last = check
+    draft.update(last_check=last, history=history)
+    for done in new:
+        _announce(draft, done)
+    windows.note_outcomes(draft, new)
+    # Only a result for the newest window can start a run: re-checks and backfills of older
+    # windows are recorded, not acted on.
+    return [c for c in checks if c is last]
 
 
-def _read(draft: Draft, job: JSON, outcome: observe.JobOutcome) -> LastCheck | None:
+def _read(draft: Draft, job: JSON, outcome: observe.JobOutcome) -> Outcome | None:
     name = job["metadata"]["name"]
+    scheduled_at = observe.job_scheduled_at(job)
     finished = outcome.finished_at if outcome.finished_at is not None else draft.now
     pods = draft.children.pods_of_job(name)
     pod = observe.newest(pods, "Succeeded" if outcome.complete else "Failed")
@@ -56,7 +110,14 @@ def _read(draft: Draft, job: JSON, outcome: observe.JobOutcome) -> LastCheck | N
             return None
         reason = "ResultUnavailable" if outcome.complete else (outcome.reason or "CheckFailed")
         message = outcome.message or "the check pod is gone, so its result cannot be read"
-        return LastCheck(time=finished, job=name, succeeded=False, reason=reason, message=message)
+        return LastCheck(
+            time=finished,
+            job=name,
+            succeeded=False,
+            reason=reason,
+            message=message,
+            scheduled_at=scheduled_at,
+        )
     term = observe.termination(pod)
     if not outcome.complete or term is None:
         failure = observe.failure(term)
@@ -66,38 +127,70 @@ def _read(draft: Draft, job: JSON, outcome: observe.JobOutcome) -> LastCheck | N
             succeeded=False,
             reason=failure.reason,
             message=failure.message,
+            scheduled_at=scheduled_at,
         )
-    summary = observe.check_summary(term)
-    if summary is None:
+    result = observe.check_result(term)
+    if result is None:
         return LastCheck(
             time=finished,
             job=name,
             succeeded=False,
             reason="ResultUnreadable",
             message="the check pod's termination message is not a check summary",
+            scheduled_at=scheduled_at,
+        )
+    if isinstance(result, CheckSkipped):
+        if result.skipped != EMPTY_WINDOW:
+            return None  # AlreadyRecorded: the window's result is recorded (or will be) from its first start
+        at = scheduled_at or result.scheduled_at or finished
+        return Empty(job=name, time=finished, scheduled_at=at, window=result.window, message=result.message)
+    if scheduled_at is not None and result.scheduled_at is not None and result.scheduled_at != scheduled_at:
+        draft.event(
+            "Warning",
+            "ScheduledTimeMismatch",
+            f"check {name} was scheduled for {scheduled_at.isoformat()} but checked the window of "
+            f"{result.scheduled_at.isoformat()}; recorded under the Job's time",
         )
     return LastCheck(
-        time=summary.finished_at,
+        time=result.finished_at,
         job=name,
         succeeded=True,
-        dataset_drift=summary.dataset_drift,
-        drift_share=summary.drift_share,
-        drifted_columns=summary.drifted_columns,
-        target_drift=summary.target_drift,
-        report_uri=summary.report_uri,
-        reference=summary.reference,
-        current=summary.current,
+        dataset_drift=result.dataset_drift,
+        drift_share=result.drift_share,
+        drifted_columns=result.drifted_columns,
+        target_drift=result.target_drift,
+        report_uri=result.report_uri,
+        reference=result.reference,
+        current=result.current,
+        scheduled_at=scheduled_at or result.scheduled_at,
+        window=result.window,
     )
 
 
-def _record(check: LastCheck) -> CheckRecord:
+def _record(outcome: Outcome) -> CheckRecord:
+    if isinstance(outcome, Empty):
+        return CheckRecord(
+            time=outcome.time,
+            job=outcome.job,
+            succeeded=False,
+            reason=EMPTY_WINDOW,
+            scheduled_at=outcome.scheduled_at,
+            window=outcome.window,
+        )
     return CheckRecord(
-        time=check.time,
-        job=check.job,
-        succeeded=check.succeeded,
-        dataset_drift=check.dataset_drift,
-        drift_share=check.drift_share,
-        report_uri=check.report_uri,
+        time=outcome.time,
+        job=outcome.job,
+        succeeded=outcome.succeeded,
+        reason=outcome.reason,
+        dataset_drift=outcome.dataset_drift,
+        drift_share=outcome.drift_share,
+        report_uri=outcome.report_uri,
+        scheduled_at=outcome.scheduled_at,
+        window=outcome.window,
+        drifted_columns=outcome.drifted_columns[:DRIFTED_COLUMNS_IN_RECORD],
+        target_drift=outcome.target_drift,
+        reference_version=outcome.reference.version if outcome.reference else None,
+        current_version=outcome.current.version if outcome.current else None,
     )
 
 
@@ -107,6 +200,8 @@ def drift_message(check: LastCheck) -> str:
     names = ", ".join(columns) + (f" and {more} more" if more > 0 else "")
     verdict = "dataset drift" if check.dataset_drift else "no dataset drift"
     text = f"{verdict}: drift share {check.drift_share or 0:.2f}"
+    if check.window is not None:
+        text += f" in {check.window}"
     if names:
         text += f"; drifted: {names}"
     if check.target_drift:
@@ -116,7 +211,10 @@ def drift_message(check: LastCheck) -> str:
     return text
 
 
-def _announce(draft: Draft, check: LastCheck) -> None:
+def _announce(draft: Draft, outcome: Outcome) -> None:
+    if isinstance(outcome, Empty):
+        return  # windows.note_outcomes says it once per window
+    check = outcome
     if not check.succeeded:
         draft.event("Warning", "CheckFailed", f"check {check.job} failed: {check.reason}: {check.message}")
         draft.count("checks", result="failed")
@@ -138,7 +236,7 @@ def handle_check_now(draft: Draft) -> None:
     value = draft.check.metadata.annotations.get(ANNOTATION_CHECK_NOW)
     if value is None or draft.status.handled_triggers.get(ANNOTATION_CHECK_NOW) == value:
         return
-    job = check_now_job(draft.check, draft.settings, value)
+    job = check_now_job(draft.check, draft.settings, value, draft.now)
     draft.plan.create_first.append(job)
     draft.update(handled_triggers={**draft.status.handled_triggers, ANNOTATION_CHECK_NOW: value})
     draft.event("Normal", "CheckStarted", f"check requested by annotation: Job {job['metadata']['name']}")

@@ -14,6 +14,7 @@ from kubedrift.models.conditions import Condition
 from kubedrift.models.status import DriftCheckStatus
 from kubedrift.text import shorten
 from kubedrift_operator.reconcile.checks import drift_message
+from kubedrift_operator.reconcile.windows import data_available
 
 CONDITION_MESSAGE_LIMIT = 2000
 REFUSED = "ChildRejected"  # the apiserver refused a child (see refusals.py)
@@ -93,6 +94,8 @@ def compute(
     else:
         put("Drifted", "False", "NoDrift", drift_message(last))
 
+    put("DataAvailable", *data_available(status.empty_window, last))
+
     if run is None:
         put("Retraining", "False", "NoRun", "no retrain run has started")
     elif run.refused:
@@ -140,5 +143,5 @@ def compute(
             )
         else:
             put("Promoted", "False", "NoProductionModel", "no model has been promoted yet")
-    order = ["Ready", "Reconciling", "Stalled", "Drifted", "Retraining", "Promoted"]
+    order = ["Ready", "Reconciling", "Stalled", "Drifted", "DataAvailable", "Retraining", "Promoted"]
     return sorted(conds, key=lambda c: order.index(c.type) if c.type in order else len(order))

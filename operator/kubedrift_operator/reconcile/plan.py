@@ -13,7 +13,7 @@ from kubedrift.models.status import DriftCheckStatus
 from kubedrift.models.validation import spec_problem
 from kubedrift_operator.build import check as build_check
 from kubedrift_operator.build.common import ANNOTATION_HASH, JSON, job_service_account
-from kubedrift_operator.reconcile import checks, conditions, locations, promotion, runs
+from kubedrift_operator.reconcile import backfill, checks, conditions, locations, promotion, runs, windows
 from kubedrift_operator.reconcile.draft import Children, Draft, Event, Plan
 from kubedrift_operator.settings import Settings
 
@@ -63,23 +63,27 @@ def plan(
     _static_children(draft)
     new_checks = checks.record_finished_checks(draft)
     checks.handle_check_now(draft)
-    runs.maybe_start_run(draft, new_checks)
+    backfill.handle_check_at(draft)
+    backfill.handle_backfill(draft)
+    windows.follow_empty_window(draft)
+    runs.maybe_start_run(draft, backfill.may_retrain(draft, new_checks))
     promotion.follow_promotion(draft)
     if runs.follow_run(draft):
         promotion.auto_promote(draft)
     promotion.handle_promote_annotations(draft)
     promotion.mark_promoted_experiments(draft)
 
+    computed = conditions.compute(
+        draft.status,
+        generation=meta.generation,
+        now=now,
+        schedule=spec.schedule,
+        suspended=spec.suspend,
+        promoted=draft.promoted_condition,
+    )
     draft.update(
         observed_generation=meta.generation,
-        conditions=conditions.compute(
-            draft.status,
-            generation=meta.generation,
-            now=now,
-            schedule=spec.schedule,
-            suspended=spec.suspend,
-            promoted=draft.promoted_condition,
-        ),
+        conditions=backfill.with_condition(computed, draft, meta.generation, now),
     )
     _finish(draft.plan, check.status, draft.status)
     return draft.plan

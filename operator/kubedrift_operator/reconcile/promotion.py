@@ -6,7 +6,10 @@ the production model only once the copy Job has succeeded.
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 from kubedrift.decisions import Production, Reevaluation, promotion_verdict
+from kubedrift.models.driftcheck import DataSource
 from kubedrift.models.resources import ANNOTATION_PROMOTE, handled_trigger_key
 from kubedrift.models.status import (
     HISTORY_LIMIT,
@@ -16,6 +19,7 @@ from kubedrift.models.status import (
     PromotionRecord,
     RunStatus,
 )
+from kubedrift.models.windows import TimeWindow, Window
 from kubedrift_operator import names, observe
 from kubedrift_operator.build.promotion import destination, promotion_job
 from kubedrift_operator.reconcile.draft import Draft
@@ -38,8 +42,14 @@ def follow_promotion(draft: Draft) -> None:
         return
     if outcome.complete:
         at = outcome.finished_at or draft.now
+        trained = draft.experiment_status(pending.experiment)
         production = ProductionModel(
-            experiment=pending.experiment, objective=pending.objective, uri=pending.uri, promoted_at=at
+            experiment=pending.experiment,
+            objective=pending.objective,
+            uri=pending.uri,
+            promoted_at=at,
+            training_data=training_data(draft, pending.experiment),
+            training_data_version=trained.train_data_version if trained is not None else None,
         )
         record = PromotionRecord(experiment=pending.experiment, objective=pending.objective, promoted_at=at)
         draft.update(
@@ -67,6 +77,24 @@ def follow_promotion(draft: Draft) -> None:
     )
     draft.event("Warning", "PromotionFailed", f"copying {pending.experiment} to {pending.uri} failed: {why}")
     draft.count("promotions", result="failed")
+
+
+def training_data(draft: Draft, experiment: str) -> DataSource | None:
+    """The promoted trial's training data as its Experiment records it: the uri and the resolved
+    window, read with the spec's time layout (the DriftCheck's reference when followProduction)."""
+    exp = draft.children.experiments.get(experiment)
+    retrain = draft.check.spec.retrain
+    if exp is None or retrain is None:
+        return None
+    spec = exp.get("spec") or {}
+    try:
+        window = TimeWindow.model_validate(spec["trainWindow"]) if spec.get("trainWindow") else None
+        uri = str(spec["trainUri"])
+    except (KeyError, ValidationError):
+        return None
+    if window is None:
+        return DataSource(uri=uri)
+    return DataSource(uri=uri, time=retrain.train.time, window=Window(from_=window.start, to=window.end))
 
 
 def _start(

@@ -102,6 +102,9 @@ def refused_status(status: DriftCheckStatus, manifest: JSON, message: str, now: 
         return status.model_copy(update={"run": ended})
     if promoting is not None and manifest["kind"] == "Job" and manifest["metadata"]["name"] == promoting.job:
         return status.model_copy(update={"promoting": None})
+    empty = status.empty_window
+    if empty is not None and manifest["kind"] == "Job" and "-recheck-" in manifest["metadata"]["name"]:
+        return status.model_copy(update={"empty_window": empty.model_copy(update={"next_recheck_at": None})})
     return status
 
 

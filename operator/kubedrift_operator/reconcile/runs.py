@@ -12,6 +12,8 @@ on the run's test data. It has no Experiment; its result goes to `run.baseline`.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from kubedrift import decisions
 from kubedrift.decisions import retrain_reason
 from kubedrift.models.resources import ANNOTATION_RETRAIN_NOW, LABEL_INDEX
@@ -41,19 +43,25 @@ def maybe_start_run(draft: Draft, new_checks: list[LastCheck]) -> None:
                 "Warning", "RetrainNotConfigured", "retrain requested, but the spec has no retrain section"
             )
             return
-        _start(draft, reason="Manual", trigger=f"{ANNOTATION_RETRAIN_NOW}={value}")
+        # A manual run trains on the windows of the newest check (else of now).
+        last = draft.status.last_check
+        at = last.scheduled_at if last is not None and last.scheduled_at is not None else draft.now
+        _start(draft, reason="Manual", trigger=f"{ANNOTATION_RETRAIN_NOW}={value}", scheduled_at=at)
         return
     if retrain is None or not new_checks:
         return
     latest = new_checks[-1]
     reason = retrain_reason(retrain.trigger, latest.dataset_drift) if latest.succeeded else None
     if reason is not None:
-        _start(draft, reason=reason, trigger=latest.job)
+        _start(draft, reason=reason, trigger=latest.job, scheduled_at=latest.scheduled_at or latest.time)
 
 
-def _start(draft: Draft, *, reason: str, trigger: str) -> None:
+def _start(draft: Draft, *, reason: str, trigger: str, scheduled_at: datetime) -> None:
+    """Record the run; its train and test windows are those of `scheduled_at` (the triggering
+    check's scheduled time), fixed here for every index and every re-render of its config."""
     run_id = names.run_id(f"{draft.check.metadata.uid}/{trigger}")
     total = build.trials(draft.check)
+    train_window, test_window = build.run_windows(draft.check, scheduled_at)
     production = draft.status.production
     baseline = BaselineStatus(experiment=production.experiment, uri=production.uri) if production else None
     draft.update(
@@ -68,9 +76,14 @@ def _start(draft: Draft, *, reason: str, trigger: str) -> None:
             trials_total=total,
             trials_running=total,
             baseline=baseline,
+            scheduled_at=scheduled_at,
+            train_window=train_window,
+            test_window=test_window,
         )
     )
     evaluates = f", and production {baseline.experiment} re-evaluated as index {total}" if baseline else ""
+    if train_window is not None or test_window is not None:
+        evaluates += f"; train {train_window or 'as written'}, test {test_window or 'as written'}"
     draft.event(
         "Normal",
         "RetrainStarted",
@@ -85,13 +98,15 @@ def follow_run(draft: Draft) -> bool:
     if run is None or run.phase != "Running" or draft.check.spec.retrain is None:
         return False
     children = draft.children
-    config = build.run_config_map(draft.check, run.name, run.baseline.uri if run.baseline else None)
+    config = build.run_config_map(
+        draft.check, run.name, run.baseline.uri if run.baseline else None, run.scheduled_at
+    )
     if config["metadata"]["name"] not in children.config_maps:
         draft.plan.create.append(config)
     for index in range(run.trials_total):
         exp_name = names.experiment(draft.name, run.name, index)
         if exp_name not in children.experiments:
-            draft.plan.create.append(build.experiment(draft.check, run.name, index))
+            draft.plan.create.append(build.experiment(draft.check, run.name, index, run.scheduled_at))
     job = children.jobs.get(run.job)
     if job is None:
         draft.plan.create.append(
@@ -187,6 +202,8 @@ def trial_status(old: ExperimentStatus, pods: list[JSON], job: JSON | None, inde
                 "objective": summary.objective,
                 "model_uri": summary.model_uri,
                 "data_version": summary.data_version,
+                "train_data_version": summary.train_data_version,
+                "test_data_version": summary.test_data_version,
                 "finished_at": term.finished_at if term else None,
             }
         )

@@ -53,9 +53,32 @@ def test_cron_job_is_hardened_and_forbids_overlap() -> None:
     assert {"name": "tmp", "emptyDir": {}} in pod["volumes"]
     assert pod["automountServiceAccountToken"] is False and pod["serviceAccountName"] == "kubedrift-job"
     # credentials only as references to the Secret
-    secret_env = [e for e in container["env"] if "valueFrom" in e]
+    secret_env = [e for e in container["env"] if "secretKeyRef" in e.get("valueFrom", {})]
     assert [e["valueFrom"]["secretKeyRef"]["name"] for e in secret_env] == ["s3", "s3"]
     assert all("value" not in e for e in secret_env)
+
+
+def test_a_scheduled_check_pod_learns_its_job_name_and_an_operator_made_one_its_time() -> None:
+    """The CronJob controller puts the scheduled-timestamp annotation on the Job only (its
+    getJobFromTemplate2 copies the job template's annotations onto the Job; the Job controller does
+    not pass them on to pods), so the pod gets the Job's name (`<cronjob>-<unix minutes>`) through
+    the downward API; Jobs the operator makes say the time outright."""
+    check = parsed(f.driftcheck())
+    cron_env = build_check.cron_job(check, Settings())["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (job_name,) = [e for e in cron_env["containers"][0]["env"] if e["name"] == "KUBEDRIFT_JOB_NAME"]
+    assert job_name["valueFrom"] == {
+        "fieldRef": {"fieldPath": "metadata.labels['batch.kubernetes.io/job-name']"}
+    }
+    assert "KUBEDRIFT_SCHEDULED_AT" not in {e["name"] for e in cron_env["containers"][0]["env"]}
+    at = f.NOW.replace(microsecond=123)
+    for job in (
+        build_check.check_now_job(check, Settings(), "1", at),
+        build_check.recheck_job(check, Settings(), at, 2),
+    ):
+        env = {e["name"]: e for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["KUBEDRIFT_SCHEDULED_AT"]["value"] == "2026-03-01T12:00:00Z"
+        assert "KUBEDRIFT_JOB_NAME" in env
+    assert names.recheck_job("bikes", "t", 1) != names.recheck_job("bikes", "t", 2)
 
 
 def test_time_zone_and_suspend_follow_the_spec_and_change_the_hash() -> None:

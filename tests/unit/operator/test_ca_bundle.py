@@ -33,7 +33,7 @@ def _pods(check: DriftCheck) -> dict[str, JSON]:
     settings = Settings(job_image="img:1")
     return {
         "check": build_check.cron_job(check, settings)["spec"]["jobTemplate"]["spec"]["template"]["spec"],
-        "check-now": build_check.check_now_job(check, settings, "1")["spec"]["template"]["spec"],
+        "check-now": build_check.check_now_job(check, settings, "1", f.NOW)["spec"]["template"]["spec"],
         "train": build_run.run_job(check, "r1", settings)["spec"]["template"]["spec"],
         "promote": build_promotion.promotion_job(check, settings, "p", "s3://b/m", "s3://b/prod")["spec"][
             "template"

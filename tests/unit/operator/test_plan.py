@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from kubedrift.models.resources import DriftCheck
-from kubedrift.models.status import HISTORY_LIMIT
+from kubedrift.models.status import CHECK_HISTORY_LIMIT as HISTORY_LIMIT
 from kubedrift.models.validation import invalid_message, operator_problems
 from kubedrift_operator import names
 from kubedrift_operator.reconcile import plan as reconcile

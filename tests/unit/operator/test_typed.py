@@ -27,7 +27,7 @@ SETTINGS = Settings()
 BUILDERS: dict[str, Callable[[DriftCheck], JSON]] = {
     "config map": build_check.config_map,
     "cron job": lambda check: build_check.cron_job(check, SETTINGS),
-    "check-now job": lambda check: build_check.check_now_job(check, SETTINGS, "1"),
+    "check-now job": lambda check: build_check.check_now_job(check, SETTINGS, "1", f.NOW),
     "run config": lambda check: build_run.run_config_map(check, "r1"),
     "experiment": lambda check: build_run.experiment(check, "r1", 0),
     "run job": lambda check: build_run.run_job(check, "r1", SETTINGS),
