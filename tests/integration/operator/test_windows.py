@@ -33,6 +33,7 @@ from kubedrift.models.windows import TimeWindow
 from tests.fixtures.cluster import Cluster, wait_for
 from tests.fixtures.s3 import S3Server
 from tests.integration.operator.conftest import (
+    GROUP_PATH,
     S3_CA_CONFIG_MAP,
     S3_CA_KEY,
     BikeData,
@@ -51,6 +52,7 @@ LAYOUT = "minute=%Y-%m-%dT%H-%M"
 PART = "part-0.parquet"
 ROWS = 60
 SCHEDULED = "batch.kubernetes.io/cronjob-scheduled-timestamp"
+EXPERIMENTS = GROUP_PATH + "/namespaces/{ns}/experiments"
 
 
 def when(text: str) -> datetime:
@@ -255,37 +257,41 @@ def test_scheduled_windows_retrain_windows_and_a_reference_that_follows_producti
     train, test = as_window(run["trainWindow"]), as_window(run["testWindow"])
     assert test == (at - 2 * MINUTE, at) and train == (at - 8 * MINUTE, at - 2 * MINUTE)
     assert train[1] <= test[0], (train, test)
-    (experiment,) = kube.experiments("win")
+    run_selector = f"kubedrift.io/check=win,kubedrift.io/run={run['name']}"
+    (experiment,) = kube.list(EXPERIMENTS, run_selector)
     assert as_window(experiment["spec"]["trainWindow"]) == train
     assert as_window(experiment["spec"]["testWindow"]) == test
-    train_version = experiment["status"]["trainDataVersion"]
+    assert experiment["status"]["trainDataVersion"] and experiment["status"]["testDataVersion"]
 
     # Auto promotion records the trial's training data; a check scheduled after that compares with it.
-    status = wait_status(
-        kube, "win", lambda s: (s.get("production") or {}).get("trainingData"), "promotion", 120
-    )
-    production = status["production"]
-    assert production["experiment"] == experiment["metadata"]["name"]
-    assert production["trainingDataVersion"] == train_version
-    window = production["trainingData"]["window"]
-    assert (when(window["from"]), when(window["to"])) == train
-
-    def check_after_promotion() -> JSON | None:
-        promoted = when(kube.status("win")["production"]["promotedAt"])
+    def check_after_promotion() -> tuple[JSON, JSON] | None:
+        status = kube.status("win")
+        production = status.get("production") or {}
+        if not production.get("trainingData"):
+            return None
+        promoted = when(production["promotedAt"])
         later = [
             r
-            for r in history_of(kube, "win")
+            for r in status.get("history") or []
             if r["succeeded"] and when(r["scheduledAt"]) >= promoted + MINUTE
         ]
-        return later[0] if later else None
+        return (production, later[-1]) if later else None
 
-    later = wait_for(check_after_promotion, "a check scheduled after the promotion", timeout=180)
+    production, later = wait_for(check_after_promotion, "a check scheduled after the promotion", timeout=300)
+    promoted = kube.cluster.api.get(
+        f"{GROUP_PATH}/namespaces/{namespace}/experiments/{production['experiment']}"
+    )
+    trained = as_window(promoted["spec"]["trainWindow"])
+    train_version = promoted["status"]["trainDataVersion"]
+    assert production["trainingDataVersion"] == train_version, dump(production)
+    window = production["trainingData"]["window"]
+    assert (when(window["from"]), when(window["to"])) == trained
     assert later["referenceVersion"] == train_version, dump(later)
     report = data.json(later["reportUri"].rstrip("/") + "/report.json")
-    assert as_window(report["reference"]["window"]) == train
+    assert as_window(report["reference"]["window"]) == trained
     assert report["reference"]["contentHash"][:8] == train_version
     assert report["filesRead"]["reference"] == [
-        f"{(train[0] + k * MINUTE).strftime(LAYOUT)}/{PART}" for k in range(6)
+        f"{(trained[0] + k * MINUTE).strftime(LAYOUT)}/{PART}" for k in range(6)
     ]
     print(f"windows story: {time.monotonic() - started:.0f} s")
 
