@@ -285,3 +285,13 @@ def test_a_trial_records_the_versions_of_its_train_and_test_data() -> None:
         "feed0001",
         "beef0002",
     )
+
+
+def test_the_check_config_carries_the_schedules_zone_and_the_sources_as_written() -> None:
+    spec = windowed_spec()
+    spec["timeZone"] = "Europe/Berlin"
+    check = reconcile.parse(f.driftcheck(spec=spec))
+    assert isinstance(check, DriftCheck)
+    config = CheckJobConfig.model_validate_json(build_check.config_map(check)["data"]["config.json"])
+    assert config.zone == "Europe/Berlin"
+    assert config.current.window is not None and config.current.window.last == "1h"
