@@ -31,13 +31,16 @@ TLS is always verified: against AWS_CA_BUNDLE when set (the operator sets it fro
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import ssl
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import UTC
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -477,6 +480,10 @@ class ParquetData:
     # Hive keys (`dt=...`) become columns; not for a dataset whose keys are its time partitions.
     hive: bool = True
     window: TimeWindow | None = None
+    # A window's small objects on S3 are fetched whole once and served from memory: a column read of
+    # a small file would otherwise fetch its footer (most of such a file) again for every column.
+    _whole: dict[str, bytes] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+    _whole_lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False, compare=False)
 
     @dataclass(frozen=True)
     class _Layout:
@@ -511,9 +518,33 @@ class ParquetData:
 
     @cached_property
     def _arrow_fs(self) -> Any:
+        import pyarrow as pa
         from pyarrow.fs import FSSpecHandler, LocalFileSystem, PyFileSystem
 
-        return PyFileSystem(FSSpecHandler(self.fs)) if is_s3(self.uri) else LocalFileSystem()
+        if not is_s3(self.uri):
+            return LocalFileSystem()
+        data = self
+
+        class _Handler(FSSpecHandler):
+            def open_input_file(self, path: str) -> Any:
+                whole = data.small_object(path)
+                return pa.BufferReader(whole) if whole is not None else super().open_input_file(path)
+
+        return PyFileSystem(_Handler(self.fs))
+
+    def small_object(self, path: str) -> bytes | None:
+        """A small S3 object's bytes, fetched once (None for a large one, read by ranges as before)."""
+        if not is_s3(self.uri) or self.window is None:  # windowed datasets only, for now
+            return None
+        with self._whole_lock:
+            if path in self._whole:
+                return self._whole[path]
+        size = int(self.fs.info(path).get("size") or 0)  # from the listing's cache: no request
+        if size > SMALL_OBJECT_BYTES or sum(map(len, self._whole.values())) + size > SMALL_OBJECTS_BYTES:
+            return None
+        whole = bytes(self.fs.cat_file(path))
+        with self._whole_lock:
+            return self._whole.setdefault(path, whole)
 
     @cached_property
     def _layout(self) -> ParquetData._Layout:
@@ -666,16 +697,26 @@ class ParquetData:
         sits on local disk; an ETag depends on all of those. It costs one ranged read per file,
         not a read of the data. Where the dataset lives does not count either: the same files
         copied elsewhere (another clone, another bucket prefix) are the same data version.
-        docs/concepts.md says what a footer cannot see."""
+        A window over a timestamp column counts too (its files are read in part); a window over
+        partitions is its files. docs/concepts.md says what a footer cannot see."""
         digest = hashlib.sha256()
         total = 0
         root = os.path.commonpath(self.files) if len(self.files) > 1 else os.path.dirname(self.files[0])
         with storage_errors(self.uri), ThreadPoolExecutor(max_workers=FOOTER_READERS) as pool:
-            footers = list(pool.map(lambda path: _parquet_footer(self.fs, path, self.uri), self.files))
+            footers = list(
+                pool.map(
+                    lambda path: _parquet_footer(self.fs, path, self.uri, self.small_object(path)), self.files
+                )
+            )
         for path, (size, footer) in zip(self.files, footers, strict=True):
             total += size
             name = os.path.relpath(path, root)
             digest.update(f"{name}\0{size}\0{hashlib.sha256(footer).hexdigest()}\n".encode())
+        if self.row_filter is not None and self.window is not None:
+            # A window over a column reads part of each file: two weeks of one monthly file are two
+            # versions. In UTC, so the same instants give the same version in any zone.
+            start, end = (at.astimezone(UTC).isoformat() for at in (self.window.start, self.window.end))
+            digest.update(f"window\0{start}\0{end}\n".encode())
         schema_hash = hashlib.sha256(self.schema.to_string(show_schema_metadata=False).encode()).hexdigest()
         return DataFingerprint(
             uri=self.uri,
@@ -693,15 +734,24 @@ class ParquetData:
 # read usually does; a wider footer (thousands of columns or row groups) costs a second one.
 PARQUET_MAGIC = b"PAR1"
 FOOTER_GUESS_BYTES = 64 * 1024
+# Objects up to 1 MiB (a day's partition of a small table, say) are read whole once; at most
+# 64 MiB of them per dataset are kept, so memory stays bounded whatever the window.
+SMALL_OBJECT_BYTES = 2**20
+SMALL_OBJECTS_BYTES = 64 * 2**20
 
 
-def _parquet_footer(fs: AbstractFileSystem, path: str, uri: str) -> tuple[int, bytes]:
-    """The file's size and its footer's bytes, read from the end of the file."""
-    size = int(fs.info(path).get("size") or 0)
+def _parquet_footer(
+    fs: AbstractFileSystem, path: str, uri: str, whole: bytes | None = None
+) -> tuple[int, bytes]:
+    """The file's size and its footer's bytes, read from the end of the file (or from `whole`)."""
+    size = len(whole) if whole is not None else int(fs.info(path).get("size") or 0)
     name = path.rsplit("/", 1)[-1]
     if size < 2 * len(PARQUET_MAGIC) + 4:
         raise DataUnreadable(f"{uri}: {name} is not a Parquet file ({size} bytes)")
-    tail = bytes(fs.cat_file(path, start=max(0, size - FOOTER_GUESS_BYTES), end=size))
+    if whole is not None:
+        tail = whole
+    else:
+        tail = bytes(fs.cat_file(path, start=max(0, size - FOOTER_GUESS_BYTES), end=size))
     if tail[-4:] != PARQUET_MAGIC:
         raise DataUnreadable(f"{uri}: {name} is not a Parquet file (it does not end in PAR1)")
     length = int.from_bytes(tail[-8:-4], "little")
@@ -768,6 +818,57 @@ def exists(uri: str, storage: Storage | None = None) -> bool:
     fs = filesystem(uri, storage)
     with storage_errors(uri):
         return bool(fs.exists(_path(uri)))
+
+
+def object_exists(uri: str, storage: Storage | None = None) -> bool:
+    """Whether the one object (or file) `uri` is there, in one request that says why if it fails.
+
+    On S3 this is a LIST of the key as a prefix, not a HEAD: a refused or throttled HEAD has no
+    body, so it could only say "403" or "503" where a LIST says InvalidAccessKeyId or SlowDown
+    (and s3fs follows a HEAD that finds nothing with a LIST anyway). A job that asks this first
+    fails as precisely as one whose first request reads data."""
+    if not is_s3(uri):
+        return os.path.isfile(_path(uri))
+    fs = filesystem(uri, storage)
+    bucket, _, key = _path(uri).partition("/")
+    with storage_errors(uri):
+        listed = fs.call_s3("list_objects_v2", Bucket=bucket, Prefix=key, MaxKeys=1)
+    # Keys sort bytewise, so the key itself, when there, is the first with it as a prefix.
+    return any(item.get("Key") == key for item in listed.get("Contents", []))
+
+
+def create_once(uri: str, data: bytes, storage: Storage | None = None) -> bool:
+    """Write `data` to `uri` unless something is there; whether this call wrote it.
+
+    Of two racing writers exactly one wins: locally the file is created exclusively (O_EXCL);
+    on S3 the PUT is conditional (`If-None-Match: *`), so the server refuses the second with
+    412 PreconditionFailed. A PUT that botocore sent again after a lost answer can find its own
+    first attempt there and say False: the object is written all the same, once."""
+    path = _path(uri)
+    if is_s3(uri):
+        fs = filesystem(uri, storage)
+        try:
+            with storage_errors(uri):
+                fs.pipe_file(path, data, mode="create")
+        except Exception as error:
+            if _s3_code(error) in EXISTS_CODES or _http_status(error) in EXISTS_STATUSES:
+                return False
+            raise
+        return True
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return False
+    with storage_errors(uri), os.fdopen(handle, "wb") as out:
+        out.write(data)
+    return True
+
+
+# A conditional PUT that lost: the object is there (412), or another conditional write of the
+# same key was in flight (409 on AWS), whose writer then holds the key.
+EXISTS_CODES = {"PreconditionFailed", "ConditionalRequestConflict"}
+EXISTS_STATUSES = {409, 412}
 
 
 def delete(uri: str, storage: Storage | None = None) -> None:
