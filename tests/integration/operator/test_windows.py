@@ -179,10 +179,13 @@ def test_scheduled_windows_retrain_windows_and_a_reference_that_follows_producti
     now = minute_floor(datetime.now(UTC))
     data.put("win/reference.parquet", table(1, shift=0.0, rows=400))
     data.minutes("win/current", now - 20 * MINUTE, 45, shift=3.0)  # 20 minutes back, 25 ahead
+    # Without the CA bundle's ConfigMap a check pod waits in ContainerCreating: so the first pod of
+    # the first scheduled Job is deleted before it can have run, and its retry starts late.
+    core = f"/api/v1/namespaces/{namespace}"
+    ca_bundle = kube.cluster.api.get(f"{core}/configmaps/{S3_CA_CONFIG_MAP}")
+    kube.cluster.api.delete(f"{core}/configmaps/{S3_CA_CONFIG_MAP}")
     cluster.apply(windowed_check("win", data, "* * * * *"), namespace)
 
-    # The first Job the CronJob makes: its first pod is deleted before it can finish, so the
-    # Job retries it; the retry starts later and still reads the window of the Job's time.
     def first_job() -> JSON | None:
         jobs = [j for j in kube.jobs("win") if SCHEDULED in (j["metadata"].get("annotations") or {})]
         return min(jobs, key=lambda j: j["metadata"]["name"]) if jobs else None
@@ -190,10 +193,28 @@ def test_scheduled_windows_retrain_windows_and_a_reference_that_follows_producti
     job = wait_for(first_job, "the CronJob's first Job", timeout=90)
     job_name = job["metadata"]["name"]
     scheduled = when(job["metadata"]["annotations"][SCHEDULED])
-    pods_path = f"/api/v1/namespaces/{namespace}/pods"
+    pods_path = f"{core}/pods"
     selector = f"batch.kubernetes.io/job-name={job_name}"
     first_pod = wait_for(lambda: (kube.list(pods_path, selector) or [None])[0], "its first pod", timeout=60)
+    # The CronJob controller annotates the Job with its scheduled time, never the pod.
+    assert SCHEDULED not in (first_pod["metadata"].get("annotations") or {}), first_pod["metadata"]
+    assert (first_pod.get("status") or {}).get("phase", "Pending") == "Pending", dump(first_pod)
     kube.cluster.api.delete(f"{pods_path}/{first_pod['metadata']['name']}")
+    retry = wait_for(
+        lambda: next(
+            (
+                p
+                for p in kube.list(pods_path, selector)
+                if p["metadata"]["uid"] != first_pod["metadata"]["uid"]
+            ),
+            None,
+        ),
+        "the Job's retry",
+        timeout=120,
+    )
+    kube.cluster.api.post(
+        f"{core}/configmaps", {"metadata": {"name": S3_CA_CONFIG_MAP}, "data": ca_bundle["data"]}
+    )
 
     status = wait_status(
         kube,
@@ -207,7 +228,9 @@ def test_scheduled_windows_retrain_windows_and_a_reference_that_follows_producti
     assert when(record["scheduledAt"]) == scheduled
     assert as_window(record["window"]) == (scheduled - 2 * MINUTE, scheduled)
     pods = kube.list(pods_path, selector)
-    assert first_pod["metadata"]["uid"] not in {p["metadata"]["uid"] for p in pods}, "no retry happened"
+    assert [p["metadata"]["uid"] for p in pods] == [retry["metadata"]["uid"]], dump(pods)
+    ran_at = when(pods[0]["status"]["containerStatuses"][0]["state"]["terminated"]["startedAt"])
+    assert ran_at - scheduled > timedelta(seconds=10), (ran_at, scheduled)  # late, yet the same window
     report = data.json(record["reportUri"].rstrip("/") + "/report.json")
     assert when(report["scheduledAt"]) == scheduled
     assert as_window(report["current"]["window"]) == (scheduled - 2 * MINUTE, scheduled)
