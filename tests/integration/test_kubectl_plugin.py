@@ -309,3 +309,75 @@ def test_report_before_any_check_says_so(bikes: Plugin) -> None:
 
     assert result.returncode != 0
     assert "has no report yet" in result.stderr
+
+
+def test_history_prints_the_status_history_and_all_of_it_from_object_storage(
+    s3: S3Server, plugin: Plugin
+) -> None:
+    """Issue 13: the status history as the operator leaves it (through the status subresource, so
+    the CRD's schema accepts it), oldest window first with the trend; `--all` reads the append-only
+    history in object storage with the caller's credentials."""
+    from datetime import UTC, datetime, timedelta
+
+    from kubedrift.history import record
+    from kubedrift.models.results import HistoryEntry
+    from kubedrift.models.windows import TimeWindow
+
+    bucket = s3.create_bucket()
+    reports_uri = f"s3://{bucket}"
+    week, start = timedelta(days=7), datetime(2011, 2, 7, tzinfo=UTC)
+    entries = [
+        HistoryEntry(
+            scheduled_at=start + i * week,
+            checked_at=start + i * week + timedelta(minutes=2),
+            window=TimeWindow(start=start + (i - 1) * week, end=start + i * week),
+            reference_version="aaaa1111",
+            current_version=f"cccc000{i}",
+            dataset_drift=share >= 0.5,
+            drift_share=share,
+            drifted_columns=["temp", "hum"][: round(share * 2)],
+            target_drift=share > 0.6,
+            report_uri=f"{reports_uri}/bikes/{i}/",
+            job=f"bikes-check-{i}",
+        )
+        for i, share in enumerate([0.1, 0.4, 0.7, 0.9])
+    ]
+    for entry in entries:
+        assert record(entry, reports_uri, "bikes", s3.storage(reports_uri))
+    body = driftcheck_wire("bikes", reports_uri=reports_uri)
+    body["spec"]["storage"] |= {"endpoint": s3.endpoint, "region": "us-east-1"}
+    body["status"] = {  # the status keeps the newest two, newest first
+        "history": [
+            {
+                "time": e.checked_at.isoformat(),
+                "job": e.job,
+                "succeeded": True,
+                "datasetDrift": e.dataset_drift,
+                "driftShare": e.drift_share,
+                "reportUri": e.report_uri,
+                "scheduledAt": e.scheduled_at.isoformat(),
+                "window": e.window.to_wire() if e.window else None,
+                "driftedColumns": e.drifted_columns,
+                "targetDrift": e.target_drift,
+                "referenceVersion": e.reference_version,
+                "currentVersion": e.current_version,
+            }
+            for e in reversed(entries[2:])
+        ]
+    }
+    create(plugin.cluster, plugin.namespace, "driftchecks", body)
+    env = plugin.env(**s3.env(), AWS_EC2_METADATA_DISABLED="true", COLUMNS="200")
+
+    table = plugin("history", "bikes", "-n", plugin.namespace, env=env)
+    assert table.returncode == 0, table.stderr
+    assert "driftcheck/bikes: 2 checks (status); drift share ▆█" in table.stdout
+    lines = [line for line in table.stdout.splitlines() if "2011-02-" in line]
+    assert "2011-02-21T00:00+00:00" in lines[0] and "0.70" in lines[0] and "cccc0002" in lines[0]
+    as_json = json.loads(plugin.ok("history", "bikes", "-n", plugin.namespace, "--json"))
+    assert [row["drift_share"] for row in as_json] == [0.7, 0.9]
+
+    everything = plugin("history", "bikes", "-n", plugin.namespace, "--all", "--json", env=env)
+    assert everything.returncode == 0, everything.stderr
+    rows = json.loads(everything.stdout)
+    assert [row["job"] for row in rows] == [f"bikes-check-{i}" for i in range(4)]
+    assert [row["current_version"] for row in rows] == [f"cccc000{i}" for i in range(4)]

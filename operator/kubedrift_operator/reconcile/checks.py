@@ -64,11 +64,12 @@ def record_finished_checks(draft: Draft) -> list[LastCheck]:
     if status.last_check:
         recorded.add(status.last_check.job)
     outcomes: list[Outcome] = []
+    mismatches: dict[str, str] = {}  # job -> what its pod checked instead; said once, when recorded
     for job in draft.children.jobs_of(COMPONENT_CHECK):
         outcome = observe.job_outcome(job)
         if outcome is None or job["metadata"]["name"] in recorded:
             continue
-        result = _read(draft, job, outcome)
+        result = _read(draft, job, outcome, mismatches)
         if result is not None:
             outcomes.append(result)
     new: list[Outcome] = []
@@ -91,6 +92,8 @@ def record_finished_checks(draft: Draft) -> list[LastCheck]:
             last = check
     draft.update(last_check=last, history=history)
     for done in new:
+        if done.job in mismatches:
+            draft.event("Warning", "ScheduledTimeMismatch", mismatches[done.job])
         _announce(draft, done)
     windows.note_outcomes(draft, new)
     # Only a result for the newest window can start a run: re-checks and backfills of older
@@ -98,7 +101,7 @@ def record_finished_checks(draft: Draft) -> list[LastCheck]:
     return [c for c in checks if c is last]
 
 
-def _read(draft: Draft, job: JSON, outcome: observe.JobOutcome) -> Outcome | None:
+def _read(draft: Draft, job: JSON, outcome: observe.JobOutcome, mismatches: dict[str, str]) -> Outcome | None:
     name = job["metadata"]["name"]
     scheduled_at = observe.job_scheduled_at(job)
     finished = outcome.finished_at if outcome.finished_at is not None else draft.now
@@ -145,11 +148,9 @@ def _read(draft: Draft, job: JSON, outcome: observe.JobOutcome) -> Outcome | Non
         at = scheduled_at or result.scheduled_at or finished
         return Empty(job=name, time=finished, scheduled_at=at, window=result.window, message=result.message)
     if scheduled_at is not None and result.scheduled_at is not None and result.scheduled_at != scheduled_at:
-        draft.event(
-            "Warning",
-            "ScheduledTimeMismatch",
+        mismatches[name] = (
             f"check {name} was scheduled for {scheduled_at.isoformat()} but checked the window of "
-            f"{result.scheduled_at.isoformat()}; recorded under the Job's time",
+            f"{result.scheduled_at.isoformat()}; recorded under the Job's time"
         )
     return LastCheck(
         time=result.finished_at,

@@ -33,6 +33,7 @@ from kubedrift.models.windows import TimeWindow
 from tests.fixtures.cluster import Cluster, wait_for
 from tests.fixtures.s3 import S3Server
 from tests.integration.operator.conftest import (
+    GROUP_PATH,
     S3_CA_CONFIG_MAP,
     S3_CA_KEY,
     BikeData,
@@ -51,6 +52,7 @@ LAYOUT = "minute=%Y-%m-%dT%H-%M"
 PART = "part-0.parquet"
 ROWS = 60
 SCHEDULED = "batch.kubernetes.io/cronjob-scheduled-timestamp"
+EXPERIMENTS = GROUP_PATH + "/namespaces/{ns}/experiments"
 
 
 def when(text: str) -> datetime:
@@ -177,10 +179,13 @@ def test_scheduled_windows_retrain_windows_and_a_reference_that_follows_producti
     now = minute_floor(datetime.now(UTC))
     data.put("win/reference.parquet", table(1, shift=0.0, rows=400))
     data.minutes("win/current", now - 20 * MINUTE, 45, shift=3.0)  # 20 minutes back, 25 ahead
+    # Without the CA bundle's ConfigMap a check pod waits in ContainerCreating: so the first pod of
+    # the first scheduled Job is deleted before it can have run, and its retry starts late.
+    core = f"/api/v1/namespaces/{namespace}"
+    ca_bundle = kube.cluster.api.get(f"{core}/configmaps/{S3_CA_CONFIG_MAP}")
+    kube.cluster.api.delete(f"{core}/configmaps/{S3_CA_CONFIG_MAP}")
     cluster.apply(windowed_check("win", data, "* * * * *"), namespace)
 
-    # The first Job the CronJob makes: its first pod is deleted before it can finish, so the
-    # Job retries it; the retry starts later and still reads the window of the Job's time.
     def first_job() -> JSON | None:
         jobs = [j for j in kube.jobs("win") if SCHEDULED in (j["metadata"].get("annotations") or {})]
         return min(jobs, key=lambda j: j["metadata"]["name"]) if jobs else None
@@ -188,10 +193,28 @@ def test_scheduled_windows_retrain_windows_and_a_reference_that_follows_producti
     job = wait_for(first_job, "the CronJob's first Job", timeout=90)
     job_name = job["metadata"]["name"]
     scheduled = when(job["metadata"]["annotations"][SCHEDULED])
-    pods_path = f"/api/v1/namespaces/{namespace}/pods"
+    pods_path = f"{core}/pods"
     selector = f"batch.kubernetes.io/job-name={job_name}"
     first_pod = wait_for(lambda: (kube.list(pods_path, selector) or [None])[0], "its first pod", timeout=60)
+    # The CronJob controller annotates the Job with its scheduled time, never the pod.
+    assert SCHEDULED not in (first_pod["metadata"].get("annotations") or {}), first_pod["metadata"]
+    assert (first_pod.get("status") or {}).get("phase", "Pending") == "Pending", dump(first_pod)
     kube.cluster.api.delete(f"{pods_path}/{first_pod['metadata']['name']}")
+    retry = wait_for(
+        lambda: next(
+            (
+                p
+                for p in kube.list(pods_path, selector)
+                if p["metadata"]["uid"] != first_pod["metadata"]["uid"]
+            ),
+            None,
+        ),
+        "the Job's retry",
+        timeout=120,
+    )
+    kube.cluster.api.post(
+        f"{core}/configmaps", {"metadata": {"name": S3_CA_CONFIG_MAP}, "data": ca_bundle["data"]}
+    )
 
     status = wait_status(
         kube,
@@ -205,7 +228,9 @@ def test_scheduled_windows_retrain_windows_and_a_reference_that_follows_producti
     assert when(record["scheduledAt"]) == scheduled
     assert as_window(record["window"]) == (scheduled - 2 * MINUTE, scheduled)
     pods = kube.list(pods_path, selector)
-    assert first_pod["metadata"]["uid"] not in {p["metadata"]["uid"] for p in pods}, "no retry happened"
+    assert [p["metadata"]["uid"] for p in pods] == [retry["metadata"]["uid"]], dump(pods)
+    ran_at = when(pods[0]["status"]["containerStatuses"][0]["state"]["terminated"]["startedAt"])
+    assert ran_at - scheduled > timedelta(seconds=10), (ran_at, scheduled)  # late, yet the same window
     report = data.json(record["reportUri"].rstrip("/") + "/report.json")
     assert when(report["scheduledAt"]) == scheduled
     assert as_window(report["current"]["window"]) == (scheduled - 2 * MINUTE, scheduled)
@@ -255,37 +280,41 @@ def test_scheduled_windows_retrain_windows_and_a_reference_that_follows_producti
     train, test = as_window(run["trainWindow"]), as_window(run["testWindow"])
     assert test == (at - 2 * MINUTE, at) and train == (at - 8 * MINUTE, at - 2 * MINUTE)
     assert train[1] <= test[0], (train, test)
-    (experiment,) = kube.experiments("win")
+    run_selector = f"kubedrift.io/check=win,kubedrift.io/run={run['name']}"
+    (experiment,) = kube.list(EXPERIMENTS, run_selector)
     assert as_window(experiment["spec"]["trainWindow"]) == train
     assert as_window(experiment["spec"]["testWindow"]) == test
-    train_version = experiment["status"]["trainDataVersion"]
+    assert experiment["status"]["trainDataVersion"] and experiment["status"]["testDataVersion"]
 
     # Auto promotion records the trial's training data; a check scheduled after that compares with it.
-    status = wait_status(
-        kube, "win", lambda s: (s.get("production") or {}).get("trainingData"), "promotion", 120
-    )
-    production = status["production"]
-    assert production["experiment"] == experiment["metadata"]["name"]
-    assert production["trainingDataVersion"] == train_version
-    window = production["trainingData"]["window"]
-    assert (when(window["from"]), when(window["to"])) == train
-
-    def check_after_promotion() -> JSON | None:
-        promoted = when(kube.status("win")["production"]["promotedAt"])
+    def check_after_promotion() -> tuple[JSON, JSON] | None:
+        status = kube.status("win")
+        production = status.get("production") or {}
+        if not production.get("trainingData"):
+            return None
+        promoted = when(production["promotedAt"])
         later = [
             r
-            for r in history_of(kube, "win")
+            for r in status.get("history") or []
             if r["succeeded"] and when(r["scheduledAt"]) >= promoted + MINUTE
         ]
-        return later[0] if later else None
+        return (production, later[-1]) if later else None
 
-    later = wait_for(check_after_promotion, "a check scheduled after the promotion", timeout=180)
+    production, later = wait_for(check_after_promotion, "a check scheduled after the promotion", timeout=300)
+    promoted = kube.cluster.api.get(
+        f"{GROUP_PATH}/namespaces/{namespace}/experiments/{production['experiment']}"
+    )
+    trained = as_window(promoted["spec"]["trainWindow"])
+    train_version = promoted["status"]["trainDataVersion"]
+    assert production["trainingDataVersion"] == train_version, dump(production)
+    window = production["trainingData"]["window"]
+    assert (when(window["from"]), when(window["to"])) == trained
     assert later["referenceVersion"] == train_version, dump(later)
     report = data.json(later["reportUri"].rstrip("/") + "/report.json")
-    assert as_window(report["reference"]["window"]) == train
+    assert as_window(report["reference"]["window"]) == trained
     assert report["reference"]["contentHash"][:8] == train_version
     assert report["filesRead"]["reference"] == [
-        f"{(train[0] + k * MINUTE).strftime(LAYOUT)}/{PART}" for k in range(6)
+        f"{(trained[0] + k * MINUTE).strftime(LAYOUT)}/{PART}" for k in range(6)
     ]
     print(f"windows story: {time.monotonic() - started:.0f} s")
 

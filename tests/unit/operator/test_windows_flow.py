@@ -285,3 +285,25 @@ def test_a_trial_records_the_versions_of_its_train_and_test_data() -> None:
         "feed0001",
         "beef0002",
     )
+
+
+def test_the_check_config_carries_the_schedules_zone_and_the_sources_as_written() -> None:
+    spec = windowed_spec()
+    spec["timeZone"] = "Europe/Berlin"
+    check = reconcile.parse(f.driftcheck(spec=spec))
+    assert isinstance(check, DriftCheck)
+    config = CheckJobConfig.model_validate_json(build_check.config_map(check)["data"]["config.json"])
+    assert config.zone == "Europe/Berlin"
+    assert config.current.window is not None and config.current.window.last == "1h"
+
+
+def test_a_pod_that_checked_another_time_than_its_job_is_recorded_under_the_jobs_and_said_once() -> None:
+    body = start()
+    other = S - timedelta(minutes=7)
+    objects = [cron_job("bikes-check-1", S), check_pod("bikes-check-1", summary(other))]
+    out = plan(body, settled(body, objects), SETTINGS, f.NOW)
+    status = written(out)
+    assert status is not None and status["history"][0]["scheduledAt"] == f.ts(S)
+    assert [e.reason for e in out.events].count("ScheduledTimeMismatch") == 1
+    again = plan(apply_plan(body, out), settled(body, objects), SETTINGS, f.NOW + timedelta(seconds=5))
+    assert "ScheduledTimeMismatch" not in [e.reason for e in again.events]
