@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from kubedrift.models.jobconfig import ENV_SCHEDULED_AT
+from kubedrift.models.resources import GROUP
 from kubedrift.models.results import CheckSkipped, CheckSummary, JobFailure, TrialSummary, parse_check_message
 from kubedrift.text import shorten
 
@@ -25,6 +25,10 @@ INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
 # Written by the CronJob controller on each Job it creates (Kubernetes >= 1.32, RFC 3339 in the
 # CronJob's time zone); on the Job only, never on its pods.
 SCHEDULED_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp"
+# Written by the operator on each check Job it makes itself (check-now, re-checks, past windows):
+# the time its pod gets as KUBEDRIFT_SCHEDULED_AT. An annotation, because the operator's cache
+# keeps a Job's metadata and status, not its pod template.
+OPERATOR_SCHEDULED_ANNOTATION = f"{GROUP}/scheduled-at"
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -35,19 +39,9 @@ def parse_time(value: str | None) -> datetime | None:
 
 def job_scheduled_at(job: JSON) -> datetime | None:
     """The scheduled time a check Job was made for: the CronJob's annotation on its Jobs, or the
-    KUBEDRIFT_SCHEDULED_AT the operator gives the Jobs it makes; None for any other Job."""
-    value = (job.get("metadata", {}).get("annotations") or {}).get(SCHEDULED_ANNOTATION)
-    if not value:
-        containers = job.get("spec", {}).get("template", {}).get("spec", {}).get("containers") or []
-        value = next(
-            (
-                e.get("value")
-                for c in containers
-                for e in c.get("env") or []
-                if e.get("name") == ENV_SCHEDULED_AT
-            ),
-            None,
-        )
+    operator's on the Jobs it makes; None for any other Job."""
+    annotations = job.get("metadata", {}).get("annotations") or {}
+    value = annotations.get(SCHEDULED_ANNOTATION) or annotations.get(OPERATOR_SCHEDULED_ANNOTATION)
     try:
         return parse_time(value)
     except ValueError:

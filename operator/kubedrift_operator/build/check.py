@@ -18,6 +18,7 @@ from kubedrift_operator.build.common import (
     pod_template,
     with_hash,
 )
+from kubedrift_operator.observe import OPERATOR_SCHEDULED_ANNOTATION
 from kubedrift_operator.settings import Settings
 
 
@@ -129,12 +130,22 @@ def recheck_job(check: DriftCheck, settings: Settings, scheduled_at: datetime, a
     )
 
 
-def _check_job(check: DriftCheck, settings: Settings, job_name: str, scheduled_at: datetime) -> JSON:
-    name = check.metadata.name
+def _check_job(
+    check: DriftCheck,
+    settings: Settings,
+    job_name: str,
+    scheduled_at: datetime,
+    annotations: dict[str, str] | None = None,
+) -> JSON:
+    """A check Job the operator makes (not the CronJob): the pod reads its window's time from
+    KUBEDRIFT_SCHEDULED_AT; the Job says it in an annotation, which the operator's cache keeps
+    (it keeps a Job's metadata and status, not its pod template)."""
+    meta = metadata(check, job_name, labels(check.metadata.name, COMPONENT_CHECK))
+    meta["annotations"] = {OPERATOR_SCHEDULED_ANNOTATION: rfc3339(scheduled_at), **(annotations or {})}
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": metadata(check, job_name, labels(name, COMPONENT_CHECK)),
+        "metadata": meta,
         "spec": {
             **check_job_spec(check, settings, scheduled_at),
             "ttlSecondsAfterFinished": settings.finished_job_ttl_seconds,
@@ -142,26 +153,15 @@ def _check_job(check: DriftCheck, settings: Settings, job_name: str, scheduled_a
     }
 
 
-# On a past window's Job: the scheduled time it checks, and whether its result may start a
-# retrain (a backfill's may not unless asked; see reconcile/backfill.py).
-ANNOTATION_SCHEDULED_AT = f"{GROUP}/scheduled-at"
+# On a past window's Job: whether its result may start a retrain (a backfill's may not unless
+# asked; see reconcile/backfill.py).
 ANNOTATION_RETRAIN = f"{GROUP}/retrain"
 
 
 def past_window_job(
     check: DriftCheck, settings: Settings, job_name: str, scheduled_at: datetime, *, retrain: bool
 ) -> JSON:
-    """The scheduled check's Job, for the window of a past scheduled time: the job reads the time
-    from KUBEDRIFT_SCHEDULED_AT instead of its own start."""
-    spec = check_job_spec(check, settings, scheduled_at)
-    meta = metadata(check, job_name, labels(check.metadata.name, COMPONENT_CHECK))
-    meta["annotations"] = {
-        ANNOTATION_SCHEDULED_AT: rfc3339(scheduled_at),
-        ANNOTATION_RETRAIN: "true" if retrain else "false",
-    }
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": meta,
-        "spec": {**spec, "ttlSecondsAfterFinished": settings.finished_job_ttl_seconds},
-    }
+    """The scheduled check's Job, for the window of a past scheduled time."""
+    return _check_job(
+        check, settings, job_name, scheduled_at, {ANNOTATION_RETRAIN: "true" if retrain else "false"}
+    )

@@ -13,6 +13,8 @@ from kubedrift_operator import names
 from kubedrift_operator.build import check as build_check
 from kubedrift_operator.build import run as build_run
 from kubedrift_operator.build.common import ANNOTATION_HASH
+from kubedrift_operator.cache import slim
+from kubedrift_operator.observe import job_scheduled_at
 from kubedrift_operator.settings import Settings
 from tests.unit.operator import factories as f
 
@@ -78,6 +80,8 @@ def test_a_scheduled_check_pod_learns_its_job_name_and_an_operator_made_one_its_
         env = {e["name"]: e for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
         assert env["KUBEDRIFT_SCHEDULED_AT"]["value"] == "2026-03-01T12:00:00Z"
         assert "KUBEDRIFT_JOB_NAME" in env
+        # the operator reads the time back from what its cache keeps of a Job: metadata and status
+        assert job_scheduled_at(slim("Job", job)) == at.replace(microsecond=0)
     assert names.recheck_job("bikes", "t", 1) != names.recheck_job("bikes", "t", 2)
 
 
