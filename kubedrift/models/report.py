@@ -171,3 +171,8 @@ class DriftReport(Model):
         description="The folder's other files (name → digest). report.json is written last, so it "
         "is the claim that the report is complete; a reader trusts a file only if it matches.",
     )
+
+    @property
+    def when(self) -> datetime:
+        """The time the check stands for on a time axis: its scheduled time, or when it finished."""
+        return self.scheduled_at or self.finished_at

@@ -85,6 +85,12 @@ class CheckRecord(Model):
     reference_version: str | None = Field(default=None, description="The reference data version.")
     current_version: str | None = Field(default=None, description="The current data version.")
 
+    @property
+    def when(self) -> datetime:
+        """The time the check stands for on a time axis: its scheduled time (a backfilled
+        window's, not the day it ran), or when it finished."""
+        return self.scheduled_at or self.time
+
 
 RunPhase = Literal["Running", "Succeeded", "Failed"]
 BaselinePhase = Literal["Pending", "Running", "Succeeded", "Failed"]

@@ -89,7 +89,7 @@ class FolderSource:
                 reports.append(DriftReport.model_validate_json((folder / REPORT_JSON).read_bytes()))
             except (OSError, ValidationError):
                 continue  # not a complete report: the check page says so when it reads it
-        return sorted(reports, key=lambda r: r.finished_at, reverse=True)
+        return sorted(reports, key=lambda r: r.when, reverse=True)
 
     def namespaces(self) -> list[str]:
         return sorted({c.namespace for c in self._all_checks()}) or [DEFAULT_NAMESPACE]
@@ -114,6 +114,8 @@ class FolderSource:
         history = [
             CheckRecord(
                 time=r.finished_at,
+                scheduled_at=r.scheduled_at,
+                window=r.current.window,
                 job="local",
                 succeeded=True,
                 dataset_drift=r.dataset.drifted,

@@ -62,7 +62,7 @@ def ready(status: DriftCheckStatus) -> Condition | None:
 
 def trend(status: DriftCheckStatus) -> list[float]:
     """The drift shares of the history, oldest first: the overview's small trend."""
-    records = sorted((r for r in status.history if r.drift_share is not None), key=lambda r: r.time)
+    records = sorted((r for r in status.history if r.drift_share is not None), key=lambda r: r.when)
     return [r.drift_share for r in records if r.drift_share is not None]
 
 
@@ -161,11 +161,11 @@ def check_page(
 
     ns, name = check.namespace, check.name
     report_rows = []
-    for record in sorted(history, key=lambda r: r.time, reverse=True):
+    for record in sorted(history, key=lambda r: r.when, reverse=True):
         rid = report_id(record.report_uri) if record.report_uri else None
         report_rows.append(
             [
-                escape(_time(record.time)),
+                escape(_time(record.when)),
                 "yes" if record.succeeded else "failed",
                 escape(_share(record.drift_share)),
                 {True: "drifted", False: "no", None: MISSING}[record.dataset_drift],

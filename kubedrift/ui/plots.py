@@ -71,12 +71,12 @@ def drift_share_over_time(
 ) -> Figure:
     """The dataset's drift share per check, oldest to newest, drifted checks in red; the
     threshold as a dashed line, promotions as green diamonds on the axis and dotted lines."""
-    checks = sorted((r for r in history if r.drift_share is not None), key=lambda r: r.time)
+    checks = sorted((r for r in history if r.drift_share is not None), key=lambda r: r.when)
     share = {
         "type": "scatter",
         "mode": "lines+markers",
         "name": "drift share",
-        "x": [_time(r.time) for r in checks],
+        "x": [_time(r.when) for r in checks],
         "y": [r.drift_share for r in checks],
         "marker": {"size": 9, "color": [DRIFTED if r.dataset_drift else STABLE for r in checks]},
         "line": {"color": "#7f8c8d"},
@@ -107,7 +107,7 @@ def drift_share_over_time(
 
 
 def _ordered(reports: dict[str, DriftReport]) -> list[tuple[str, DriftReport]]:
-    return sorted(reports.items(), key=lambda item: item[1].finished_at)
+    return sorted(reports.items(), key=lambda item: item[1].when)
 
 
 def column_heatmap(reports: dict[str, DriftReport]) -> Figure:
@@ -133,7 +133,7 @@ def column_heatmap(reports: dict[str, DriftReport]) -> Figure:
             {
                 "type": "heatmap",
                 "name": "drift score",
-                "x": [_time(r.finished_at) for _, r in ordered],
+                "x": [_time(r.when) for _, r in ordered],
                 "y": columns,
                 "z": [[c[0] for c in row] for row in cells],
                 "text": [[c[1] for c in row] for row in cells],
@@ -162,7 +162,7 @@ def target_drift(reports: dict[str, DriftReport], promotions: Sequence[Promotion
         "type": "scatter",
         "mode": "lines+markers",
         "name": f"target {name}",
-        "x": [_time(r.finished_at) for _, r in ordered],
+        "x": [_time(r.when) for _, r in ordered],
         "y": [t.score for t in targets],
         "text": [f"{t.method}: {'drifted' if t.drifted else 'stable'}" for t in targets],
         "marker": {"size": 9, "color": [DRIFTED if t.drifted else STABLE for t in targets]},

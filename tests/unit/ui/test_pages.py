@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 from kubedrift.errors import Forbidden
-from kubedrift.ui import pages
+from kubedrift.ui import pages, plots
 from kubedrift.ui.source import ReportLoad, RunInfo, report_id, report_uris
 from tests.unit.ui import factories
 
@@ -34,6 +35,21 @@ def test_the_trend_is_oldest_first_and_the_sparkline_draws_every_point() -> None
     ys = [float(p.split(",")[1]) for p in points.split()]
     assert len(ys) == 3 and ys[0] > ys[1] > ys[2]  # higher share, higher on the screen
     assert pages.sparkline([]) == ""
+
+
+def test_backfilled_checks_stand_at_their_scheduled_times_not_when_they_ran() -> None:
+    """A backfill checks old windows today, newest window first or not: the axis is the window's time."""
+    ran = factories.T0 + timedelta(days=400)
+    status = factories.status()
+    backfilled = [
+        record.model_copy(update={"time": ran + timedelta(minutes=i), "scheduled_at": record.time})
+        for i, record in enumerate(status.history)  # newest window ran first
+    ]
+    status = status.model_copy(update={"history": backfilled})
+    assert pages.trend(status) == [0.1, 0.3, 0.8]
+    figure = plots.drift_share_over_time(status.history, [], 0.5)
+    assert figure["data"][0]["y"] == [0.1, 0.3, 0.8]
+    assert figure["data"][0]["x"][0].startswith(factories.T0.strftime("%Y-%m-%d"))
 
 
 def test_overview_lists_every_check_with_share_trend_and_production() -> None:
