@@ -38,6 +38,12 @@ def _time(moment: datetime) -> str:
     return moment.isoformat()
 
 
+def _level(y: float, color: str) -> dict[str, Any]:
+    """A dashed horizontal line across the whole plot at `y` (a threshold, a baseline)."""
+    line = {"color": color, "dash": "dash"}
+    return {"type": "line", "xref": "paper", "yref": "y", "x0": 0, "x1": 1, "y0": y, "y1": y, "line": line}
+
+
 def _promotion_marks(promotions: Sequence[PromotionRecord], y: float = 0.0) -> tuple[dict[str, Any], list]:
     """Promotions on the time axis: one diamond per promotion, and a dotted line through the plot."""
     trace = {
@@ -83,18 +89,7 @@ def drift_share_over_time(
     }
     marks, shapes = _promotion_marks(promotions)
     if threshold is not None:
-        shapes.append(
-            {
-                "type": "line",
-                "xref": "paper",
-                "yref": "y",
-                "x0": 0,
-                "x1": 1,
-                "y0": threshold,
-                "y1": threshold,
-                "line": {"color": DRIFTED, "dash": "dash"},
-            }
-        )
+        shapes.append(_level(threshold, DRIFTED))
     return {
         "data": [share, marks],
         "layout": _layout(
@@ -231,18 +226,7 @@ def metric_vs_param(table: Table, metric: str, param: str) -> Figure:
     baseline = next((row for row in table.rows if row.baseline and metric in row.metrics), None)
     if baseline is not None:
         value = baseline.metrics[metric]
-        shapes.append(
-            {
-                "type": "line",
-                "xref": "paper",
-                "yref": "y",
-                "x0": 0,
-                "x1": 1,
-                "y0": value,
-                "y1": value,
-                "line": {"color": PROMOTION, "dash": "dash"},
-            }
-        )
+        shapes.append(_level(value, PROMOTION))
     return {
         "data": [trace],
         "layout": _layout(
