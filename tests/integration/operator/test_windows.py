@@ -165,6 +165,10 @@ def as_window(value: JSON) -> tuple[datetime, datetime]:
     return when(value["start"]), when(value["end"])
 
 
+# How late the retried pod of the first scheduled Job starts, at least.
+LATE = timedelta(seconds=15)
+
+
 def test_scheduled_windows_retrain_windows_and_a_reference_that_follows_production(
     cluster: Cluster,
     namespace: str,
@@ -212,6 +216,8 @@ def test_scheduled_windows_retrain_windows_and_a_reference_that_follows_producti
         "the Job's retry",
         timeout=120,
     )
+    # The retry starts only once the CA is back: hold that until it is surely late for its window.
+    time.sleep(max(0.0, (scheduled + LATE - datetime.now(UTC)).total_seconds()))
     kube.cluster.api.post(
         f"{core}/configmaps", {"metadata": {"name": S3_CA_CONFIG_MAP}, "data": ca_bundle["data"]}
     )
@@ -230,7 +236,7 @@ def test_scheduled_windows_retrain_windows_and_a_reference_that_follows_producti
     pods = kube.list(pods_path, selector)
     assert [p["metadata"]["uid"] for p in pods] == [retry["metadata"]["uid"]], dump(pods)
     ran_at = when(pods[0]["status"]["containerStatuses"][0]["state"]["terminated"]["startedAt"])
-    assert ran_at - scheduled > timedelta(seconds=10), (ran_at, scheduled)  # late, yet the same window
+    assert ran_at - scheduled >= LATE, (ran_at, scheduled)  # late, yet the same window
     report = data.json(record["reportUri"].rstrip("/") + "/report.json")
     assert when(report["scheduledAt"]) == scheduled
     assert as_window(report["current"]["window"]) == (scheduled - 2 * MINUTE, scheduled)
