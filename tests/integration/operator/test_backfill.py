@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from tests.fixtures.cluster import Cluster
+from tests.fixtures.cluster import Cluster, wait_for
 from tests.fixtures.s3 import S3Server
 from tests.integration.operator.conftest import (
     BIKES,
@@ -252,5 +252,10 @@ def test_run_at_checks_the_window_of_that_time(
             break
         time.sleep(1)
     assert condition["reason"] == "CheckAtRefused" and "has no offset" in condition["message"], condition
-    assert any(e["reason"] == "CheckAtRefused" for e in kube.events(name))
+    # Events are posted after the status write that decided them.
+    wait_for(
+        lambda: any(e["reason"] == "CheckAtRefused" for e in kube.events(name)),
+        "the CheckAtRefused Event",
+        timeout=30,
+    )
     assert kube.condition(name, "Ready")["status"] == "True"

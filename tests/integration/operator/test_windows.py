@@ -358,7 +358,11 @@ def test_an_empty_window_waits_for_its_data_and_recovers_by_itself(
     assert str(TimeWindow(start=start, end=end)) in conditions["DataAvailable"]["message"], conditions
     assert conditions["Ready"]["status"] == "True" and conditions["Stalled"]["status"] == "False"
     assert "run" not in status, dump(status)
-    events = [e for e in kube.events("gap") if e["reason"] == "EmptyWindow"]
+    events = wait_for(
+        lambda: [e for e in kube.events("gap") if e["reason"] == "EmptyWindow"],
+        "the EmptyWindow Event",
+        timeout=30,
+    )
     assert len(events) == 1 and events[0]["type"] == "Warning", dump(events)
     for job in kube.jobs("gap"):
         assert not any(c["type"] == "Failed" for c in job.get("status", {}).get("conditions", [])), dump(job)
@@ -378,4 +382,9 @@ def test_an_empty_window_waits_for_its_data_and_recovers_by_itself(
     (record,) = [r for r in status["history"] if when(r["scheduledAt"]) == scheduled]
     assert record["succeeded"] is True and "-recheck-" in record["job"], dump(status["history"])
     assert as_window(record["window"]) == (start, end)
-    assert "WindowFilled" in [e["reason"] for e in kube.events("gap")]
+    # Events are posted after the status write that decided them.
+    wait_for(
+        lambda: "WindowFilled" in [e["reason"] for e in kube.events("gap")],
+        "the WindowFilled Event",
+        timeout=30,
+    )
