@@ -52,13 +52,13 @@ class Row:
 
 def ordered(rows: Iterable[Row]) -> list[Row]:
     """Oldest scheduled time first; one row per scheduled time (the first recorded one)."""
-    seen: dict[datetime, Row] = {}
+    seen: set[datetime] = set()
     out: list[Row] = []
     for row in sorted(rows, key=lambda r: r.order):
         if row.scheduled_at is not None:
             if row.scheduled_at in seen:
                 continue
-            seen[row.scheduled_at] = row
+            seen.add(row.scheduled_at)
         out.append(row)
     return out
 
