@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from rich.console import Console
 
@@ -248,8 +248,7 @@ def main_local(config_path: str | None, workers: int | None = None, sort_by: str
         print(f"error: {error.reason}: {error.message}", file=sys.stderr)
         return error.exit_code
     except Interrupted as interrupted:
-        print(interrupted_line(interrupted), file=sys.stderr)
-        return INTERRUPTED_EXIT_CODE
+        exit_interrupted(interrupted_line(interrupted))
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -257,7 +256,18 @@ def main_local(config_path: str | None, workers: int | None = None, sort_by: str
     return failures[0].exit_code if failures else 0
 
 
-INTERRUPTED_EXIT_CODE = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
+def exit_interrupted(line: str) -> NoReturn:
+    """Print the one line, then die of SIGINT, as a Ctrl-C'd Unix command should: a shell reports
+    $? = 130 and a calling shell loop stops too (https://www.cons.org/cracauer/sigint.html). CPython
+    does the same for an unhandled Ctrl-C. Returning 130 was not enough: under `python -m` CPython
+    turned it into death by SIGINT now and then (its process-wide "unhandled Ctrl-C" flag stays set
+    when the signal lands inside a library's nested PyRun call), so the exit was not one thing."""
+    print(line, file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGINT)
+    raise SystemExit(128 + signal.SIGINT)  # not reached: SIGINT's default action ends the process
 
 
 def interrupted_line(interrupted: Interrupted) -> str:

@@ -83,13 +83,11 @@ def main(args: argparse.Namespace) -> int:
         print(f"error: {error.message}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt as interrupted:
-        from kubedrift.local.grid_runner import INTERRUPTED_EXIT_CODE, Interrupted, interrupted_line
+        from kubedrift.local.grid_runner import Interrupted, exit_interrupted, interrupted_line
 
         if isinstance(interrupted, Interrupted):
-            print(interrupted_line(interrupted), file=sys.stderr)
-        else:
-            print("interrupted: stopped outside the training grid; run the command again", file=sys.stderr)
-        return INTERRUPTED_EXIT_CODE
+            exit_interrupted(interrupted_line(interrupted))
+        exit_interrupted("interrupted: stopped outside the training grid; run the command again")
     if args.json:
         print(json.dumps(outcome.to_wire(), indent=1))
     return 0
