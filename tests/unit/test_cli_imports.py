@@ -13,7 +13,8 @@ import sys
 from kubedrift.cli import build_parser
 args = build_parser(sys.argv[1]).parse_args([sys.argv[1], "--termination-message-path", "/tmp/t"])
 assert args.run.__name__ == sys.argv[2], args.run
-print(",".join(m for m in ("kopf", "kubedrift_operator.main", "kubedrift.local.main", "sklearn") if m in sys.modules))
+heavy = ("kopf", "kubedrift_operator.main", "kubedrift.local.main", "sklearn")
+print(",".join(m for m in heavy if m in sys.modules))
 """
 
 
