@@ -128,7 +128,8 @@ class ProfileStore:
         data = to_bytes(profile)
         file = column_file(name)
         try:
-            storage.write_bytes(storage.join(self.folder, file), data, self.settings)
+            # Not fsynced: profile.json vouches for the bytes, so a torn file is refused, not used.
+            storage.write_bytes(storage.join(self.folder, file), data, self.settings, durable=False)
         except WRITE_FAILURES as error:
             with self._lock:
                 self._store_failure = error.message
@@ -146,6 +147,7 @@ class ProfileStore:
                     storage.join(self.folder, PROFILE_JSON),
                     manifest.model_dump_json(indent=1).encode(),
                     self.settings,
+                    durable=False,  # a torn profile.json is refused (not JSON, or wrong digests)
                 )
             except WRITE_FAILURES as error:
                 self._store_failure = error.message
