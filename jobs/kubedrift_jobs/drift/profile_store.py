@@ -145,7 +145,7 @@ class ProfileStore:
             try:
                 storage.write_bytes(
                     storage.join(self.folder, PROFILE_JSON),
-                    manifest.model_dump_json(indent=1).encode(),
+                    manifest.model_dump_json(indent=1, by_alias=True).encode(),
                     self.settings,
                     durable=False,  # a torn profile.json is refused (not JSON, or wrong digests)
                 )
