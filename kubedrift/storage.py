@@ -31,9 +31,11 @@ TLS is always verified: against AWS_CA_BUNDLE when set (the operator sets it fro
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import ssl
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
@@ -477,6 +479,10 @@ class ParquetData:
     # Hive keys (`dt=...`) become columns; not for a dataset whose keys are its time partitions.
     hive: bool = True
     window: TimeWindow | None = None
+    # A window's small objects on S3 are fetched whole once and served from memory: a column read of
+    # a small file would otherwise fetch its footer (most of such a file) again for every column.
+    _whole: dict[str, bytes] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+    _whole_lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False, compare=False)
 
     @dataclass(frozen=True)
     class _Layout:
@@ -511,9 +517,33 @@ class ParquetData:
 
     @cached_property
     def _arrow_fs(self) -> Any:
+        import pyarrow as pa
         from pyarrow.fs import FSSpecHandler, LocalFileSystem, PyFileSystem
 
-        return PyFileSystem(FSSpecHandler(self.fs)) if is_s3(self.uri) else LocalFileSystem()
+        if not is_s3(self.uri):
+            return LocalFileSystem()
+        data = self
+
+        class _Handler(FSSpecHandler):
+            def open_input_file(self, path: str) -> Any:
+                whole = data.small_object(path)
+                return pa.BufferReader(whole) if whole is not None else super().open_input_file(path)
+
+        return PyFileSystem(_Handler(self.fs))
+
+    def small_object(self, path: str) -> bytes | None:
+        """A small S3 object's bytes, fetched once (None for a large one, read by ranges as before)."""
+        if not is_s3(self.uri) or self.window is None:  # windowed datasets only, for now
+            return None
+        with self._whole_lock:
+            if path in self._whole:
+                return self._whole[path]
+        size = int(self.fs.info(path).get("size") or 0)  # from the listing's cache: no request
+        if size > SMALL_OBJECT_BYTES or sum(map(len, self._whole.values())) + size > SMALL_OBJECTS_BYTES:
+            return None
+        whole = bytes(self.fs.cat_file(path))
+        with self._whole_lock:
+            return self._whole.setdefault(path, whole)
 
     @cached_property
     def _layout(self) -> ParquetData._Layout:
@@ -671,7 +701,11 @@ class ParquetData:
         total = 0
         root = os.path.commonpath(self.files) if len(self.files) > 1 else os.path.dirname(self.files[0])
         with storage_errors(self.uri), ThreadPoolExecutor(max_workers=FOOTER_READERS) as pool:
-            footers = list(pool.map(lambda path: _parquet_footer(self.fs, path, self.uri), self.files))
+            footers = list(
+                pool.map(
+                    lambda path: _parquet_footer(self.fs, path, self.uri, self.small_object(path)), self.files
+                )
+            )
         for path, (size, footer) in zip(self.files, footers, strict=True):
             total += size
             name = os.path.relpath(path, root)
@@ -693,15 +727,24 @@ class ParquetData:
 # read usually does; a wider footer (thousands of columns or row groups) costs a second one.
 PARQUET_MAGIC = b"PAR1"
 FOOTER_GUESS_BYTES = 64 * 1024
+# Objects up to 1 MiB (a day's partition of a small table, say) are read whole once; at most
+# 64 MiB of them per dataset are kept, so memory stays bounded whatever the window.
+SMALL_OBJECT_BYTES = 2**20
+SMALL_OBJECTS_BYTES = 64 * 2**20
 
 
-def _parquet_footer(fs: AbstractFileSystem, path: str, uri: str) -> tuple[int, bytes]:
-    """The file's size and its footer's bytes, read from the end of the file."""
-    size = int(fs.info(path).get("size") or 0)
+def _parquet_footer(
+    fs: AbstractFileSystem, path: str, uri: str, whole: bytes | None = None
+) -> tuple[int, bytes]:
+    """The file's size and its footer's bytes, read from the end of the file (or from `whole`)."""
+    size = len(whole) if whole is not None else int(fs.info(path).get("size") or 0)
     name = path.rsplit("/", 1)[-1]
     if size < 2 * len(PARQUET_MAGIC) + 4:
         raise DataUnreadable(f"{uri}: {name} is not a Parquet file ({size} bytes)")
-    tail = bytes(fs.cat_file(path, start=max(0, size - FOOTER_GUESS_BYTES), end=size))
+    if whole is not None:
+        tail = whole
+    else:
+        tail = bytes(fs.cat_file(path, start=max(0, size - FOOTER_GUESS_BYTES), end=size))
     if tail[-4:] != PARQUET_MAGIC:
         raise DataUnreadable(f"{uri}: {name} is not a Parquet file (it does not end in PAR1)")
     length = int.from_bytes(tail[-8:-4], "little")

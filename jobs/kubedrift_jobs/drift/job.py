@@ -19,7 +19,7 @@ from kubedrift.models.jobconfig import ENV_JOB_NAME, CheckJobConfig
 from kubedrift.models.report import DriftReport
 from kubedrift.models.results import CheckSkipped, CheckSummary, HistoryEntry
 from kubedrift.reports import REPORT_HTML, write_report
-from kubedrift.storage import join
+from kubedrift.storage import join, retrying
 from kubedrift.windows import scheduled_at as scheduled_time
 from kubedrift_jobs.drift.engine import run_check
 from kubedrift_jobs.drift.html import render_html
@@ -73,7 +73,7 @@ def checked(
 
 def skipped_check(config: CheckJobConfig, at: datetime) -> CheckSkipped | None:
     """AlreadyRecorded when the history has `at`: nothing is read, nothing recorded twice."""
-    if not recorded(config.storage.reports_uri, config.check, at, config.storage):
+    if not retrying(lambda: recorded(config.storage.reports_uri, config.check, at, config.storage)):
         return None
     return CheckSkipped(
         skipped="AlreadyRecorded",
