@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from kubedrift.errors import ConfigError
 from kubedrift.models.jobconfig import CheckJobConfig
 from kubedrift.models.report import ColumnResult, DriftReport
 from kubedrift_jobs.drift.engine import run_check
@@ -280,3 +281,21 @@ def test_windows_of_one_reference_file_have_profiles_of_their_own(tmp_path: Path
     again = windowed("2024-01-21T00:00:00Z", "2024-02-20T00:00:00Z")
     assert again.reference_profile is not None and again.reference_profile.status == "used"
     assert verdicts(again) == verdicts(later)
+
+
+def test_a_failed_check_leaves_no_partial_profile(tmp_path: Path) -> None:
+    reference, current = write_sides(tmp_path / "data", 800)
+    config = CheckJobConfig.from_wire(
+        {
+            "check": "profiles",
+            "reference": {"uri": str(reference)},
+            "current": {"uri": str(current)},
+            "drift": {"perColumn": {"s_cat": {"method": "ks"}}},  # refused when s_cat's turn comes
+            "storage": {"reportsUri": str(tmp_path / "reports")},
+        }
+    )
+    with pytest.raises(ConfigError, match="'ks' does not accept categorical"):
+        run_check(config, str(tmp_path / "reports" / "profiles" / "report"), workers=1)
+    profiles = tmp_path / "reports" / "profiles" / "profiles"
+    assert profiles.is_dir()  # columns before s_cat were written...
+    assert [p for p in profiles.rglob("*") if p.is_file()] == []  # ...and removed with the failure

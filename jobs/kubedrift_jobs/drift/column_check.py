@@ -101,7 +101,8 @@ def _numerical(
         )
     distinct = _distinct_union(ref.values, cur.values)
     choice = choose(plan.name, "numerical", ref.values.size, distinct, settings)
-    score, drifted = choice.test.run(ref.values, cur.values, "numerical", choice.threshold)
+    summary = reference.summary or numerical_summary(ref.values)
+    score, drifted = choice.test.run(ref.values, cur.values, "numerical", choice.threshold, summary.std)
     return _tested(
         choice,
         score,
@@ -109,7 +110,7 @@ def _numerical(
         distinct,
         (ref.values.size, cur.values.size),
         infinite,
-        reference_summary=reference.summary or numerical_summary(ref.values),
+        reference_summary=summary,
         current_summary=numerical_summary(cur.values),
         histogram=_numerical_histogram(ref.values, cur.values),
         **base,

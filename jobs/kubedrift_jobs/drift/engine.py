@@ -82,18 +82,22 @@ def run_check(
         return result
 
     count = workers or min(DEFAULT_WORKERS, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="drift") as pool:
-        # The current fingerprint reads every file's footer; it runs beside the columns, not before
-        # them, and a footer read that broke off is read again like a column.
-        fingerprinting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprint")
-        with fingerprinting:
-            current_print = fingerprinting.submit(retrying, current.fingerprint)
-            try:
-                results = list(pool.map(one, plans))
-                fingerprints = (reference_print, current_print.result())
-            except BaseException:  # Ctrl-C or a failed column: don't test the columns still queued
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+    try:
+        with ThreadPoolExecutor(max_workers=count, thread_name_prefix="drift") as pool:
+            # The current fingerprint reads every file's footer; it runs beside the columns, not before
+            # them, and a footer read that broke off is read again like a column.
+            fingerprinting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprint")
+            with fingerprinting:
+                current_print = fingerprinting.submit(retrying, current.fingerprint)
+                try:
+                    results = list(pool.map(one, plans))
+                    fingerprints = (reference_print, current_print.result())
+                except BaseException:  # Ctrl-C or a failed column: don't test the columns still queued
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
+    except BaseException:
+        profiles.discard()  # after the pool's shutdown: no column is being written any more
+        raise
     profile_use = profiles.commit()
     timings["columns"] = time.perf_counter() - clock
 

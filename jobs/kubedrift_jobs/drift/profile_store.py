@@ -1,21 +1,24 @@
 """Reference profiles in storage: `<reportsUri>/<check>/profiles/<key>/`, complete or not used.
 
 The commit protocol is the reports' (`kubedrift.reports`): each column's file is written whole
-(an S3 PUT or a local rename), then profile.json, last, lists every column file with its SHA-256
+(an S3 PUT or a local rename), then profile.json, last, lists every column file with its CRC-32
 and size. A reader uses a column only if profile.json is there, is of this format and this
 reference version (`profile.manifest_rejection`), vouches for the column's bytes and the column
 has the rows the reference's footers count. Anything else is refused with a reason, the column
 is read from the reference instead and the profile written anew: never used silently.
 
 A check that found no usable profile writes one while it checks (each column's file as soon as
-its reference side is built); if the check fails before profile.json is written, the files
-without it are never used and the next check writes over them.
+its reference side is built); if the check fails before profile.json is written, it removes
+them (best-effort: files without profile.json are never used, and the next check writes over
+them). A complete profile stays even if the check fails afterwards: it describes the
+reference, not the check.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -67,6 +70,7 @@ class ProfileStore:
     _read: int = 0
     _written: int = 0
     _store_failure: str | None = None
+    _written_files: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -137,6 +141,16 @@ class ProfileStore:
         with self._lock:
             self._files[name] = vouch(file, data)
             self._written += 1
+            self._written_files.append(file)
+
+    def discard(self) -> None:
+        """The check failed before commit: remove the column files it wrote, best-effort (no
+        profile.json vouches for them, so one the removal misses is never used)."""
+        with self._lock:
+            written, self._written_files = self._written_files, []
+        for file in written:
+            with suppress(Exception):
+                storage.delete(storage.join(self.folder, file), self.settings)
 
     def commit(self) -> ReferenceProfileUse:
         """Write profile.json when this check wrote any column, and say what happened."""
