@@ -141,12 +141,18 @@ def categorical_pair(reference: ReferenceSide, current: pa.ChunkedArray) -> Cate
     if reference.arrow_type != current.type and not pa.types.is_null(current.type):
         current = current.cast(reference.arrow_type)
     values, counts = reference.distinct()
-    labels = pc.unique(pa.concat_arrays([values, pc.unique(current).drop_null()])).sort()
+    # One hashing pass over the current rows gives both their distinct values and their codes
+    # into them; the codes into the shared labels are then a lookup, not a second hash per row.
+    encoded = pc.dictionary_encode(current).unify_dictionaries()
+    seen = encoded.chunk(0).dictionary if encoded.num_chunks else pa.array([], values.type)
+    labels = pc.unique(pa.concat_arrays([values, seen])).sort()
     positions = pc.index_in(values, value_set=labels).to_numpy(zero_copy_only=False).astype(np.int64)
+    relabel = pc.index_in(seen, value_set=labels).to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = [relabel[np.asarray(chunk.indices.drop_null().to_numpy())] for chunk in encoded.chunks]
     return CategoricalPair(
         labels=[str(v) for v in labels.to_pylist()],
         reference=np.repeat(positions, counts),
-        current=_codes(current, labels),
+        current=np.concatenate(codes) if codes else np.empty(0, dtype=np.int64),
         rows_reference=reference.rows,
         rows_current=len(current),
     )
@@ -154,11 +160,6 @@ def categorical_pair(reference: ReferenceSide, current: pa.ChunkedArray) -> Cate
 
 def _plain(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
-
-
-def _codes(column: pa.ChunkedArray, labels: pa.Array) -> np.ndarray:
-    codes = pc.index_in(column, value_set=labels).drop_null()
-    return np.asarray(codes.to_numpy(), dtype=np.int64) if len(codes) else np.empty(0, dtype=np.int64)
 
 
 def _float_categories(ref: NumericalSample, cur: NumericalSample) -> CategoricalPair:
