@@ -8,14 +8,13 @@ history is one listing and the entries come out ordered by window.
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from kubedrift.errors import DataUnreadable
 from kubedrift.models.driftcheck import Storage
 from kubedrift.models.results import HistoryEntry, history_key
-from kubedrift.storage import _path, exists, filesystem, read_bytes, storage_errors, write_text
+from kubedrift.storage import _path, create_once, filesystem, object_exists, read_bytes, storage_errors
 from kubedrift.uris import is_s3, join
 
 HISTORY_FOLDER = "history"
@@ -31,32 +30,17 @@ def entry_uri(reports_uri: str, check: str, scheduled_at: datetime) -> str:
 
 
 def recorded(reports_uri: str, check: str, scheduled_at: datetime, storage: Storage | None = None) -> bool:
-    return exists(entry_uri(reports_uri, check, scheduled_at), storage)
+    return object_exists(entry_uri(reports_uri, check, scheduled_at), storage)
 
 
 def record(entry: HistoryEntry, reports_uri: str, check: str, storage: Storage | None = None) -> bool:
     """Write the entry unless one for its scheduled time is there; whether it was written.
 
-    Locally the file is created exclusively (O_EXCL), so of two racing writers one wins. On S3 the
-    check before the PUT leaves a window of a request's length in which two starts of the same
-    scheduled time could both write; both write the same scheduled time's entry, so the history
-    still has it once."""
+    Of two racing writers of the same scheduled time one wins (an exclusive create locally, a
+    conditional PUT on S3, see `kubedrift.storage.create_once`)."""
     uri = entry_uri(reports_uri, check, entry.scheduled_at)
     text = entry.model_dump_json(by_alias=True, exclude_none=True, indent=1)
-    if is_s3(uri):
-        if exists(uri, storage):
-            return False
-        write_text(uri, text, storage)
-        return True
-    path = _path(uri)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    try:
-        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except FileExistsError:
-        return False
-    with os.fdopen(handle, "w") as out:
-        out.write(text)
-    return True
+    return create_once(uri, text.encode(), storage)
 
 
 def read_history(reports_uri: str, check: str, storage: Storage | None = None) -> list[HistoryEntry]:

@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import UTC
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -696,7 +697,8 @@ class ParquetData:
         sits on local disk; an ETag depends on all of those. It costs one ranged read per file,
         not a read of the data. Where the dataset lives does not count either: the same files
         copied elsewhere (another clone, another bucket prefix) are the same data version.
-        docs/concepts.md says what a footer cannot see."""
+        A window over a timestamp column counts too (its files are read in part); a window over
+        partitions is its files. docs/concepts.md says what a footer cannot see."""
         digest = hashlib.sha256()
         total = 0
         root = os.path.commonpath(self.files) if len(self.files) > 1 else os.path.dirname(self.files[0])
@@ -710,6 +712,11 @@ class ParquetData:
             total += size
             name = os.path.relpath(path, root)
             digest.update(f"{name}\0{size}\0{hashlib.sha256(footer).hexdigest()}\n".encode())
+        if self.row_filter is not None and self.window is not None:
+            # A window over a column reads part of each file: two weeks of one monthly file are two
+            # versions. In UTC, so the same instants give the same version in any zone.
+            start, end = (at.astimezone(UTC).isoformat() for at in (self.window.start, self.window.end))
+            digest.update(f"window\0{start}\0{end}\n".encode())
         schema_hash = hashlib.sha256(self.schema.to_string(show_schema_metadata=False).encode()).hexdigest()
         return DataFingerprint(
             uri=self.uri,
@@ -816,6 +823,57 @@ def exists(uri: str, storage: Storage | None = None) -> bool:
     fs = filesystem(uri, storage)
     with storage_errors(uri):
         return bool(fs.exists(_path(uri)))
+
+
+def object_exists(uri: str, storage: Storage | None = None) -> bool:
+    """Whether the one object (or file) `uri` is there, in one request that says why if it fails.
+
+    On S3 this is a LIST of the key as a prefix, not a HEAD: a refused or throttled HEAD has no
+    body, so it could only say "403" or "503" where a LIST says InvalidAccessKeyId or SlowDown
+    (and s3fs follows a HEAD that finds nothing with a LIST anyway). A job that asks this first
+    fails as precisely as one whose first request reads data."""
+    if not is_s3(uri):
+        return os.path.isfile(_path(uri))
+    fs = filesystem(uri, storage)
+    bucket, _, key = _path(uri).partition("/")
+    with storage_errors(uri):
+        listed = fs.call_s3("list_objects_v2", Bucket=bucket, Prefix=key, MaxKeys=1)
+    # Keys sort bytewise, so the key itself, when there, is the first with it as a prefix.
+    return any(item.get("Key") == key for item in listed.get("Contents", []))
+
+
+def create_once(uri: str, data: bytes, storage: Storage | None = None) -> bool:
+    """Write `data` to `uri` unless something is there; whether this call wrote it.
+
+    Of two racing writers exactly one wins: locally the file is created exclusively (O_EXCL);
+    on S3 the PUT is conditional (`If-None-Match: *`), so the server refuses the second with
+    412 PreconditionFailed. A PUT that botocore sent again after a lost answer can find its own
+    first attempt there and say False: the object is written all the same, once."""
+    path = _path(uri)
+    if is_s3(uri):
+        fs = filesystem(uri, storage)
+        try:
+            with storage_errors(uri):
+                fs.pipe_file(path, data, mode="create")
+        except Exception as error:
+            if _s3_code(error) in EXISTS_CODES or _http_status(error) in EXISTS_STATUSES:
+                return False
+            raise
+        return True
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return False
+    with storage_errors(uri), os.fdopen(handle, "wb") as out:
+        out.write(data)
+    return True
+
+
+# A conditional PUT that lost: the object is there (412), or another conditional write of the
+# same key was in flight (409 on AWS), whose writer then holds the key.
+EXISTS_CODES = {"PreconditionFailed", "ConditionalRequestConflict"}
+EXISTS_STATUSES = {409, 412}
 
 
 def delete(uri: str, storage: Storage | None = None) -> None:

@@ -33,16 +33,19 @@ _UNIT_MINUTES = {"m": 1, "h": 60, "d": 24 * 60, "w": 7 * 24 * 60}
 PARTITION_FIELDS = ("%Y", "%m", "%d", "%H", "%M")
 PARTITION_PATTERN = r"^([^%]|%[YmdHM])+$"
 PARTITION_RULES = (
+    # Each guarded by has(): on the apiserver an absent field is an error, not false, so an
+    # unguarded rule would refuse every column layout ("no such key: partition").
     Rule(
-        cel=cel_matches("self.partition", PARTITION_PATTERN),
+        cel=f"!has(self.partition) || {cel_matches('self.partition', PARTITION_PATTERN)}",
         message="partition is a path pattern below uri with the strftime fields %Y, %m, %d, %H and %M "
         "only, e.g. dt=%Y-%m-%d or %Y/%m/%d",
         field_path=".partition",
     ),
     Rule(
-        cel="self.partition.contains('%Y') && (!self.partition.contains('%d') || "
-        "self.partition.contains('%m')) && (!self.partition.contains('%H') || "
-        "self.partition.contains('%d')) && (!self.partition.contains('%M') || self.partition.contains('%H'))",
+        cel="!has(self.partition) || (self.partition.contains('%Y') && "
+        "(!self.partition.contains('%d') || self.partition.contains('%m')) && "
+        "(!self.partition.contains('%H') || self.partition.contains('%d')) && "
+        "(!self.partition.contains('%M') || self.partition.contains('%H')))",
         message="partition must name the year (%Y) and every field coarser than its finest one "
         "(a day %d needs the month %m, an hour %H the day, a minute %M the hour)",
         field_path=".partition",

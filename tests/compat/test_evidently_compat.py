@@ -7,6 +7,9 @@ here is one Evidently itself reported (see evidently_runner.py).
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +136,57 @@ def test_overridden_methods_match_evidently(tmp_path: Path) -> None:
         "per_column_method": {"normal": "kl_div", "steady": "t_test", "with_gaps": "ks"},
     }
     assert_same(ours(reference, current, tmp_path, drift), evidently_drift(reference, current, options))
+
+
+# Issue 13, test 3 (the Evidently part): checks over weekly windows of the partitioned example
+# (`prepare.py --daily`) agree with Evidently on the same two windows, materialised here from the
+# partitions a window covers by plain date arithmetic (not by kubedrift's window code).
+DAILY = BIKES / "daily"
+JANUARY = (date(2011, 1, 1), date(2011, 2, 1))  # the example's reference window, before any promotion
+MONDAYS = [date(2011, 3, 7), date(2011, 6, 27), date(2012, 1, 2)]  # late winter, summer, across a year
+
+
+@pytest.fixture(scope="module")
+def daily() -> Path:
+    if not (DAILY / "dt=2012-12-31" / "part-0.parquet").exists():
+        subprocess.run(
+            [sys.executable, str(BIKES.parent / "prepare.py"), "--daily"], check=True, capture_output=True
+        )
+    return DAILY
+
+
+def materialised(daily: Path, first: date, end: date, out: Path) -> tuple[Path, list[str]]:
+    """The rows of the days [first, end) as one file, and the partition files they came from."""
+    days = [first + timedelta(days=n) for n in range((end - first).days)]
+    files = [f"dt={d.isoformat()}/part-0.parquet" for d in days]
+    pq.write_table(pa.concat_tables([pq.read_table(daily / f) for f in files]), out)
+    return out, files
+
+
+@pytest.mark.parametrize("monday", MONDAYS, ids=str)
+def test_a_weekly_window_of_the_daily_example_matches_evidently_on_the_same_two_windows(
+    daily: Path, monday: date, tmp_path: Path
+) -> None:
+    partitioned = {"uri": str(daily), "time": {"partition": "dt=%Y-%m-%d"}}
+    config = CheckJobConfig.from_wire(
+        {
+            "check": "compat",
+            "reference": partitioned
+            | {"window": {"from": f"{JANUARY[0]}T00:00:00Z", "to": f"{JANUARY[1]}T00:00:00Z"}},
+            "current": partitioned | {"window": {"last": "7d"}},
+            "storage": {"reportsUri": str(tmp_path / "reports")},
+        }
+    )
+    at = datetime.combine(monday, time.min, tzinfo=UTC)
+    report = run_check(config, str(tmp_path / "reports"), scheduled_at=at)
+    reference, reference_files = materialised(daily, *JANUARY, tmp_path / "reference.parquet")
+    current, current_files = materialised(
+        daily, monday - timedelta(days=7), monday, tmp_path / "current.parquet"
+    )
+    assert report.files_read == {"reference": reference_files, "current": current_files}
+    assert report.current.window is not None and report.current.window.end == at
+    assert (report.reference.rows, report.current.rows) == (
+        pq.read_metadata(reference).num_rows,
+        pq.read_metadata(current).num_rows,
+    )
+    assert_same(report, evidently_drift(reference, current))

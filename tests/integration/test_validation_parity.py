@@ -56,6 +56,13 @@ def broken(**changes: Any) -> dict[str, Any]:
     return manifest
 
 
+def windowed(window: dict[str, Any], time: dict[str, Any] | None = None) -> dict[str, Any]:
+    """VALID whose current data is a window over daily partitions."""
+    return broken(
+        current__time={"partition": "dt=%Y-%m-%d"} if time is None else time, current__window=window
+    )
+
+
 CASES = {
     "bad-schedule": broken(schedule="* *"),
     "bad-uri": broken(reference__uri="ftp://host/x"),
@@ -75,6 +82,30 @@ CASES = {
     "bad-promotion-uri": broken(promotion={"policy": "Auto", "uri": "ftp://models/prod"}),
     "unknown-field": broken(schedul="0 * * * *"),
     "several-at-once": broken(schedule="* *", retrain__parallelism=0, current=...),
+    # Windows (issue 13). from/to are compared as instants, not as text, on both sides.
+    "window-from-after-to": windowed({"from": "2011-02-01T00:00:00Z", "to": "2011-01-01T00:00:00Z"}),
+    "window-from-equals-to": windowed({"from": "2011-01-01T00:00:00Z", "to": "2011-01-01T00:00:00Z"}),
+    "window-from-after-to-in-its-offset": windowed(
+        {"from": "2011-01-01T23:00:00-05:00", "to": "2011-01-02T00:00:00Z"}  # 04:00Z: after `to`
+    ),
+    "window-relative-and-absolute": windowed({"last": "7d", "from": "2011-01-01T00:00:00Z"}),
+    "window-half-absolute": windowed({"from": "2011-01-01T00:00:00Z"}),
+    "window-bad-duration": windowed({"last": "7days"}),
+    "window-zero-duration": windowed({"last": "0d"}),
+    "window-bad-lag": windowed({"last": "7d", "lag": "2 hours"}),
+    "window-without-time": broken(current__window={"last": "7d"}),
+    "time-partition-and-column": windowed({"last": "7d"}, {"partition": "dt=%Y-%m-%d", "column": "ts"}),
+    "time-neither-partition-nor-column": windowed({"last": "7d"}, {}),
+    "time-partition-bad-field": windowed({"last": "7d"}, {"partition": "dt=%Y-%j"}),
+    "time-partition-day-without-month": windowed({"last": "7d"}, {"partition": "%Y/%d"}),
+}
+VALID_WINDOWS = {
+    "window-relative": windowed({"last": "7d", "offset": "4w", "lag": "2h"}),
+    "window-absolute": windowed({"from": "2011-01-01T00:00:00Z", "to": "2011-02-01T00:00:00Z"}),
+    "window-from-before-to-in-its-offset": windowed(
+        {"from": "2011-01-02T00:00:00+05:00", "to": "2011-01-01T22:00:00Z"}  # 19:00Z: before `to`
+    ),
+    "window-over-a-column": windowed({"last": "24h"}, {"column": "event_time"}),  # no partition rule fires
 }
 
 
@@ -105,6 +136,16 @@ def test_local_validation_says_what_the_apiserver_says(
 def test_the_valid_manifest_is_valid_on_both_sides(cluster: Cluster, crds: str, namespace: str) -> None:
     DriftCheck.model_validate(VALID)
     cluster.kubectl("apply", "-n", namespace, "-f", "-", stdin=json.dumps(VALID))
+
+
+@pytest.mark.parametrize("case", sorted(VALID_WINDOWS))
+def test_valid_windows_are_valid_on_both_sides(
+    case: str, cluster: Cluster, crds: str, namespace: str
+) -> None:
+    manifest = copy.deepcopy(VALID_WINDOWS[case])
+    manifest["metadata"]["name"] = case
+    DriftCheck.model_validate(manifest)
+    cluster.kubectl("apply", "--dry-run=server", "-n", namespace, "-f", "-", stdin=json.dumps(manifest))
 
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*/driftcheck-*.yaml"))
