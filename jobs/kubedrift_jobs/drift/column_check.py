@@ -99,7 +99,7 @@ def _numerical(
             notes=infinite,
             **base,
         )
-    distinct = _distinct_union(ref.values, cur.values)
+    distinct = _distinct_union(ref.values, cur.values, reference.finite_distinct)
     choice = choose(plan.name, "numerical", ref.values.size, distinct, settings)
     summary = reference.summary or numerical_summary(ref.values)
     score, drifted = choice.test.run(ref.values, cur.values, "numerical", choice.threshold, summary.std)
@@ -229,15 +229,17 @@ def null_share_p_value(missing_ref: int, rows_ref: int, missing_cur: int, rows_c
     return math.erfc(abs(float(z)) / math.sqrt(2))  # = 2·(1 − Φ(|z|))
 
 
-def _distinct_union(ref: np.ndarray, cur: np.ndarray) -> int:
-    """Distinct values of both sorted samples together.
+def _distinct_union(ref: np.ndarray, cur: np.ndarray, ref_known: int | None = None) -> int:
+    """Distinct values of both sorted samples together (`ref_known`: the reference's count, if
+    its profile has it).
 
     Exact when it decides anything: selection only asks whether it exceeds 5, and
     once one side alone has more than EXACT_DISTINCT_LIMIT distinct values the
     union is reported as that lower bound (finding it exactly costs a search of
     one side's values in the other's, the slowest step of a large column).
     """
-    ref_distinct, cur_distinct = distinct_count(ref), distinct_count(cur)
+    ref_distinct = distinct_count(ref) if ref_known is None else ref_known
+    cur_distinct = distinct_count(cur)
     if max(ref_distinct, cur_distinct) > EXACT_DISTINCT_LIMIT:
         return max(ref_distinct, cur_distinct)
     ref_unique = ref[np.concatenate([[True], ref[1:] != ref[:-1]])]

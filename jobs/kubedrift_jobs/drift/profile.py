@@ -39,6 +39,7 @@ from kubedrift.models.base import Model
 from kubedrift.models.report import NumericalSummary
 from kubedrift.models.results import DataFingerprint
 from kubedrift.models.windows import TimeWindow
+from kubedrift_jobs.drift.binning import distinct_count
 from kubedrift_jobs.drift.samples import NumericalSample, arrow_kind, numerical_sample, numerical_summary
 
 FORMAT_VERSION = 1
@@ -58,6 +59,7 @@ class ColumnProfile:
     counts: np.ndarray | None = None  # counts form: occurrences of each value
     infinite: int = 0  # ±inf values (counted as missing, like NaN and nulls)
     summary: NumericalSummary | None = None  # of the finite values, for numbers
+    finite_distinct: int | None = None  # distinct finite values, for numbers
     _numbers: list[NumericalSample] = field(default_factory=list, repr=False, compare=False)
 
     @property
@@ -143,10 +145,12 @@ def _numbers(
                 counts=counts,
                 infinite=infinite,
             )
-    return _with_summary(profile, sample)
+    return _with_summary(profile, sample, sorted_values.size - repeats if sorted_values.size else 0)
 
 
-def _with_summary(profile: ColumnProfile, sample: NumericalSample) -> ColumnProfile:
+def _with_summary(
+    profile: ColumnProfile, sample: NumericalSample, distinct: int | None = None
+) -> ColumnProfile:
     summary = numerical_summary(sample.values) if sample.values.size else None
     kept = ColumnProfile(
         name=profile.name,
@@ -157,6 +161,7 @@ def _with_summary(profile: ColumnProfile, sample: NumericalSample) -> ColumnProf
         counts=profile.counts,
         infinite=profile.infinite,
         summary=summary,
+        finite_distinct=distinct_count(sample.values) if distinct is None else distinct,
     )
     kept._numbers.append(sample)
     return kept
@@ -178,6 +183,7 @@ def to_bytes(profile: ColumnProfile) -> bytes:
         "form": profile.form,
         "infinite": profile.infinite,
         "summary": profile.summary.model_dump() if profile.summary else None,  # json keeps ±inf
+        "finiteDistinct": profile.finite_distinct,
     }
     batch = pa.record_batch(arrays, names=names)
     batch = batch.replace_schema_metadata({METADATA_KEY: json.dumps(header).encode()})
@@ -215,6 +221,7 @@ def from_bytes(data: bytes) -> ColumnProfile:
         counts=counts,
         infinite=int(header["infinite"]),
         summary=NumericalSummary.model_validate(summary) if summary else None,
+        finite_distinct=header.get("finiteDistinct"),
     )
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from kubedrift.models.results import DataFingerprint
 from kubedrift.models.windows import TimeWindow
+from kubedrift_jobs.drift.binning import distinct_count
 from kubedrift_jobs.drift.profile import (
     FORMAT_VERSION,
     ColumnProfile,
@@ -75,6 +76,7 @@ def test_the_numbers_are_the_numerical_sample_of_the_column(name: str) -> None:
         assert got.values.dtype == np.float64 and np.array_equal(got.values, expected.values)
         assert (got.rows, got.missing, got.infinite) == (expected.rows, expected.missing, expected.infinite)
         assert profile.summary == numerical_summary(expected.values)
+        assert profile.finite_distinct == distinct_count(expected.values)
 
 
 @pytest.mark.parametrize("name", sorted(EVERY_KIND))
@@ -97,14 +99,8 @@ def test_bytes_round_trip_keeps_everything() -> None:
     for name, column in (EVERY_KIND | {"dates": DATES, "nulls": NULLS}).items():
         profile = build(name, column)
         back = from_bytes(to_bytes(profile))
-        assert (back.name, back.rows, back.nulls, back.form, back.infinite, back.summary) == (
-            profile.name,
-            profile.rows,
-            profile.nulls,
-            profile.form,
-            profile.infinite,
-            profile.summary,
-        )
+        fields = ("name", "rows", "nulls", "form", "infinite", "summary", "finite_distinct")
+        assert [getattr(back, f) for f in fields] == [getattr(profile, f) for f in fields]
         assert back.values.equals(profile.values) and back.arrow_type == profile.arrow_type
         assert (back.counts is None) == (profile.counts is None)
         if profile.counts is not None:
