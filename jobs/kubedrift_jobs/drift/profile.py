@@ -197,7 +197,7 @@ class NotAProfile(ValueError):
     """Bytes that are not a column profile of this format."""
 
 
-def from_bytes(data: bytes) -> ColumnProfile:
+def from_bytes(data: bytes | pa.Buffer) -> ColumnProfile:
     try:
         table = pa.ipc.open_stream(pa.py_buffer(data)).read_all()
         header = json.loads((table.schema.metadata or {})[METADATA_KEY])
@@ -281,7 +281,7 @@ def column_file(name: str) -> str:
     return f"{hashlib.sha256(name.encode()).hexdigest()[:16]}.arrow"
 
 
-def vouch(file: str, data: bytes) -> ProfileFile:
+def vouch(file: str, data: bytes | pa.Buffer) -> ProfileFile:
     return ProfileFile(file=file, crc32=zlib.crc32(data), size=len(data))
 
 
@@ -309,7 +309,7 @@ def manifest_rejection(data: bytes, expected: ReferenceVersion) -> str | None:
     return None
 
 
-def column_rejection(data: bytes, name: str, vouched: ProfileFile) -> str | None:
+def column_rejection(data: bytes | pa.Buffer, name: str, vouched: ProfileFile) -> str | None:
     """Why a column file's bytes are not the ones profile.json vouches for, or None."""
     if vouch(vouched.file, data) != vouched:
         return f"column {name!r}: its file differs from the one profile.json vouches for (CRC-32, size)"

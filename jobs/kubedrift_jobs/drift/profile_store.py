@@ -29,6 +29,7 @@ import pyarrow as pa
 from kubedrift import storage
 from kubedrift.errors import ConfigError, CredentialsError, DataError, DataNotFound, TransientError
 from kubedrift.models.report import ProfileStatus, ReferenceProfileUse
+from kubedrift.uris import local_path
 from kubedrift_jobs.drift.profile import (
     FORMAT_VERSION,
     ColumnProfile,
@@ -115,7 +116,7 @@ class ProfileStore:
         self, name: str, vouched: ProfileFile, rows: int
     ) -> tuple[str | None, ColumnProfile | None]:
         try:
-            data = storage.read_bytes(storage.join(self.folder, vouched.file), self.settings)
+            data = self._column_bytes(storage.join(self.folder, vouched.file))
         except DataNotFound:
             return f"column {name!r}: its file {vouched.file} is missing", None
         reason = column_rejection(data, name, vouched)
@@ -131,6 +132,14 @@ class ProfileStore:
                 None,
             )
         return None, profile
+
+    def _column_bytes(self, uri: str) -> bytes | pa.Buffer:
+        """A column file's bytes; on local disk memory-mapped, not copied (600 MB at 5M rows:
+        the check's numbers then come straight from the page cache)."""
+        if storage.is_s3(uri):
+            return storage.read_bytes(uri, self.settings)
+        with storage.storage_errors(uri):
+            return pa.memory_map(local_path(uri)).read_buffer()
 
     def _write(self, name: str, profile: ColumnProfile) -> None:
         """Queue the column's file for the writer thread: the check goes on while the bytes go
