@@ -1,5 +1,6 @@
 """The append-only drift history in object storage: one small JSON file per scheduled time,
-<reportsUri>/<check>/history/<scheduled time, UTC, %Y%m%dT%H%M%SZ>.json.
+<reportsUri>/<check>/history/<scheduled time, UTC, %Y%m%dT%H%M%SZ>.json (with the microseconds,
+%Y%m%dT%H%M%S.%fZ, for a check started by hand at a moment that is not a whole second).
 
 An entry is written once: a second check of the same scheduled time (a retried pod, a second start,
 a backfill run again) finds it and records nothing. File names sort in time order, so reading the

@@ -143,11 +143,15 @@ def check_secret_env(storage: Storage | None) -> None:
 
 @cache
 def _diagnosing_s3fs() -> type[AbstractFileSystem]:
-    """s3fs's filesystem, but a HEAD refused with a bare 403 is asked again in a form that says why.
+    """s3fs's filesystem, but a HEAD refused or throttled with a bare status is asked again in a
+    form that says why.
 
     A HEAD response has no body, so its 403 cannot tell an unknown key id from a wrong
-    secret from a missing right. The same request as a GET (one byte of the object, or one
-    key of the bucket) needs the same rights and does carry the S3 error code.
+    secret from a missing right, nor its 503 SlowDown from an overloaded server. The same
+    request as a GET (one byte of the object, or one key of the bucket) needs the same rights
+    and does carry the S3 error code. For a 5xx or 429 the GET is one more request (with
+    botocore's retries) after the HEAD's were spent: the error then names the code, at the
+    cost of at most one more REQUEST_WORST_CASE_SECONDS.
     """
     import s3fs
 
@@ -157,12 +161,14 @@ def _diagnosing_s3fs() -> type[AbstractFileSystem]:
                 return await super()._call_s3(method, *akwarglist, **kwargs)
             except Exception as error:
                 probe = _probe_for(method, {k: v for a in akwarglist for k, v in a.items()} | kwargs)
-                if probe is None or _http_status(error) != 403 or _s3_code(error) not in ("403", None):
+                status = _http_status(error)
+                bare = _s3_code(error) in (None, str(status))  # botocore's code for a bodiless answer
+                if probe is None or not bare or status not in PROBED_STATUSES:
                     raise
                 try:
                     await super()._call_s3(probe[0], **probe[1])
                 except Exception as explained:
-                    if _s3_code(explained) not in (None, "403"):
+                    if _s3_code(explained) not in (None, str(_http_status(explained))):
                         raise  # its cause is the ClientError that says why
                 raise
 
@@ -275,6 +281,8 @@ def storage_error(uri: str, error: BaseException) -> Exception | None:
     return None
 
 
+# Bodiless HEAD answers worth a GET that says why: refusals, throttling and server errors.
+PROBED_STATUSES = {403, 429, 500, 502, 503, 504}
 # S3 error codes (and bare HTTP statuses) that a later attempt may not get.
 TRANSIENT_CODES = {
     "SlowDown",
@@ -847,8 +855,10 @@ def create_once(uri: str, data: bytes, storage: Storage | None = None) -> bool:
 
     Of two racing writers exactly one wins: locally the file is created exclusively (O_EXCL);
     on S3 the PUT is conditional (`If-None-Match: *`), so the server refuses the second with
-    412 PreconditionFailed. A PUT that botocore sent again after a lost answer can find its own
-    first attempt there and say False: the object is written all the same, once."""
+    412 PreconditionFailed. A server that answers 501 NotImplemented to the condition gets a
+    look before the write, which lets two writers within one request's time both write. A PUT
+    that botocore sent again after a lost answer can find its own first attempt there and say
+    False: the object is written all the same, once."""
     path = _path(uri)
     if is_s3(uri):
         fs = filesystem(uri, storage)
@@ -858,7 +868,13 @@ def create_once(uri: str, data: bytes, storage: Storage | None = None) -> bool:
         except Exception as error:
             if _s3_code(error) in EXISTS_CODES or _http_status(error) in EXISTS_STATUSES:
                 return False
-            raise
+            if _s3_code(error) != "NotImplemented" and _http_status(error) != 501:
+                raise
+            # A server without conditional writes: look, then write. Two writers within one
+            # request's time can then both write; the later replaces the earlier.
+            if object_exists(uri, storage):
+                return False
+            write_bytes(uri, data, storage)
         return True
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     try:

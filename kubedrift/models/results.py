@@ -129,8 +129,13 @@ class HistoryEntry(Model):
 
 
 def history_key(scheduled_at: datetime) -> str:
-    """The file name of a scheduled time's history entry (UTC, so names sort in time order)."""
-    return scheduled_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") + ".json"
+    """The file name of a scheduled time's history entry (UTC, so names sort in time order).
+
+    A schedule fires on whole minutes; a check started by hand is "scheduled" at the moment it
+    started, to the microsecond, so two of them within one second are two entries, not one
+    recorded and one skipped."""
+    utc = scheduled_at.astimezone(UTC)
+    return utc.strftime("%Y%m%dT%H%M%S.%fZ" if utc.microsecond else "%Y%m%dT%H%M%SZ") + ".json"
 
 
 class TrialSummary(Model):

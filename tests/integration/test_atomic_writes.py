@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from kubedrift.errors import DataNotFound, DataUnreadable, TransientError
 from kubedrift.models.jobconfig import ENV_TERMINATION_MESSAGE_PATH
 from kubedrift.models.report import DriftReport
 from kubedrift.models.resources import DriftCheck
+from kubedrift.models.results import history_key
 from kubedrift.plugin import report as plugin_report
 from kubedrift_jobs.promote import promote_copy
 from kubedrift_jobs.train import artifacts
@@ -66,13 +68,20 @@ def upload_bikes(s3: S3Server, bucket: str) -> str:
 
 
 def report_objects(s3: S3Server, bucket: str) -> dict[str, set[str]]:
-    """Every report folder under reports/bikes/ and the names of the objects in it."""
+    """Every report folder under reports/bikes/ and the names of the objects in it (the history's
+    entries under the key "history")."""
     listing = s3.client().list_objects_v2(Bucket=bucket, Prefix="reports/bikes/").get("Contents", [])
     folders: dict[str, set[str]] = {}
     for item in listing:
         folder, name = item["Key"].rsplit("/", 1)
-        folders.setdefault(f"s3://{bucket}/{folder}", set()).add(name)
+        where = "history" if folder.endswith("/history") else f"s3://{bucket}/{folder}"
+        folders.setdefault(where, set()).add(name)
     return folders
+
+
+def history_name(summary: dict[str, Any]) -> str:
+    """The history entry a successful check wrote: named by its scheduled time."""
+    return history_key(datetime.fromisoformat(summary["scheduledAt"].replace("Z", "+00:00")))
 
 
 def download_latest(check_body: dict[str, Any], folder: str, output: Path) -> bytes:
@@ -133,8 +142,12 @@ def test_a_report_json_the_bucket_refuses_leaves_no_report_and_keeps_the_earlier
     assert code == 8, failed
     assert failed["error"]["reason"] == "AccessDenied"
     assert "report.json" in failed["error"]["message"] and "PutObject" in failed["error"]["message"]
-    # The failed attempt's HTML was written (the policy allows it) and then removed.
-    assert report_objects(s3, bucket) == {earlier: {"report.html", "report.json"}}
+    # The failed attempt's HTML was written (the policy allows it) and then removed; it recorded
+    # nothing in the history, which has the earlier check alone.
+    assert report_objects(s3, bucket) == {
+        earlier: {"report.html", "report.json"},
+        "history": {history_name(first)},
+    }
     assert reports.read_report_file(earlier, reports.REPORT_HTML, settings) == earlier_html
     body = driftcheck_wire("bikes", reports_uri=f"s3://{bucket}/reports")
     body["spec"]["storage"] |= {"endpoint": s3.endpoint, "region": "us-east-1"}
@@ -165,7 +178,10 @@ def test_a_report_json_whose_response_is_lost_is_removed_with_the_html(
 
     assert code == 75 and failed["error"]["reason"] == "Transient"
     assert landed and not landed[0].startswith(first["reportUri"])
-    assert report_objects(s3, bucket) == {first["reportUri"]: {"report.html", "report.json"}}
+    assert report_objects(s3, bucket) == {
+        first["reportUri"]: {"report.html", "report.json"},
+        "history": {history_name(first)},  # none for the failed check
+    }
 
 
 def test_a_local_report_json_that_fails_leaves_nothing_but_the_earlier_report(
@@ -189,7 +205,12 @@ def test_a_local_report_json_that_fails_leaves_nothing_but_the_earlier_report(
     assert "No space left on device" in failed["error"]["message"]
     files = sorted(p.relative_to(reports_dir).as_posix() for p in reports_dir.rglob("*") if p.is_file())
     earlier = Path(first["reportUri"]).relative_to(reports_dir).as_posix()
-    assert files == [f"{earlier}/report.html", f"{earlier}/report.json"]  # no lone HTML, no partial file
+    # no lone HTML, no partial file, and no history entry for the failed check
+    assert files == [
+        f"{earlier}/report.html",
+        f"{earlier}/report.json",
+        f"bikes/history/{history_name(first)}",
+    ]
 
 
 def test_readers_trust_only_a_report_json_that_vouches_for_the_file(tmp_path: Path) -> None:

@@ -83,3 +83,16 @@ def test_asking_for_an_entry_with_an_unknown_key_says_so(
         monkeypatch.setenv(key, value)
     with pytest.raises(UnknownAccessKey, match="InvalidAccessKeyId on ListObjectsV2"):
         recorded(reports, "bikes", AT, s3.storage(reports))
+
+
+def test_a_server_without_conditional_writes_gets_a_look_before_the_write(
+    s3: S3Server, fault_proxy: FaultProxy
+) -> None:
+    bucket = s3.create_bucket()
+    reports = f"s3://{bucket}/reports"
+    storage = s3.storage(reports).model_copy(update={"endpoint": fault_proxy.url})
+    fault_proxy.inject(Fault("status", status=501, code="NotImplemented", method="PUT", times=1))
+    assert record(entry(1), reports, "bikes", storage)
+    assert [s.status for s in fault_proxy.faulted()] == [501]
+    assert record(entry(2), reports, "bikes", storage) is False
+    assert read_history(reports, "bikes", storage) == [entry(1)]

@@ -74,6 +74,33 @@ def test_server_errors_that_persist_are_transient_after_bounded_retries(
     assert time.monotonic() - started < storage.REQUEST_WORST_CASE_SECONDS
 
 
+@pytest.mark.parametrize(("status", "code"), [(503, "SlowDown"), (500, "InternalError")])
+def test_a_head_answered_with_a_bare_status_is_asked_again_as_a_get_that_names_the_code(
+    s3: S3Server, fault_proxy: FaultProxy, status: int, code: str
+) -> None:
+    # A HEAD's error has no body: without the GET the job could only say "503 on HeadObject".
+    bucket = _bucket_with_parquet(s3)
+    settings = s3.storage(f"s3://{bucket}/reports").model_copy(update={"endpoint": fault_proxy.url})
+    fault_proxy.inject(Fault("status", status=status, code=code))
+    started = time.monotonic()
+    with pytest.raises(TransientError, match=f"kept answering {code} on GetObject"):
+        storage.exists(f"s3://{bucket}/data/part-0.parquet", settings)
+    # The HEAD's attempts, then the GET's: one more bounded request, no more.
+    methods = [s.method for s in fault_proxy.seen]
+    assert methods == ["HEAD"] * storage.REQUEST_ATTEMPTS + ["GET"] * storage.REQUEST_ATTEMPTS, methods
+    assert time.monotonic() - started < 2 * storage.REQUEST_WORST_CASE_SECONDS
+
+
+def test_a_head_throttled_while_a_get_is_not_keeps_the_heads_status(
+    s3: S3Server, fault_proxy: FaultProxy
+) -> None:
+    bucket = _bucket_with_parquet(s3)
+    settings = s3.storage(f"s3://{bucket}/reports").model_copy(update={"endpoint": fault_proxy.url})
+    fault_proxy.inject(Fault("status", status=503, code="SlowDown", method="HEAD"))
+    with pytest.raises(TransientError, match="kept answering 503 on HeadObject"):
+        storage.exists(f"s3://{bucket}/data/part-0.parquet", settings)
+
+
 def test_a_body_cut_short_once_is_read_again(s3: S3Server, fault_proxy: FaultProxy) -> None:
     bucket = _bucket_with_parquet(s3)
     fault_proxy.inject(Fault("truncate", times=1, keep=1000, **PARQUET_GET))

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from kubedrift.cli import main
@@ -99,7 +100,9 @@ def test_a_seven_day_window_reads_under_two_percent_of_two_years(
     assert report.files_read["current"] == [
         f"dt=2012-{d}/part-0.parquet" for d in ("05-28", "05-29", "05-30", "05-31", "06-01", "06-02", "06-03")
     ]
-    assert report.current.rows == sum(1 for _ in range(0)) or report.current.rows > 100
+    assert report.current.rows == sum(
+        pq.read_metadata(daily / name).num_rows for name in report.files_read["current"]
+    )
     assert message["scheduledAt"].startswith("2012-06-04T00:00:00")
 
     # a second start of the same scheduled time records nothing and reads no data
@@ -109,6 +112,35 @@ def test_a_seven_day_window_reads_under_two_percent_of_two_years(
     assert data_bytes(fault_proxy, seen) == (0, 0)
     history = filesystem(f"s3://{bucket}", storage).ls(f"{bucket}/reports/bikes/history/")
     assert [h.rsplit("/", 1)[-1] for h in history] == ["20120604T000000Z.json"]
+
+
+def test_a_windowed_checks_requests_do_not_grow_with_the_partitions_outside_its_window(
+    s3: S3Server, fault_proxy: FaultProxy, tmp_path: Path, daily: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same 7-day window over two years of partitions and over the 6 weeks around it alone:
+    the same requests, the same bytes (the benchmark times it: bench/README.md)."""
+    full = s3.create_bucket()
+    upload(s3, full, daily)
+    around = s3.create_bucket()
+    fs = filesystem(f"s3://{around}", s3.storage(f"s3://{around}/reports"))
+    for part in sorted(daily.glob("dt=2012-0[56]-*")):
+        fs.put(str(part / "part-0.parquet"), f"{around}/daily/{part.name}/part-0.parquet")
+    fs.put_file(str(EXAMPLE / "data" / "reference.parquet"), f"{around}/ref/reference.parquet")
+
+    def requests(bucket: str) -> list[tuple[str, str, int]]:
+        since = len(fault_proxy.seen)
+        code, message = run_check(tmp_path, bucket, fault_proxy.url, "2012-06-04T00:00:00Z", monkeypatch)
+        assert code == 0, message
+        # each request: method, target (the bucket named alike) and bytes sent; the reports aside
+        return sorted(
+            (s.method, s.target.replace(bucket, "BUCKET"), s.body_bytes)
+            for s in fault_proxy.seen[since:]
+            if "/reports/" not in s.target and "reports%2F" not in s.target
+        )
+
+    over_two_years, over_six_weeks = requests(full), requests(around)
+    assert len(list(daily.glob("dt=*"))) == 731
+    assert over_two_years == over_six_weeks
 
 
 def test_an_empty_window_is_skipped_not_failed(

@@ -11,7 +11,13 @@ from pydantic import ValidationError
 
 from kubedrift.cron import scheduled_times
 from kubedrift.models.driftcheck import DataSource, ReferenceSource, Retrain
-from kubedrift.models.results import CheckSkipped, CheckSummary, HistoryEntry, parse_check_message
+from kubedrift.models.results import (
+    CheckSkipped,
+    CheckSummary,
+    HistoryEntry,
+    history_key,
+    parse_check_message,
+)
 from kubedrift.models.windows import TimeLayout, TimeWindow, Window
 from kubedrift.windows import partition_of, partition_prefixes, resolve, resolved, scheduled_at, select
 
@@ -352,3 +358,9 @@ def test_history_keys_sort_in_time_order() -> None:
     keys = [e.key for e in entries]
     assert keys == ["20111231T223000Z.json", "20110207T230000Z.json", "20111030T003000Z.json"]
     assert sorted(keys) == [e.key for e in sorted(entries, key=lambda e: e.scheduled_at)]
+
+
+def test_checks_started_by_hand_within_one_second_have_their_own_history_keys() -> None:
+    first, second = (datetime(2026, 12, 7, 1, 11, 55, us, tzinfo=UTC) for us in (66285, 912000))
+    assert history_key(first) == "20261207T011155.066285Z.json"
+    assert history_key(first) != history_key(second)
