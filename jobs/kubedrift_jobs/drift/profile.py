@@ -151,7 +151,8 @@ def _numbers(
 def _with_summary(
     profile: ColumnProfile, sample: NumericalSample, distinct: int | None = None
 ) -> ColumnProfile:
-    summary = numerical_summary(sample.values) if sample.values.size else None
+    with np.errstate(over="ignore", invalid="ignore"):  # finite values near ±1.8e308 overflow sums
+        summary = numerical_summary(sample.values) if sample.values.size else None
     kept = ColumnProfile(
         name=profile.name,
         rows=profile.rows,

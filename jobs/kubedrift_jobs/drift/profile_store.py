@@ -87,6 +87,11 @@ class ProfileStore:
             data = storage.read_bytes(storage.join(folder, PROFILE_JSON), settings)
         except DataNotFound:
             return store
+        except (ConfigError, CredentialsError, DataError) as error:
+            # Unreadable where reports go (a file in the way, no right to read): the check reads the
+            # reference instead; whether reports can be written there is the report's business.
+            store.rejected = f"profile.json could not be read: {error.message}"
+            return store
         store.existed = True
         store.rejected = manifest_rejection(data, version)
         if store.rejected is None:
