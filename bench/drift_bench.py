@@ -1,14 +1,19 @@
 """Drift check benchmark (not a test): kubedrift check vs Evidently 0.7 vs a read-only pass.
 
     python bench/drift_bench.py [--sizes 100000,1000000,5000000] [--repeat 3] [--no-evidently]
+                                [--before SOURCE_TREE]
 
 Each contender runs as its own child process over the same generated Parquet
 files (bench/generate.py; cached in bench/.data/); wall time is measured around
 the process, peak memory is the child's maximum RSS from wait4(). The check is
 `kubedrift check` exactly as a pod runs it (writing its JSON and HTML report to a
-local folder). With --repeat N the fastest of N runs counts (the machine may be
-shared); Evidently runs once per size. Results are printed as a Markdown table and
-written to bench/.data/results.json.
+local folder), twice: without a reference profile (each run starts from an empty
+reports folder, so it reads both sides and builds and stores the profile) and with
+the stored profile (built by an untimed run first). `--before` also times the check
+of another source tree (e.g. `git archive <commit>` unpacked), the same way as the
+first. With --repeat N the fastest of N runs counts (the machine may be shared),
+the contenders taking turns run by run; Evidently runs once per size. Results are
+printed as a Markdown table and written to bench/.data/results.json.
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -49,9 +56,29 @@ def measure(command: list[str], env: dict[str, str] | None = None) -> Run:
     return Run(seconds=seconds, peak_mib=usage.ru_maxrss / 1024)  # ru_maxrss is KiB on Linux
 
 
-def best(command: list[str], repeat: int, env: dict[str, str] | None = None) -> Run:
-    runs = [measure(command, env) for _ in range(repeat)]
-    return min(runs, key=lambda r: r.seconds)
+def source_env(root: Path) -> dict[str, str]:
+    """An environment that imports kubedrift from `root` (all three packages: an editable
+    install of another tree must not supply the jobs or the operator)."""
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(str(root / p) for p in ("", "operator", "jobs")))
+
+
+@dataclass
+class Contender:
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    before_each: Callable[[], None] = lambda: None
+
+
+def best_of(contenders: list[Contender], repeat: int) -> dict[str, Run]:
+    """The fastest of `repeat` runs of each, taking turns, so a burst of load elsewhere on the
+    machine falls on all of them rather than on one."""
+    runs: dict[str, list[Run]] = {c.name: [] for c in contenders}
+    for _ in range(repeat):
+        for contender in contenders:
+            contender.before_each()
+            runs[contender.name].append(measure(contender.command, contender.env))
+    return {name: min(found, key=lambda r: r.seconds) for name, found in runs.items()}
 
 
 def check_command(reference: Path, current: Path, folder: Path) -> list[str]:
@@ -77,28 +104,35 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-evidently", action="store_true")
     parser.add_argument("--evidently-max", type=int, default=5_000_000, help="largest size Evidently runs at")
+    parser.add_argument("--before", type=Path, help="also time the check of this source tree (no profile)")
     args = parser.parse_args()
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = source_env(ROOT)
     results = []
     for rows in (int(s) for s in args.sizes.split(",")):
         reference, current = ensure(DATA, rows)
         with tempfile.TemporaryDirectory() as tmp:
+            folders = {name: Path(tmp) / name for name in ("fresh", "stored", "before")}
+            for folder in folders.values():
+                folder.mkdir()
+            reports = folders["fresh"] / "reports"
+            readonly = [sys.executable, str(HERE / "readonly.py"), str(reference), str(current)]
+            contenders = [
+                Contender("read_columns", readonly, env),
+                Contender("read_whole", [*readonly, "--whole"], env),
+                Contender(
+                    "kubedrift",
+                    check_command(reference, current, folders["fresh"]),
+                    env,
+                    lambda reports=reports: shutil.rmtree(reports, ignore_errors=True),
+                ),
+                Contender("kubedrift_profile", check_command(reference, current, folders["stored"]), env),
+            ]
+            if args.before:
+                before = check_command(reference, current, folders["before"])
+                contenders.append(Contender("kubedrift_before", before, source_env(args.before)))
+            measure(contenders[3].command, env)  # builds the stored profile (not timed)
             row: dict[str, object] = {"rows_per_side": rows}
-            row["read_columns"] = asdict(
-                best(
-                    [sys.executable, str(HERE / "readonly.py"), str(reference), str(current)],
-                    args.repeat,
-                    env,
-                )
-            )
-            row["read_whole"] = asdict(
-                best(
-                    [sys.executable, str(HERE / "readonly.py"), str(reference), str(current), "--whole"],
-                    args.repeat,
-                    env,
-                )
-            )
-            row["kubedrift"] = asdict(best(check_command(reference, current, Path(tmp)), args.repeat, env))
+            row |= {name: asdict(run) for name, run in best_of(contenders, args.repeat).items()}
             if not args.no_evidently and rows <= args.evidently_max:
                 row["evidently"] = asdict(
                     measure(
@@ -114,6 +148,8 @@ def main() -> None:
         print(json.dumps(row), flush=True)
     (DATA / "results.json").write_text(json.dumps(results, indent=1))
     print(table(results))
+    print()
+    print(profile_table(results))
 
 
 def _cell(run: dict) -> str:
@@ -142,6 +178,35 @@ def table(results: list[dict]) -> str:
             f"{ours['seconds'] / read['seconds']:.2f}×",
             f"{ours['peak_mib'] / read['peak_mib']:.2f}× / {ours['peak_mib'] / whole['peak_mib']:.2f}×",
             peak_vs_evidently,
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def profile_table(results: list[dict]) -> str:
+    """The reference-profile goals: a check without one against the read-only pass, a check with
+    one against the check without (and against the tree of `--before`, if timed)."""
+    lines = [
+        "| rows/side | read-only (columns) | check, no profile | check, stored profile | check before | "
+        "no profile vs read-only | stored vs no profile | stored vs before |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        read, fresh, stored, before = (
+            r["read_columns"],
+            r["kubedrift"],
+            r["kubedrift_profile"],
+            r.get("kubedrift_before"),
+        )
+        cells = [
+            f"{r['rows_per_side']:,}",
+            _cell(read),
+            _cell(fresh),
+            _cell(stored),
+            _cell(before) if before else "not run",
+            f"{fresh['seconds'] / read['seconds']:.2f}×",
+            f"{stored['seconds'] / fresh['seconds']:.2f}×",
+            f"{stored['seconds'] / before['seconds']:.2f}×" if before else "n/a",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -775,21 +775,25 @@ def open_parquet(uri: str, storage: Storage | None = None) -> ParquetData:
     return ParquetData(uri=uri, files=list_parquet(uri, storage), fs=filesystem(uri, storage))
 
 
-def write_bytes(uri: str, data: bytes, storage: Storage | None = None) -> str:
-    """Write `data` to `uri` whole: a reader sees the old object or the new one, never a part."""
+def write_bytes(uri: str, data: bytes, storage: Storage | None = None, durable: bool = True) -> str:
+    """Write `data` to `uri` whole: a reader sees the old object or the new one, never a part.
+
+    `durable=False` skips the local fsync, for files a reader verifies anyway (a reference
+    profile's digests): a crash may then leave an empty or partial file under the name, which
+    the reader refuses. S3 writes are durable either way."""
     fs = filesystem(uri, storage)
     path = _path(uri)
     with storage_errors(uri):
         if is_s3(uri):
             fs.pipe_file(path, data)  # a PUT, or a multipart upload aborted on failure: atomic
         else:
-            with _replacing(path) as partial, open(partial, "wb") as handle:
+            with _replacing(path, durable) as partial, open(partial, "wb") as handle:
                 handle.write(data)
     return uri
 
 
 @contextmanager
-def _replacing(path: str) -> Iterator[str]:
+def _replacing(path: str, durable: bool = True) -> Iterator[str]:
     """A hidden temporary name beside `path` to write to; renamed over `path` once complete.
 
     The rename is atomic, so `path` holds the old file or the new one; on failure the
@@ -803,8 +807,9 @@ def _replacing(path: str) -> Iterator[str]:
     os.close(handle)
     try:
         yield partial
-        with open(partial, "rb+") as written:
-            os.fsync(written.fileno())  # the bytes are on disk before the name points at them
+        if durable:
+            with open(partial, "rb+") as written:
+                os.fsync(written.fileno())  # the bytes are on disk before the name points at them
         os.replace(partial, path)
     except BaseException:
         with suppress(FileNotFoundError):

@@ -142,6 +142,30 @@ class ReportFile(Model):
     size: int = Field(ge=0, description="Its length in bytes.")
 
 
+ProfileStatus = Literal["used", "built", "extended", "rejected"]
+
+
+class ReferenceProfileUse(Model):
+    """Whether the check took the reference side from a stored reference profile, and why not."""
+
+    status: ProfileStatus = Field(
+        description="used: every column came from the stored profile (the reference's data was not "
+        "read); built: there was none, the check built it from the reference and stored it; extended: "
+        "the stored profile lacked some columns, which were read and added; rejected: a stored profile "
+        "(or some of its columns) was refused (see reason), the reference was read and the profile "
+        "rebuilt."
+    )
+    uri: str = Field(description="The profile's folder.")
+    format: int = Field(description="The profile format version this check reads and writes.")
+    reason: str | None = Field(default=None, description="Why a stored profile was not used whole.")
+    columns_from_profile: int = Field(default=0, description="Columns whose reference side came from it.")
+    columns_read: int = Field(default=0, description="Columns whose reference side was read from the data.")
+    stored: bool = Field(default=False, description="Whether this check wrote the profile (or part of it).")
+    store_failure: str | None = Field(
+        default=None, description="Why writing the profile failed (the check itself went on)."
+    )
+
+
 class DriftReport(Model):
     """The full result of one drift check."""
 
@@ -164,6 +188,9 @@ class DriftReport(Model):
     files_read: dict[str, list[str]] = Field(
         default_factory=dict,
         description="The data files read, per side (reference, current), relative to the side's uri.",
+    )
+    reference_profile: ReferenceProfileUse | None = Field(
+        default=None, description="Whether the reference side came from a stored reference profile."
     )
     report_uri: str = Field(description="The folder holding report.json and report.html.")
     files: dict[str, ReportFile] = Field(

@@ -69,12 +69,14 @@ def upload_bikes(s3: S3Server, bucket: str) -> str:
 
 def report_objects(s3: S3Server, bucket: str) -> dict[str, set[str]]:
     """Every report folder under reports/bikes/ and the names of the objects in it (the history's
-    entries under the key "history")."""
+    entries under the key "history", the reference profile's files under "profile")."""
     listing = s3.client().list_objects_v2(Bucket=bucket, Prefix="reports/bikes/").get("Contents", [])
     folders: dict[str, set[str]] = {}
     for item in listing:
         folder, name = item["Key"].rsplit("/", 1)
         where = "history" if folder.endswith("/history") else f"s3://{bucket}/{folder}"
+        if "/profiles/" in folder:  # the first check's reference profile: a cache, kept whole
+            where, name = "profile", "profile.json" if name == "profile.json" else "<column files>"
         folders.setdefault(where, set()).add(name)
     return folders
 
@@ -147,6 +149,7 @@ def test_a_report_json_the_bucket_refuses_leaves_no_report_and_keeps_the_earlier
     assert report_objects(s3, bucket) == {
         earlier: {"report.html", "report.json"},
         "history": {history_name(first)},
+        "profile": {"profile.json", "<column files>"},
     }
     assert reports.read_report_file(earlier, reports.REPORT_HTML, settings) == earlier_html
     body = driftcheck_wire("bikes", reports_uri=f"s3://{bucket}/reports")
@@ -166,8 +169,8 @@ def test_a_report_json_whose_response_is_lost_is_removed_with_the_html(
     write_bytes = storage.write_bytes
     landed: list[str] = []
 
-    def lose_the_response(uri: str, data: bytes, settings: Any = None) -> str:
-        write_bytes(uri, data, settings)
+    def lose_the_response(uri: str, data: bytes, settings: Any = None, **options: Any) -> str:
+        write_bytes(uri, data, settings, **options)
         if uri.endswith("/report.json"):
             landed.append(uri)
             raise TransientError(f"{uri}: storage unreachable (ReadTimeoutError)")
@@ -181,6 +184,7 @@ def test_a_report_json_whose_response_is_lost_is_removed_with_the_html(
     assert report_objects(s3, bucket) == {
         first["reportUri"]: {"report.html", "report.json"},
         "history": {history_name(first)},  # none for the failed check
+        "profile": {"profile.json", "<column files>"},
     }
 
 
@@ -193,17 +197,21 @@ def test_a_local_report_json_that_fails_leaves_nothing_but_the_earlier_report(
     assert code == 0, first
     write_bytes = storage.write_bytes
 
-    def disk_full_at_report_json(uri: str, data: bytes, settings: Any = None) -> str:
+    def disk_full_at_report_json(uri: str, data: bytes, settings: Any = None, **options: Any) -> str:
         if uri.endswith("/report.json"):
             raise DataUnreadable(f"{uri}: [Errno 28] No space left on device")
-        return write_bytes(uri, data, settings)
+        return write_bytes(uri, data, settings, **options)
 
     monkeypatch.setattr(storage, "write_bytes", disk_full_at_report_json)
     code, failed = run_check(tmp_path, config)
 
     assert code == 2 and failed["error"]["reason"] == "ReportsUnwritable", failed
     assert "No space left on device" in failed["error"]["message"]
-    files = sorted(p.relative_to(reports_dir).as_posix() for p in reports_dir.rglob("*") if p.is_file())
+    files = sorted(
+        p.relative_to(reports_dir).as_posix()
+        for p in reports_dir.rglob("*")
+        if p.is_file() and "profiles" not in p.parts  # the first check's reference profile stays
+    )
     earlier = Path(first["reportUri"]).relative_to(reports_dir).as_posix()
     # no lone HTML, no partial file, and no history entry for the failed check
     assert files == [

@@ -122,12 +122,13 @@ def test_a_credential_fault_ends_the_check_with_its_code_and_the_fixed_secret_ju
     assert report.current.rows == 163
     output = capsys.readouterr()
     written = {k: v.decode("latin-1") for k, v in objects(s3, bucket, "reports/").items()}
-    # The report (JSON and HTML) and the check's history entry, each scanned for the credentials.
-    assert sorted(k.rsplit("/", 2)[-2] if "/history/" in k else k.rsplit("/", 1)[-1] for k in written) == [
-        "history",
-        "report.html",
-        "report.json",
-    ]
+    # The report (JSON and HTML), the check's history entry and its reference profile (a
+    # profile.json and one file per column), each scanned for the credentials.
+    kinds = {
+        "history" if "/history/" in k else "profiles" if "/profiles/" in k else k.rsplit("/", 1)[-1]
+        for k in written
+    }
+    assert sorted(kinds) == ["history", "profiles", "report.html", "report.json"]
     outputs = {f"fixed check: {k}": v for k, v in written.items()}
     outputs |= {"fixed check: termination message": raw, "fixed check: stdout": output.out}
     assert credential_scan.add_all(outputs | {"fixed check: stderr": output.err}) == {}

@@ -1,5 +1,8 @@
 """One column pair in, one `ColumnResult` out: status, type, method, score, verdict and the
-distributions for the report. Pure apart from the Arrow-to-numpy conversion; no I/O."""
+distributions for the report. Pure apart from the Arrow-to-numpy conversion; no I/O.
+
+The reference side is always its profile (`profile.py`): stored by an earlier check of the same
+reference, or built from the column just before; either gives the same result."""
 
 from __future__ import annotations
 
@@ -16,11 +19,11 @@ from kubedrift.models.report import (
     ColumnResult,
     ColumnRole,
     Histogram,
-    NumericalSummary,
 )
 from kubedrift_jobs.drift.binning import distinct_count, histogram_of_sorted
 from kubedrift_jobs.drift.column_types import ColumnType, Inferred, infer
-from kubedrift_jobs.drift.samples import categorical_pair, numerical_sample
+from kubedrift_jobs.drift.profile import ColumnProfile
+from kubedrift_jobs.drift.samples import categorical_pair, numerical_sample, numerical_summary
 from kubedrift_jobs.drift.selection import Choice, choose
 
 HISTOGRAM_BINS = 20
@@ -44,23 +47,26 @@ class ColumnPlan:
 
 
 def check_column(
-    plan: ColumnPlan, reference: pa.ChunkedArray, current: pa.ChunkedArray, settings: DriftSettings
+    plan: ColumnPlan, reference: ColumnProfile, current: pa.ChunkedArray, settings: DriftSettings
 ) -> ColumnResult:
     started = time.perf_counter()
     base = {
         "name": plan.name,
         "role": plan.role,
         "arrow_type": str(current.type),
-        "rows_reference": len(reference),
+        "rows_reference": reference.rows,
         "rows_current": len(current),
-        "null_share_reference": _share(reference.null_count, len(reference)),
+        "null_share_reference": _share(reference.nulls, reference.rows),
         "null_share_current": _share(current.null_count, len(current)),
     }
     # Before inference: an all-null column (Arrow type `null` included) is all-null, not "unsupported".
-    for side, column in (("reference", reference), ("current", current)):
-        if len(column) == 0:
+    for side, rows, nulls in (
+        ("reference", reference.rows, reference.nulls),
+        ("current", len(current), current.null_count),
+    ):
+        if rows == 0:
             return ColumnResult(status="empty", reason=f"no {side} rows have this column", **base)
-        if column.null_count == len(column):
+        if nulls == rows:
             return ColumnResult(status="all_null", reason=f"every {side} value is null", **base)
     inferred = Inferred(plan.declared) if plan.declared else infer(current)
     if inferred.column_type is None:
@@ -76,13 +82,13 @@ def check_column(
 
 
 def _numerical(
-    reference: pa.ChunkedArray,
+    reference: ColumnProfile,
     current: pa.ChunkedArray,
     plan: ColumnPlan,
     settings: DriftSettings,
     base: dict[str, object],
 ) -> ColumnResult:
-    ref, cur = numerical_sample(reference), numerical_sample(current)
+    ref, cur = reference.numerical(), numerical_sample(current)
     base |= _nulls(ref.missing, ref.rows, cur.missing, cur.rows)
     infinite = _infinite_note(ref.infinite, cur.infinite)
     if ref.values.size == 0 or cur.values.size == 0:
@@ -93,9 +99,10 @@ def _numerical(
             notes=infinite,
             **base,
         )
-    distinct = _distinct_union(ref.values, cur.values)
+    distinct = _distinct_union(ref.values, cur.values, reference.finite_distinct)
     choice = choose(plan.name, "numerical", ref.values.size, distinct, settings)
-    score, drifted = choice.test.run(ref.values, cur.values, "numerical", choice.threshold)
+    summary = reference.summary or numerical_summary(ref.values)
+    score, drifted = choice.test.run(ref.values, cur.values, "numerical", choice.threshold, summary.std)
     return _tested(
         choice,
         score,
@@ -103,15 +110,15 @@ def _numerical(
         distinct,
         (ref.values.size, cur.values.size),
         infinite,
-        reference_summary=_numerical_summary(ref.values),
-        current_summary=_numerical_summary(cur.values),
+        reference_summary=summary,
+        current_summary=numerical_summary(cur.values),
         histogram=_numerical_histogram(ref.values, cur.values),
         **base,
     )
 
 
 def _categorical(
-    reference: pa.ChunkedArray,
+    reference: ColumnProfile,
     current: pa.ChunkedArray,
     plan: ColumnPlan,
     settings: DriftSettings,
@@ -222,15 +229,17 @@ def null_share_p_value(missing_ref: int, rows_ref: int, missing_cur: int, rows_c
     return math.erfc(abs(float(z)) / math.sqrt(2))  # = 2·(1 − Φ(|z|))
 
 
-def _distinct_union(ref: np.ndarray, cur: np.ndarray) -> int:
-    """Distinct values of both sorted samples together.
+def _distinct_union(ref: np.ndarray, cur: np.ndarray, ref_known: int | None = None) -> int:
+    """Distinct values of both sorted samples together (`ref_known`: the reference's count, if
+    its profile has it).
 
     Exact when it decides anything: selection only asks whether it exceeds 5, and
     once one side alone has more than EXACT_DISTINCT_LIMIT distinct values the
     union is reported as that lower bound (finding it exactly costs a search of
     one side's values in the other's, the slowest step of a large column).
     """
-    ref_distinct, cur_distinct = distinct_count(ref), distinct_count(cur)
+    ref_distinct = distinct_count(ref) if ref_known is None else ref_known
+    cur_distinct = distinct_count(cur)
     if max(ref_distinct, cur_distinct) > EXACT_DISTINCT_LIMIT:
         return max(ref_distinct, cur_distinct)
     ref_unique = ref[np.concatenate([[True], ref[1:] != ref[:-1]])]
@@ -239,28 +248,6 @@ def _distinct_union(ref: np.ndarray, cur: np.ndarray) -> int:
     found = positions < ref_unique.size
     found[found] = ref_unique[positions[found]] == cur_unique[found]
     return int(ref_unique.size + cur_unique.size - np.count_nonzero(found))
-
-
-def _numerical_summary(values: np.ndarray) -> NumericalSummary:
-    p25, median, p75 = (_quantile_of_sorted(values, q) for q in (0.25, 0.5, 0.75))
-    return NumericalSummary(
-        count=int(values.size),
-        mean=float(np.mean(values)),
-        std=float(np.std(values)),
-        min=float(values[0]),
-        p25=float(p25),
-        median=float(median),
-        p75=float(p75),
-        max=float(values[-1]),
-    )
-
-
-def _quantile_of_sorted(values: np.ndarray, q: float) -> float:
-    # numpy's "linear" method, without the partition np.quantile would do on sorted data.
-    position = (values.size - 1) * q
-    low = int(np.floor(position))
-    high = min(low + 1, values.size - 1)
-    return float(values[low] + (values[high] - values[low]) * (position - low))
 
 
 def _numerical_histogram(ref: np.ndarray, cur: np.ndarray) -> Histogram:

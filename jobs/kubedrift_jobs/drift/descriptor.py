@@ -27,6 +27,8 @@ Comparison = Literal["<", "<=", ">=", ">"]
 
 # Reference values, current values (both without nulls or ±inf) and the column type → score.
 ScoreFunction = Callable[[np.ndarray, np.ndarray, ColumnType], float]
+# The same, given the reference's standard deviation (np.std of its values, kept in its profile).
+ScoreWithStd = Callable[[np.ndarray, np.ndarray, ColumnType, float], float]
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class StatTest:
     default_threshold: float
     drift_when: Comparison
     score: ScoreFunction
+    # For a test that scales by the reference's spread: the score without computing it again.
+    score_with_std: ScoreWithStd | None = None
 
     def drifted(self, score: float, threshold: float) -> bool:
         if np.isnan(score):
@@ -56,8 +60,10 @@ class StatTest:
         current: np.ndarray,
         column_type: ColumnType,
         threshold: float | None = None,
+        reference_std: float | None = None,
     ) -> tuple[float, bool]:
-        """Score two samples and decide drift; the threshold defaults to the test's own."""
+        """Score two samples and decide drift; the threshold defaults to the test's own.
+        `reference_std`, if given, must be `np.std(reference)` (the profile's summary has it)."""
         if column_type not in self.column_types:
             raise ValueError(f"{self.name} does not accept {column_type} columns")
         limit = self.default_threshold if threshold is None else threshold
@@ -66,7 +72,10 @@ class StatTest:
             # (anderson on one distinct value); such samples get a defined score below or NaN.
             warnings.simplefilter("ignore", RuntimeWarning)
             try:
-                score = float(self.score(reference, current, column_type))
+                if reference_std is not None and self.score_with_std is not None:
+                    score = float(self.score_with_std(reference, current, column_type, reference_std))
+                else:
+                    score = float(self.score(reference, current, column_type))
             except (ValueError, IndexError, ZeroDivisionError, FloatingPointError):
                 score = math.nan
         if math.isnan(score):

@@ -3,6 +3,10 @@
 Columns are read one pair at a time per worker, so peak memory is about
 `workers` column pairs plus the (small) results, never the whole table. Two
 workers keep two cores busy: Parquet decoding and numpy's sorts release the GIL.
+
+The reference side of each column comes from the reference profile stored for the
+reference's data version (`profile_store.py`); only what it cannot vouch for is read
+from the reference data, and then written into the profile for the next check.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from kubedrift.models.report import ColumnResult, DriftReport
 from kubedrift.storage import ParquetData, retrying
 from kubedrift_jobs.drift.column_check import ColumnPlan, check_column
 from kubedrift_jobs.drift.plan import plan_columns
+from kubedrift_jobs.drift.profile import ReferenceVersion
+from kubedrift_jobs.drift.profile_store import ProfileStore, profile_folder
 from kubedrift_jobs.drift.verdict import apply_correction, dataset_verdict, report_order
 
 DEFAULT_WORKERS = 2
@@ -48,6 +54,15 @@ def run_check(
         if data.num_rows == 0:
             raise DataNotFound(f"{data.uri}: the {side} data has no rows; nothing to compare")
     plans, missing = plan_columns(config.columns, reference.schema, current.schema)
+    # The reference's version (its footers) names its profile; the profile's columns are read
+    # instead of the reference's own, one at a time as they are checked.
+    reference_print = retrying(reference.fingerprint)
+    version = ReferenceVersion.of(reference_print, reference.row_filter)
+    profiles = retrying(
+        lambda: ProfileStore.open(
+            profile_folder(config.storage.reports_uri, config.check, version), version, config.storage
+        )
+    )
     timings["open"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -56,26 +71,34 @@ def run_check(
 
     def one(plan: ColumnPlan) -> ColumnResult:
         # A body that broke off mid-read is read again; the column pair is whole or the check fails.
-        pair = retrying(lambda: (reference.column(plan.name), current.column(plan.name)))
-        result = check_column(plan, *pair, config.drift)
+        reference_side = profiles.reference(
+            plan.name, reference.rows_with(plan.name), lambda: retrying(lambda: reference.column(plan.name))
+        )
+        current_side = retrying(lambda: current.column(plan.name))
+        result = check_column(plan, reference_side, current_side, config.drift)
         result = partly_present(result, reference, current)
         if on_column is not None:
             on_column(next(done), len(plans))
         return result
 
     count = workers or min(DEFAULT_WORKERS, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="drift") as pool:
-        # Fingerprints read every file's footer; they run beside the columns, not before them, and
-        # a footer read that broke off is read again like a column.
-        fingerprinting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprint")
-        with fingerprinting:
-            prints = [fingerprinting.submit(retrying, data.fingerprint) for data in (reference, current)]
-            try:
-                results = list(pool.map(one, plans))
-                fingerprints = (prints[0].result(), prints[1].result())
-            except BaseException:  # Ctrl-C or a failed column: don't test the columns still queued
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+    try:
+        with ThreadPoolExecutor(max_workers=count, thread_name_prefix="drift") as pool:
+            # The current fingerprint reads every file's footer; it runs beside the columns, not before
+            # them, and a footer read that broke off is read again like a column.
+            fingerprinting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprint")
+            with fingerprinting:
+                current_print = fingerprinting.submit(retrying, current.fingerprint)
+                try:
+                    results = list(pool.map(one, plans))
+                    fingerprints = (reference_print, current_print.result())
+                except BaseException:  # Ctrl-C or a failed column: don't test the columns still queued
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
+    except BaseException:
+        profiles.discard()  # after the pool's shutdown: no column is being written any more
+        raise
+    profile_use = profiles.commit()
     timings["columns"] = time.perf_counter() - clock
 
     results = apply_correction(results + missing, config.drift)
@@ -94,6 +117,7 @@ def run_check(
         prediction=by_role.get("prediction"),
         columns=report_order(features),
         timings=timings,
+        reference_profile=profile_use,
         report_uri=report_uri,
         scheduled_at=scheduled_at,
         files_read={"reference": relative_files(reference), "current": relative_files(current)},

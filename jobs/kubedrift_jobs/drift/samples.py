@@ -10,11 +10,13 @@ into their sorted labels, the same labels for both sides, so counting is one
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from kubedrift.models.report import NumericalSummary
 
 ArrowKind = Literal["integer", "floating", "string", "boolean", "dictionary", "null", "other"]
 
@@ -75,6 +77,29 @@ def numerical_sample(column: pa.ChunkedArray) -> NumericalSample:
     return NumericalSample(rows=len(column), values=values, infinite=infinite)
 
 
+def numerical_summary(values: np.ndarray) -> NumericalSummary:
+    """The report's summary of sorted finite values (not empty)."""
+    p25, median, p75 = (_quantile_of_sorted(values, q) for q in (0.25, 0.5, 0.75))
+    return NumericalSummary(
+        count=int(values.size),
+        mean=float(np.mean(values)),
+        std=float(np.std(values)),
+        min=float(values[0]),
+        p25=float(p25),
+        median=float(median),
+        p75=float(p75),
+        max=float(values[-1]),
+    )
+
+
+def _quantile_of_sorted(values: np.ndarray, q: float) -> float:
+    # numpy's "linear" method, without the partition np.quantile would do on sorted data.
+    position = (values.size - 1) * q
+    low = int(np.floor(position))
+    high = min(low + 1, values.size - 1)
+    return float(values[low] + (values[high] - values[low]) * (position - low))
+
+
 def _float_values(chunk: pa.Array) -> np.ndarray:
     return np.asarray(pc.cast(chunk, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
 
@@ -96,21 +121,39 @@ class CategoricalPair:
         return self.rows_current - self.current.size
 
 
-def categorical_pair(reference: pa.ChunkedArray, current: pa.ChunkedArray) -> CategoricalPair:
-    reference, current = _plain(reference), _plain(current)
-    if pa.types.is_floating(reference.type) or pa.types.is_floating(current.type):
-        return _float_categories(reference, current)
-    if reference.type != current.type and not pa.types.is_null(reference.type):
-        current = current.cast(reference.type) if not pa.types.is_null(current.type) else current
-    distinct = pa.chunked_array(
-        [pc.unique(reference).drop_null(), pc.unique(current).drop_null().cast(reference.type)]
-    )
-    labels = pc.unique(distinct.combine_chunks()).sort()
+class ReferenceSide(Protocol):
+    """What the pair needs of the reference column: its profile (`profile.ColumnProfile`)."""
+
+    @property
+    def rows(self) -> int: ...
+    @property
+    def arrow_type(self) -> pa.DataType: ...
+    def numerical(self) -> NumericalSample: ...
+    def distinct(self) -> tuple[pa.Array, np.ndarray]: ...
+
+
+def categorical_pair(reference: ReferenceSide, current: pa.ChunkedArray) -> CategoricalPair:
+    """Codes of both sides into the sorted labels of both; the reference comes from its profile,
+    whose distinct values and counts give the same codes as its rows (in value order)."""
+    current = _plain(current)
+    if pa.types.is_floating(reference.arrow_type) or pa.types.is_floating(current.type):
+        return _float_categories(reference.numerical(), numerical_sample(current))
+    if reference.arrow_type != current.type and not pa.types.is_null(current.type):
+        current = current.cast(reference.arrow_type)
+    values, counts = reference.distinct()
+    # One hashing pass over the current rows gives both their distinct values and their codes
+    # into them; the codes into the shared labels are then a lookup, not a second hash per row.
+    encoded = pc.dictionary_encode(current).unify_dictionaries()
+    seen = encoded.chunk(0).dictionary if encoded.num_chunks else pa.array([], values.type)
+    labels = pc.unique(pa.concat_arrays([values, seen])).sort()
+    positions = pc.index_in(values, value_set=labels).to_numpy(zero_copy_only=False).astype(np.int64)
+    relabel = pc.index_in(seen, value_set=labels).to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = [relabel[np.asarray(chunk.indices.drop_null().to_numpy())] for chunk in encoded.chunks]
     return CategoricalPair(
         labels=[str(v) for v in labels.to_pylist()],
-        reference=_codes(reference, labels),
-        current=_codes(current, labels),
-        rows_reference=len(reference),
+        reference=np.repeat(positions, counts),
+        current=np.concatenate(codes) if codes else np.empty(0, dtype=np.int64),
+        rows_reference=reference.rows,
         rows_current=len(current),
     )
 
@@ -119,14 +162,7 @@ def _plain(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
 
 
-def _codes(column: pa.ChunkedArray, labels: pa.Array) -> np.ndarray:
-    codes = pc.index_in(column, value_set=labels).drop_null()
-    return np.asarray(codes.to_numpy(), dtype=np.int64) if len(codes) else np.empty(0, dtype=np.int64)
-
-
-def _float_categories(reference: pa.ChunkedArray, current: pa.ChunkedArray) -> CategoricalPair:
-    ref = numerical_sample(reference)
-    cur = numerical_sample(current)
+def _float_categories(ref: NumericalSample, cur: NumericalSample) -> CategoricalPair:
     labels, inverse = np.unique(np.concatenate([ref.values, cur.values]), return_inverse=True)
     return CategoricalPair(
         labels=[_label(v) for v in labels],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from kubedrift_jobs.drift.profile import build
 from kubedrift_jobs.drift.samples import categorical_pair, numerical_sample, same_kind
 
 
@@ -22,14 +23,19 @@ def test_integer_columns_become_floats() -> None:
 
 
 def test_categorical_codes_index_sorted_labels_shared_by_both_sides() -> None:
-    pair = categorical_pair(pa.chunked_array([["b", None, "a"]]), pa.chunked_array([["c", "a", "a"]]))
+    reference = build("x", pa.chunked_array([["b", None, "a"]]))
+    pair = categorical_pair(reference, pa.chunked_array([["c", "a", "a"]]))
     assert pair.labels == ["a", "b", "c"]
-    assert pair.reference.tolist() == [1, 0] and pair.current.tolist() == [2, 0, 0]
+    # The reference side comes from its profile's counts: its codes in value order, not row order
+    # (every test counts codes, so the order never mattered).
+    assert pair.reference.tolist() == [0, 1] and pair.current.tolist() == [2, 0, 0]
     assert (pair.missing_reference, pair.missing_current) == (1, 0)
 
 
 def test_float_categories_drop_nan() -> None:
-    pair = categorical_pair(pa.chunked_array([[1.0, np.nan, 2.0]]), pa.chunked_array([[2.0, 3.5]]))
+    pair = categorical_pair(
+        build("x", pa.chunked_array([[1.0, np.nan, 2.0]])), pa.chunked_array([[2.0, 3.5]])
+    )
     assert pair.labels == ["1", "2", "3.5"] and pair.missing_reference == 1
 
 

@@ -23,7 +23,9 @@ def wasserstein_distance(reference: np.ndarray, current: np.ndarray) -> float:
     v = sorted_copy(current)
     n, m = u.size, v.size
     if n == m:
-        return float(np.mean(np.abs(u - v)))
+        differences = u - v
+        np.abs(differences, out=differences)  # in place: one 8-byte-per-value buffer, not two
+        return float(np.mean(differences))
     # In units of 1/(n·m), Q_u steps at i·m and Q_v at j·n. Every segment of the merged
     # steps starts at one of them: sum the segments that start at a step of u, then
     # those that start at a step of v that is not also a step of u. No sort needed.
@@ -31,31 +33,40 @@ def wasserstein_distance(reference: np.ndarray, current: np.ndarray) -> float:
     return total / (n * m)
 
 
-def _floor_divide(numerators: np.ndarray, divisor: int) -> np.ndarray:
-    # Float division is exact enough below 2**50 (the error is far smaller than 1/divisor)
-    # and several times faster than numpy's integer division.
-    if numerators.size and int(numerators[-1]) < 1 << 50:
-        return np.floor(numerators / divisor).astype(np.int64)
-    return numerators // divisor
-
-
 def _segments(own: np.ndarray, other: np.ndarray, n_own: int, n_other: int, skip_shared: bool) -> float:
+    exact_in_floats = n_own * n_other < 1 << 50
     total = 0.0
     for start in range(0, n_own, BLOCK):
-        i = np.arange(start, min(start + BLOCK, n_own), dtype=np.int64)
-        t = i * n_other  # where own's i-th step starts
-        j = _floor_divide(t, n_own)  # the other's quantile index there
-        next_other = (j + 1) * n_own
+        stop = min(start + BLOCK, n_own)
+        t: np.ndarray
+        next_other: np.ndarray
+        if exact_in_floats:
+            # Every step position is an integer below 2**50: float64 holds them exactly, and float
+            # arithmetic (one division instead of integer division, no casts) is several times
+            # faster. The widths are the same integers either way, so the sum is the same.
+            t = np.arange(start, stop, dtype=np.float64) * n_other  # where own's i-th step starts
+            j_floor = np.floor(t / n_own)  # the other's quantile index there
+            next_other = (j_floor + 1) * n_own
+            j = j_floor.astype(np.int64)
+        else:
+            t = np.arange(start, stop, dtype=np.int64) * n_other
+            j = t // n_own
+            next_other = (j + 1) * n_own
         widths = np.minimum(t + n_other, next_other) - t  # up to the next step of either
         if skip_shared:
             widths[next_other - n_own == t] = 0  # already counted as a step of the other sample
-        total += float(np.dot(widths.astype(np.float64), np.abs(own[start : start + i.size] - other[j])))
+        differences = own[start:stop] - other[j]
+        np.abs(differences, out=differences)
+        total += float(np.dot(widths.astype(np.float64, copy=False), differences))
     return total
 
 
 def _normed_wasserstein(reference: np.ndarray, current: np.ndarray, column_type: ColumnType) -> float:
-    norm = max(float(np.std(reference)), 0.001)
-    return wasserstein_distance(reference, current) / norm
+    return _normed_by(reference, current, column_type, float(np.std(reference)))
+
+
+def _normed_by(reference: np.ndarray, current: np.ndarray, column_type: ColumnType, std: float) -> float:
+    return wasserstein_distance(reference, current) / max(std, 0.001)
 
 
 WASSERSTEIN = register(
@@ -67,5 +78,6 @@ WASSERSTEIN = register(
         default_threshold=0.1,
         drift_when=">=",
         score=_normed_wasserstein,
+        score_with_std=_normed_by,
     )
 )

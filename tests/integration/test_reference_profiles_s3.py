@@ -1,0 +1,95 @@
+"""Reference profiles on the real S3 server: built once, then the reference's data is never read.
+
+What is read is counted on the wire, by the fault proxy in front of the server (no faults
+injected): every GET of the reference object, its Range and the bytes the server sent.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from kubedrift.models.jobconfig import CheckJobConfig
+from kubedrift.models.report import DriftReport
+from kubedrift.storage import FOOTER_GUESS_BYTES
+from kubedrift_jobs.drift.engine import run_check
+from tests.fixtures.faultproxy import FaultProxy, Seen
+from tests.fixtures.s3 import S3Server, upload_file
+
+pytestmark = pytest.mark.s3
+ROWS = 200_000
+
+
+def side(seed: int, shift: float) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    return pa.table(
+        {
+            "x": rng.normal(shift, 1, ROWS),
+            "y": rng.lognormal(shift, 0.5, ROWS),
+            "ties": np.round(rng.gamma(2, 3, ROWS), 1),
+            "colour": rng.choice(["red", "green", "blue"], ROWS),
+            "target": rng.normal(0, 1, ROWS),
+        }
+    )
+
+
+def check(bucket: str, endpoint: str) -> DriftReport:
+    config = CheckJobConfig.from_wire(
+        {
+            "check": "wire",
+            "reference": {"uri": f"s3://{bucket}/data/reference.parquet"},
+            "current": {"uri": f"s3://{bucket}/data/current.parquet"},
+            "columns": {"target": "target"},
+            "storage": {"reportsUri": f"s3://{bucket}/reports", "endpoint": endpoint, "region": "us-east-1"},
+        }
+    )
+    return run_check(config, f"s3://{bucket}/reports/wire/report")
+
+
+def reads_of(proxy: FaultProxy, bucket: str, key: str) -> list[Seen]:
+    return [s for s in proxy.seen if s.method == "GET" and s.target.split("?")[0] == f"/{bucket}/{key}"]
+
+
+def range_start(seen: Seen, size: int) -> int:
+    match = re.fullmatch(r"bytes=(\d*)-(\d*)", seen.range or "")
+    assert match, f"a read of the whole object: {seen}"
+    start, end = match.groups()
+    return int(start) if start else size - int(end)  # "bytes=-N" is the last N bytes
+
+
+def test_a_profile_is_built_once_and_the_reference_data_is_not_read_again(
+    s3: S3Server, fault_proxy: FaultProxy, tmp_path: Path
+) -> None:
+    bucket = s3.create_bucket()
+    for name, table in (("reference", side(1, 0.0)), ("current", side(2, 0.3))):
+        pq.write_table(table, tmp_path / f"{name}.parquet", row_group_size=50_000)
+        upload_file(s3.client(), tmp_path / f"{name}.parquet", bucket, f"data/{name}.parquet")
+    size = (tmp_path / "reference.parquet").stat().st_size
+    footer = pq.ParquetFile(tmp_path / "reference.parquet").metadata.serialized_size
+    assert size > 40 * FOOTER_GUESS_BYTES > 40 * footer  # data pages dwarf the footer's read
+
+    built = check(bucket, fault_proxy.url)
+    first = reads_of(fault_proxy, bucket, "data/reference.parquet")
+    assert built.reference_profile is not None and built.reference_profile.status == "built"
+    assert sum(s.body_bytes for s in first) > 0.9 * size  # every column was read once
+
+    for _ in range(2):
+        fault_proxy.seen.clear()
+        used = check(bucket, fault_proxy.url)
+        assert used.reference_profile is not None
+        assert (used.reference_profile.status, used.reference_profile.columns_read) == ("used", 0)
+        reads = reads_of(fault_proxy, bucket, "data/reference.parquet")
+        # Only the footers (the dataset's schema and row counts, the fingerprint): the tail of
+        # the file, never a data page before it.
+        assert reads and all(range_start(s, size) >= size - FOOTER_GUESS_BYTES for s in reads), reads
+        assert sum(s.body_bytes for s in reads) <= len(reads) * FOOTER_GUESS_BYTES < 0.05 * size
+        assert not [s for s in fault_proxy.seen if s.method == "PUT" and "/profiles/" in s.target]
+        assert [c.model_dump(exclude={"seconds"}) for c in used.columns] == [
+            c.model_dump(exclude={"seconds"}) for c in built.columns
+        ]
+        assert used.dataset == built.dataset
