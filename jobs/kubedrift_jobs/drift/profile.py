@@ -12,14 +12,15 @@ current data) nor the drift settings change what is kept:
   counts  sorted distinct non-null values and how often each occurs: text, bool, decimals, and
           numbers where at least half the values repeat (the same values, run-length coded)
   none    nothing but the counts: an all-null column, or a type no test takes (dates, lists)
+  sketch  numbers past EXACT_LIMIT_ROWS stored values: a KLL sketch of the finite values
+          (`sketch.py`), no longer exact: its scores come with error bounds (`sketch_scores.py`)
 
 A column's profile is one Arrow IPC stream (`to_bytes`): a batch of `values` (and `counts`),
-with the counts and the summary in the schema's metadata. Nothing is pickled.
-
-Merging (the sharded check, later): counts forms merge by adding counts per value; sorted forms
-by a merge of sorted runs (or, past memory, a quantile sketch, which is no longer exact); rows,
-nulls and infinite add up; the summary is recomputed from the merged values. The format version
-changes with anything that changes the bytes' meaning.
+with the counts and the summary in the schema's metadata; a sketch's bytes (DataSketches' own
+serialization) are one binary value of a `sketch` column, beside one null `values` of the
+column's type. Nothing is
+pickled. Partial profiles of disjoint rows merge (`merge.py`). The format version changes with
+anything that changes the bytes' meaning.
 """
 
 from __future__ import annotations
@@ -39,11 +40,15 @@ from kubedrift.models.base import Model
 from kubedrift.models.report import NumericalSummary
 from kubedrift.models.results import DataFingerprint
 from kubedrift.models.windows import TimeWindow
+from kubedrift_jobs.drift import sketch as kll
 from kubedrift_jobs.drift.binning import distinct_count
 from kubedrift_jobs.drift.samples import NumericalSample, arrow_kind, numerical_sample, numerical_summary
 
-FORMAT_VERSION = 1
-Form = Literal["sorted", "counts", "none"]
+FORMAT_VERSION = 2  # 2: the sketch form
+Form = Literal["sorted", "counts", "none", "sketch"]
+# Numbers with more stored values (all finite ones sorted, or distinct ones counted) become a
+# sketch: 5M float64 values are 40 MB per column to store and read on every check.
+EXACT_LIMIT_ROWS = 5_000_000
 METADATA_KEY = b"kubedrift.profile"
 
 
@@ -59,15 +64,33 @@ class ColumnProfile:
     counts: np.ndarray | None = None  # counts form: occurrences of each value
     infinite: int = 0  # ±inf values (counted as missing, like NaN and nulls)
     summary: NumericalSummary | None = None  # of the finite values, for numbers
-    finite_distinct: int | None = None  # distinct finite values, for numbers
+    # Distinct finite values, for numbers; of a merge with a sketch, the largest part's (a lower bound).
+    finite_distinct: int | None = None
+    sketch: bytes | None = None  # sketch form: the serialized KLL sketch of the finite values
     _numbers: list[NumericalSample] = field(default_factory=list, repr=False, compare=False)
+    _kll: list[kll.kll_doubles_sketch] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def arrow_type(self) -> pa.DataType:
         return self.values.type
 
+    @property
+    def finite(self) -> int:
+        """Finite values (what a numerical test counts)."""
+        return self.summary.count if self.summary is not None else 0
+
+    def kll(self) -> kll.kll_doubles_sketch:
+        """The sketch form's sketch (deserialized once)."""
+        if self.sketch is None:
+            raise ValueError(f"the profile of {self.name!r} is {self.form}, not a sketch")
+        if not self._kll:
+            self._kll.append(kll.from_bytes(self.sketch))
+        return self._kll[0]
+
     def numerical(self) -> NumericalSample:
         """The column as the numerical tests take it: finite values as float64, sorted."""
+        if self.form == "sketch":
+            raise ValueError(f"the profile of {self.name!r} is a sketch: its values are not kept")
         if not self._numbers:  # cached: the numerical path and the float categories both ask
             self._numbers.append(self._numerical())
         return self._numbers[0]
@@ -86,6 +109,8 @@ class ColumnProfile:
 
     def distinct(self) -> tuple[pa.Array, np.ndarray]:
         """Each distinct non-null value, sorted, and how often it occurs."""
+        if self.form == "sketch":
+            raise ValueError(f"the profile of {self.name!r} is a sketch: its values are not kept")
         if self.form == "counts":
             assert self.counts is not None
             return self.values, self.counts
@@ -97,8 +122,38 @@ class ColumnProfile:
         return pa.array(sorted_values[starts], type=self.values.type), counts
 
 
-def build(name: str, column: pa.ChunkedArray) -> ColumnProfile:
-    """The profile of one reference column (the rows of the files that have it)."""
+def build(name: str, column: pa.ChunkedArray, exact_limit: int = EXACT_LIMIT_ROWS) -> ColumnProfile:
+    """The profile of one reference column (the rows of the files that have it); numbers with
+    more than `exact_limit` stored values as a sketch."""
+    return limited(_exact(name, column), exact_limit)
+
+
+def limited(profile: ColumnProfile, exact_limit: int = EXACT_LIMIT_ROWS) -> ColumnProfile:
+    """The profile, or its sketch form when it is numbers with more than `exact_limit` stored
+    values (the values no longer kept)."""
+    small = len(profile.values) <= exact_limit
+    if profile.form not in ("sorted", "counts") or profile.summary is None or small:
+        return profile
+    floats = _floats(profile.values)
+    if profile.form == "sorted":
+        sketch = kll.of_values(floats)
+    else:
+        assert profile.counts is not None
+        sketch = kll.of_counts(floats, profile.counts)
+    return ColumnProfile(
+        name=profile.name,
+        rows=profile.rows,
+        nulls=profile.nulls,
+        form="sketch",
+        values=pa.array([], profile.values.type),
+        infinite=profile.infinite,
+        summary=profile.summary,  # exact: built from the values before they went
+        finite_distinct=profile.finite_distinct,
+        sketch=kll.to_bytes(sketch),
+    )
+
+
+def _exact(name: str, column: pa.ChunkedArray) -> ColumnProfile:
     column = column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
     rows, nulls = len(column), column.null_count
     kind = arrow_kind(column.type)
@@ -106,18 +161,18 @@ def build(name: str, column: pa.ChunkedArray) -> ColumnProfile:
         return ColumnProfile(name=name, rows=rows, nulls=nulls, form="none", values=pa.array([], column.type))
     if kind == "floating" and not pa.types.is_decimal(column.type):
         sample = numerical_sample(column)
-        return _numbers(name, rows, nulls, pa.array(sample.values), sample.infinite, sample)
+        return numbers(name, rows, nulls, pa.array(sample.values), sample.infinite, sample)
     if kind == "integer":
         ints = np.sort(column.drop_null().to_numpy())
         sample = NumericalSample(rows=rows, values=ints.astype(np.float64))
-        return _numbers(name, rows, nulls, pa.array(ints, type=column.type), 0, sample)
+        return numbers(name, rows, nulls, pa.array(ints, type=column.type), 0, sample)
     counted = pc.value_counts(column.drop_null().combine_chunks())
     values, counts = counted.field("values"), counted.field("counts")
     order = pc.sort_indices(values)
     values, counts = values.take(order), np.asarray(counts.take(order).to_numpy(), dtype=np.int64)
     profile = ColumnProfile(name=name, rows=rows, nulls=nulls, form="counts", values=values, counts=counts)
     if kind == "floating":  # decimals: numbers too
-        profile = _with_summary(profile, profile.numerical())
+        profile = with_summary(profile, profile.numerical())
     return profile
 
 
@@ -125,9 +180,10 @@ def build(name: str, column: pa.ChunkedArray) -> ColumnProfile:
 COUNTS_FORM_SHARE = 0.5
 
 
-def _numbers(
+def numbers(
     name: str, rows: int, nulls: int, values: pa.Array, infinite: int, sample: NumericalSample
 ) -> ColumnProfile:
+    """The exact profile of numbers: `values` the sorted finite ones, `sample` them as floats."""
     profile = ColumnProfile(
         name=name, rows=rows, nulls=nulls, form="sorted", values=values, infinite=infinite
     )
@@ -145,10 +201,10 @@ def _numbers(
                 counts=counts,
                 infinite=infinite,
             )
-    return _with_summary(profile, sample, sorted_values.size - repeats if sorted_values.size else 0)
+    return with_summary(profile, sample, sorted_values.size - repeats if sorted_values.size else 0)
 
 
-def _with_summary(
+def with_summary(
     profile: ColumnProfile, sample: NumericalSample, distinct: int | None = None
 ) -> ColumnProfile:
     with np.errstate(over="ignore", invalid="ignore"):  # finite values near ±1.8e308 overflow sums
@@ -176,6 +232,9 @@ def to_bytes(profile: ColumnProfile) -> bytes:
     """One column's profile as an Arrow IPC stream."""
     arrays = [profile.values] + ([pa.array(profile.counts, pa.int64())] if profile.counts is not None else [])
     names = ["values"] + (["counts"] if profile.counts is not None else [])
+    if profile.sketch is not None:  # one row: a null of the column's type (for the type) and the sketch
+        arrays = [pa.nulls(1, profile.values.type), pa.array([profile.sketch], pa.binary())]
+        names = ["values", "sketch"]
     header = {
         "format": FORMAT_VERSION,
         "name": profile.name,
@@ -213,6 +272,9 @@ def from_bytes(data: bytes | pa.Buffer) -> ColumnProfile:
     if "counts" in table.column_names:
         counts = np.asarray(table.column("counts").to_numpy(), dtype=np.int64)
     summary = header.get("summary")
+    sketch = None
+    if "sketch" in table.column_names:
+        sketch, values = table.column("sketch")[0].as_py(), values.slice(0, 0)
     return ColumnProfile(
         name=header["name"],
         rows=int(header["rows"]),
@@ -223,6 +285,7 @@ def from_bytes(data: bytes | pa.Buffer) -> ColumnProfile:
         infinite=int(header["infinite"]),
         summary=NumericalSummary.model_validate(summary) if summary else None,
         finite_distinct=header.get("finiteDistinct"),
+        sketch=sketch,
     )
 
 

@@ -173,7 +173,7 @@ def test_stale_or_foreign_profiles_are_refused_with_the_reason() -> None:
             manifest_rejection(manifest_bytes(other), ours)
         )
     assert manifest_rejection(b"{not json", ours) == "profile.json is not JSON"
-    assert "does not describe a profile" in str(manifest_rejection(b'{"format": 1}', ours))
+    assert "does not describe a profile" in str(manifest_rejection(b'{"format": %d}' % FORMAT_VERSION, ours))
 
 
 def test_the_folder_key_follows_the_data_version_window_and_rows_only() -> None:
