@@ -84,12 +84,12 @@ def shares(
     ref_shares = ref_counts / reference.size
     cur_shares = cur_counts / current.size
     if fill_zeroes:
-        ref_shares = _fill_zeroes(ref_shares)
-        cur_shares = _fill_zeroes(cur_shares)
+        ref_shares = zeroes_filled(ref_shares)
+        cur_shares = zeroes_filled(cur_shares)
     return ref_shares, cur_shares
 
 
-def _fill_zeroes(share: np.ndarray) -> np.ndarray:
+def zeroes_filled(share: np.ndarray) -> np.ndarray:
     smallest = share[share != 0].min()
     filler = smallest / 10**6 if smallest <= 0.0001 else 0.0001
     return np.where(share == 0, filler, share)

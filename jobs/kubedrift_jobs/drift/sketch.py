@@ -1,12 +1,13 @@
 """The sketch form of a numerical column: an Apache DataSketches KLL sketch of its finite values.
 
-A column with more finite values than `profile.EXACT_LIMIT_ROWS` is kept as a sketch instead of
-every value. K = 2000 keeps about 6,000 of any number of values (about 50 KB serialized) and
-answers a rank (the share of values ≤ x) within EPSILON = 0.19% of the true share: DataSketches'
-a-priori normalized rank error for double-sided queries at 99% confidence
-(`get_normalized_rank_error(2000, True)`; 0.14% for a single rank). The minimum and maximum
-are exact. The bounds in `sketch_scores.py` take EPSILON as each CDF value's worst error; it is
-a high-probability bound, not a certainty (measured errors are a fraction of it).
+A column with more stored values than `profile.EXACT_LIMIT_ROWS` is kept as a sketch instead of
+every value. K = 2000 keeps about 6,000 of any number of values (48 KB serialized at 10M) and
+answers a rank (the share of values ≤ x) within EPSILON = 0.14% of the true share, and the
+share between two values (a histogram bin) within EPSILON_SHARE = 0.19%: DataSketches' a-priori
+normalized rank errors at 99% confidence (`get_normalized_rank_error(2000, pmf)`, single-sided
+and double-sided). The minimum and maximum are exact. The bounds in `sketch_scores.py` take
+them as each CDF value's and each bin share's worst error, for all values at once: a
+high-probability bound, not a certainty (the errors measured are a tenth of it).
 
 KLL sketches merge (of disjoint rows) without losing the bound, in any order.
 """
@@ -19,7 +20,8 @@ import numpy as np
 from datasketches import kll_doubles_sketch
 
 K = 2000
-EPSILON = float(kll_doubles_sketch.get_normalized_rank_error(K, True))
+EPSILON = float(kll_doubles_sketch.get_normalized_rank_error(K, False))
+EPSILON_SHARE = float(kll_doubles_sketch.get_normalized_rank_error(K, True))
 BLOCK = 1 << 20
 
 

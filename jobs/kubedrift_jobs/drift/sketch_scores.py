@@ -1,0 +1,322 @@
+"""Distance scores of two sides of which either may be a sketch, each with a bound on its error.
+
+Every score here is a function of the two CDFs F_r (reference) and F_c (current) of the finite
+values. A side is exact (sorted values: its CDF is exact) or a KLL sketch whose CDF values are
+each within ε of the truth and whose bin shares within ε₂ (`sketch.EPSILON` = 0.14% and
+`sketch.EPSILON_SHARE` = 0.19% at K = 2000, 99% confidence; ε₂ < 2ε, DataSketches' own bound
+for a difference of two ranks; both 0 on an exact side). Min, max and sizes are exact on both.
+
+Both CDFs are read on a grid G: the quantiles of each side at GRID_RANKS evenly spaced ranks,
+plus both sides' min and max. At each grid point g both F(g) (share ≤ g) and F(g⁻) (share < g)
+are read. Between two grid points g_i < g_{i+1} a CDF is monotone, so on the gap
+F(x) ∈ [F(g_i), F(g_{i+1}⁻)]; widened by ε on a sketched side and clipped to [0, 1]. That gives,
+for every point and gap, an interval that surely holds |F_r(x) − F_c(x)| (given ε), and from it
+an interval that surely holds the score. The estimate is taken from the read values; the
+error bound is how far the estimate lies from the farther end of the interval. Ties cost
+nothing: an atom is a grid point, read on both sides of its jump.
+
+  KS statistic D = sup_x |F_r − F_c|. D̂ is the largest |F̂_r − F̂_c| read at a grid point
+  (either side of it). Bound: max(D̂ − D_lo, D_hi − D̂), where D_lo, D_hi are the largest
+  lower and upper ends over all points and gaps; about ε_r + ε_c plus the grid's rank step
+  (1/GRID_RANKS on each side).
+
+  Wasserstein W1 = ∫ |F_r − F_c| dx (= ∫ |Q_r − Q_c| dt, the project's form), normed by the
+  reference's standard deviation as `stattests/wasserstein.py` does (max(std, 0.001); the std
+  of a sketch profile is exact: its moments are kept). Ŵ is the trapezoid rule over the gaps
+  on the read values; W_lo and W_hi integrate the gaps' lower and upper ends. Since ε holds
+  for every x, the bound is about (ε_r + ε_c)·(max − min)/std: tight for bounded spreads,
+  wide for heavy tails (a lognormal's range is 100 standard deviations), which then read as
+  uncertain near the threshold rather than as a confident verdict.
+
+  PSI and Jensen-Shannon over the project's Sturges bins (`binning.py`): the edges depend only
+  on min, max and the sizes, all exact, so the bins are the exact path's bins. A bin's share
+  is a difference of two CDF values: within ε₂ of the truth on a sketched side. PSI and the
+  Jensen-Shannon divergence are sums of per-bin terms f(p, q), each convex, zero on p = q,
+  falling towards the diagonal: over a box of shares its largest value is at a corner and its
+  smallest is 0 when the box meets the diagonal, else at the corner nearest it. Summing the
+  per-bin ends bounds the score (the shares' sum of 1 is not used: conservative). PSI's empty
+  bins get `binning`'s filler, taken from the read shares; a box reaching 0 is clipped to it,
+  so where a true share may be 0 the PSI bound is practical rather than rigorous.
+
+p-values are not computed from a sketch when the statistic's error exceeds the test's
+resolution (`ks_p_value`): no noisy p-value, a reason instead.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from kubedrift_jobs.drift import sketch as kll
+from kubedrift_jobs.drift.binning import (
+    DISTINCT_VALUES_FOR_BINS,
+    histogram_of_sorted,
+    sturges_edges,
+    zeroes_filled,
+)
+from kubedrift_jobs.drift.profile import ColumnProfile
+
+GRID_RANKS = 20_000  # a rank step of 0.005% per side: small beside ε = 0.19%
+
+
+class _Kll(Protocol):
+    def get_cdf(self, split_points: list[float], inclusive: bool = False) -> list[float]: ...
+    def get_quantiles(self, ranks: list[float], inclusive: bool = False) -> list[float]: ...
+
+
+class _Term(Protocol):
+    def __call__(self, p: np.ndarray, q: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side's finite values as the scores read them: sorted values, or a sketch within ε."""
+
+    size: int
+    low: float
+    high: float
+    error: float  # ε: how far each CDF value read may be from the truth
+    share_error: float  # ε₂: how far each share between two values may be
+    values: np.ndarray | None = None  # exact: sorted finite float64
+    sketch: _Kll | None = None
+
+    def at(self, points: np.ndarray, inclusive: bool) -> np.ndarray:
+        """Share of values ≤ each point (inclusive) or < it; points sorted and distinct."""
+        if self.values is not None:
+            found = np.searchsorted(self.values, points, side="right" if inclusive else "left")
+            return np.asarray(found / self.size, dtype=np.float64)
+        assert self.sketch is not None
+        return np.asarray(self.sketch.get_cdf(points.tolist(), inclusive)[:-1], dtype=np.float64)
+
+    def quantiles(self, ranks: np.ndarray) -> np.ndarray:
+        if self.values is not None:
+            return self.values[np.minimum((ranks * self.size).astype(np.int64), self.size - 1)]
+        assert self.sketch is not None
+        return np.asarray(self.sketch.get_quantiles(ranks.tolist()), dtype=np.float64)
+
+
+def exact_side(sorted_values: np.ndarray) -> Side:
+    return Side(
+        size=sorted_values.size,
+        low=float(sorted_values[0]),
+        high=float(sorted_values[-1]),
+        error=0.0,
+        share_error=0.0,
+        values=sorted_values,
+    )
+
+
+def profile_side(
+    profile: ColumnProfile, epsilon: float = kll.EPSILON, share_epsilon: float = kll.EPSILON_SHARE
+) -> Side:
+    """A profile's finite values: its sketch (within the epsilons), or its exact values."""
+    if profile.form != "sketch":
+        return exact_side(profile.numerical().values)
+    summary = profile.summary
+    assert summary is not None and summary.min is not None and summary.max is not None
+    return Side(
+        size=summary.count,
+        low=summary.min,
+        high=summary.max,
+        error=epsilon,
+        share_error=share_epsilon,
+        sketch=profile.kll(),
+    )
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A score read from sketches and how far it may be from the exact one."""
+
+    score: float
+    error: float
+
+
+@dataclass(frozen=True)
+class _Grid:
+    points: np.ndarray
+    widths: np.ndarray  # of the gaps between consecutive points
+    # Per side: the CDF at each point (≤), just below it (<), each with its interval.
+    ref_at: np.ndarray
+    ref_below: np.ndarray
+    cur_at: np.ndarray
+    cur_below: np.ndarray
+    ref_error: float
+    cur_error: float
+
+
+def _grid(reference: Side, current: Side) -> _Grid:
+    ranks = (np.arange(GRID_RANKS) + 0.5) / GRID_RANKS
+    ends = [reference.low, reference.high, current.low, current.high]
+    points = np.unique(np.concatenate([reference.quantiles(ranks), current.quantiles(ranks), ends]))
+    return _Grid(
+        points=points,
+        widths=np.diff(points),
+        ref_at=reference.at(points, inclusive=True),
+        ref_below=reference.at(points, inclusive=False),
+        cur_at=current.at(points, inclusive=True),
+        cur_below=current.at(points, inclusive=False),
+        ref_error=reference.error,
+        cur_error=current.error,
+    )
+
+
+def _interval(low: np.ndarray, high: np.ndarray, error: float) -> tuple[np.ndarray, np.ndarray]:
+    return np.clip(low - error, 0.0, 1.0), np.clip(high + error, 0.0, 1.0)
+
+
+def _distance_range(
+    a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest and largest |A − B| for A, B anywhere in their intervals."""
+    (a_lo, a_hi), (b_lo, b_hi) = a, b
+    lowest = np.maximum(0.0, np.maximum(a_lo - b_hi, b_lo - a_hi))
+    return lowest, np.maximum(a_hi - b_lo, b_hi - a_lo)
+
+
+def _cells(grid: _Grid) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """|F_r − F_c| intervals at each grid point (either side of its jump) and on each gap."""
+    points_lo, points_hi = [], []
+    for ref, cur in ((grid.ref_at, grid.cur_at), (grid.ref_below, grid.cur_below)):
+        lo, hi = _distance_range(_interval(ref, ref, grid.ref_error), _interval(cur, cur, grid.cur_error))
+        points_lo.append(lo)
+        points_hi.append(hi)
+    gaps = _distance_range(
+        _interval(grid.ref_at[:-1], grid.ref_below[1:], grid.ref_error),
+        _interval(grid.cur_at[:-1], grid.cur_below[1:], grid.cur_error),
+    )
+    return (np.concatenate(points_lo), np.concatenate(points_hi)), gaps
+
+
+def _bounded(estimate: float, lowest: float, highest: float) -> Estimate:
+    return Estimate(score=estimate, error=max(estimate - lowest, highest - estimate, 0.0))
+
+
+def ks_statistic(reference: Side, current: Side) -> Estimate:
+    grid = _grid(reference, current)
+    estimate = float(
+        max(np.max(np.abs(grid.ref_at - grid.cur_at)), np.max(np.abs(grid.ref_below - grid.cur_below)))
+    )
+    (points_lo, points_hi), (gaps_lo, gaps_hi) = _cells(grid)
+    lowest = float(max(points_lo.max(), gaps_lo.max(initial=0.0)))
+    highest = float(max(points_hi.max(), gaps_hi.max(initial=0.0)))
+    return _bounded(estimate, lowest, highest)
+
+
+def wasserstein_normed(reference: Side, current: Side, reference_std: float) -> Estimate:
+    """W1 over the reference's std, as `stattests/wasserstein.py` norms it."""
+    grid = _grid(reference, current)
+    left = np.abs(grid.ref_at[:-1] - grid.cur_at[:-1])  # just right of each gap's start
+    right = np.abs(grid.ref_below[1:] - grid.cur_below[1:])  # just left of its end
+    estimate = float(np.dot((left + right) / 2, grid.widths))
+    _, (gaps_lo, gaps_hi) = _cells(grid)
+    scale = max(reference_std, 0.001)
+    lowest, highest = float(np.dot(gaps_lo, grid.widths)), float(np.dot(gaps_hi, grid.widths))
+    return _bounded(estimate / scale, lowest / scale, highest / scale)
+
+
+def sturges_shares(reference: Side, current: Side) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Both sides' shares over the exact path's Sturges bins, and the edges."""
+    low, high = min(reference.low, current.low), max(reference.high, current.high)
+    edges = sturges_edges(low, high, reference.size + current.size)
+    return _shares(reference, edges), _shares(current, edges), edges
+
+
+def _shares(side: Side, edges: np.ndarray) -> np.ndarray:
+    if side.values is not None:  # counts, then shares: the exact path's very floats
+        return histogram_of_sorted(side.values, edges) / side.size
+    # np.histogram's bins: left-closed, the last closed on both sides (as `histogram_of_sorted`).
+    below = side.at(edges[:-1], inclusive=False)
+    cuts = np.concatenate([below, side.at(edges[-1:], inclusive=True)])
+    return np.clip(np.diff(cuts), 0.0, 1.0)
+
+
+def psi(reference: Side, current: Side) -> Estimate:
+    ref_read, cur_read = sturges_shares(reference, current)[:2]
+    ref_shares, cur_shares = zeroes_filled(ref_read), zeroes_filled(cur_read)
+    estimate = float(np.sum(_psi_terms(ref_shares, cur_shares)))
+    floors = (float(ref_shares.min()), float(cur_shares.min()))
+    return _summed_bound(estimate, _psi_terms, ref_shares, cur_shares, reference, current, floors)
+
+
+def jensenshannon(reference: Side, current: Side) -> Estimate:
+    ref_shares, cur_shares = sturges_shares(reference, current)[:2]
+    ref_shares, cur_shares = ref_shares / ref_shares.sum(), cur_shares / cur_shares.sum()
+    divergence = float(np.sum(_js_terms(ref_shares, cur_shares)))
+    bound = _summed_bound(divergence, _js_terms, ref_shares, cur_shares, reference, current, (0.0, 0.0))
+    # The distance is sqrt(divergence / 2): monotone, so the ends map through it.
+    estimate = math.sqrt(divergence / 2)
+    lowest = math.sqrt(max(divergence - bound.error, 0.0) / 2)
+    highest = math.sqrt((divergence + bound.error) / 2)
+    return _bounded(estimate, lowest, highest)
+
+
+def _psi_terms(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    return (p - q) * np.log(p / q)
+
+
+def _js_terms(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    m = (p + q) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(p > 0, p * np.log(p / m), 0.0) + np.where(q > 0, q * np.log(q / m), 0.0)
+
+
+def _summed_bound(
+    estimate: float,
+    term: _Term,
+    ref_shares: np.ndarray,
+    cur_shares: np.ndarray,
+    reference: Side,
+    current: Side,
+    floors: tuple[float, float],
+) -> Estimate:
+    """Bound a sum of per-bin terms over boxes of shares, each within ε₂ of the share read."""
+    p_lo = np.clip(ref_shares - reference.share_error, floors[0], 1.0)
+    p_hi = np.clip(ref_shares + reference.share_error, floors[0], 1.0)
+    q_lo = np.clip(cur_shares - current.share_error, floors[1], 1.0)
+    q_hi = np.clip(cur_shares + current.share_error, floors[1], 1.0)
+    corners = np.stack([term(p_lo, q_lo), term(p_lo, q_hi), term(p_hi, q_lo), term(p_hi, q_hi)])
+    highest = float(np.sum(corners.max(axis=0)))
+    # Below the diagonal the nearest corner is (p_hi, q_lo), above it (p_lo, q_hi); a box that
+    # meets the diagonal can reach 0.
+    nearest = np.where(p_hi < q_lo, term(p_hi, q_lo), np.where(q_hi < p_lo, term(p_lo, q_hi), 0.0))
+    return _bounded(estimate, float(np.sum(nearest)), highest)
+
+
+def binned(reference_distinct: int | None) -> bool:
+    """Whether the exact path bins this column (Sturges) rather than counting its values: more
+    than 20 distinct reference values. A sketch's count is a lower bound, enough to say so."""
+    return (reference_distinct or 0) > DISTINCT_VALUES_FOR_BINS
+
+
+@dataclass(frozen=True)
+class PValue:
+    """A p-value read from sketches, or the reason there is none."""
+
+    estimate: Estimate | None
+    reason: str | None = None
+
+
+def ks_p_value(reference: Side, current: Side, threshold: float) -> PValue:
+    """The two-sample K-S p-value from the statistic read off sketches (asymptotic Kolmogorov
+    distribution, as scipy's `ks_2samp` uses for large samples), only if the statistic's error
+    is below the test's resolution: the D at which p crosses the threshold."""
+    from scipy import stats  # imported on first use: it costs half a second of start-up
+
+    d = ks_statistic(reference, current)
+    n, m = reference.size, current.size
+    scale = math.sqrt(n * m / (n + m))
+    resolution = float(stats.kstwobign.isf(threshold)) / scale
+    if d.error >= resolution:
+        return PValue(
+            None,
+            f"the reference is a sketch: the K-S statistic is {d.score:.4f} ± {d.error:.4f}, coarser "
+            f"than the {resolution:.4f} that decides p at {threshold:g} for these sizes; no p-value",
+        )
+    p = float(stats.kstwobign.sf(d.score * scale))
+    lowest = float(stats.kstwobign.sf((d.score + d.error) * scale))
+    highest = float(stats.kstwobign.sf(max(d.score - d.error, 0.0) * scale))
+    return PValue(_bounded(p, lowest, highest))
