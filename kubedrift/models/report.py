@@ -62,7 +62,9 @@ class ColumnResult(Model):
     name: str = Field(description="Column name.")
     role: ColumnRole = Field(description="feature, target or prediction.")
     status: ColumnStatus = Field(description="tested, or why the column was not tested.")
-    reason: str | None = Field(default=None, description="Why the column was not tested, for people.")
+    reason: str | None = Field(
+        default=None, description="Why the column was not tested, or not decided (uncertain), for people."
+    )
     column_type: Literal["numerical", "categorical"] | None = Field(default=None, description="Column type.")
     type_source: Literal["spec", "inferred"] | None = Field(
         default=None, description="Where the type came from."
@@ -79,6 +81,17 @@ class ColumnResult(Model):
         default=None, description="The p-value after multiple-testing correction, when one applied."
     )
     drifted: bool = Field(default=False, description="Whether the column drifted.")
+    score_error: float | None = Field(
+        default=None,
+        description="How far the score may be from the exact one (at 99% confidence): set when the "
+        "reference profile is a sketch, absent when the score is exact.",
+    )
+    uncertain: bool = Field(
+        default=False,
+        description="Neither drifted nor not: the score lies within scoreError of the threshold, or a "
+        "p-value could not be read finely enough from the sketch (no score then; see reason). Not "
+        "counted as drifted; the dataset verdict says whether it could flip.",
+    )
     rows_reference: int = Field(default=0, description="Reference rows.")
     rows_current: int = Field(default=0, description="Current rows.")
     rows_absent_reference: int = Field(
@@ -126,13 +139,29 @@ class DatasetVerdict(Model):
     """Whether the dataset as a whole drifted: the share of drifted feature columns."""
 
     drifted: bool = Field(description="share ≥ threshold.")
-    drift_share: float = Field(description="Drifted feature columns / tested feature columns.")
+    drift_share: float = Field(
+        description="Drifted feature columns / tested feature columns (uncertain ones count as tested, "
+        "not drifted)."
+    )
     threshold: float = Field(description="datasetDriftShare.")
     columns_tested: int = Field(description="Feature columns that were tested.")
     columns_drifted: int = Field(description="Feature columns that drifted.")
     drifted_columns: list[str] = Field(description="Names of drifted feature columns.")
     skipped_columns: list[str] = Field(description="Feature columns that could not be tested.")
     null_share_changes: list[str] = Field(description="Columns whose null share changed significantly.")
+    columns_uncertain: int = Field(
+        default=0,
+        description="Tested feature columns whose verdict is uncertain (counted in columnsTested, not in "
+        "columnsDrifted).",
+    )
+    uncertain_columns: list[str] = Field(
+        default_factory=list, description="Names of the uncertain feature columns."
+    )
+    uncertain: bool = Field(
+        default=False,
+        description="Whether the uncertain columns could flip the verdict: not drifted as reported, but "
+        "drifted if every uncertain column drifted.",
+    )
 
 
 class ReportFile(Model):

@@ -20,6 +20,7 @@ from kubedrift.models.report import (
     ColumnRole,
     Histogram,
 )
+from kubedrift_jobs.drift import sketch_scores
 from kubedrift_jobs.drift.binning import distinct_count, histogram_of_sorted
 from kubedrift_jobs.drift.column_types import ColumnType, Inferred, infer
 from kubedrift_jobs.drift.profile import ColumnProfile
@@ -73,6 +74,9 @@ def check_column(
         return ColumnResult(status=inferred.skip_status, reason=inferred.reason, **base)
     base["column_type"] = inferred.column_type
     base["type_source"] = "spec" if plan.declared else "inferred"
+    if inferred.column_type == "categorical" and reference.form == "sketch":
+        reason = "categorical, but the reference profile is a sketch of its numbers (no values to count)"
+        return ColumnResult(status="unsupported", reason=reason, **base)
     if inferred.column_type == "numerical":
         with np.errstate(over="ignore", invalid="ignore"):  # finite values near ±1.8e308 overflow sums
             result = _numerical(reference, current, plan, settings, base)
@@ -88,6 +92,8 @@ def _numerical(
     settings: DriftSettings,
     base: dict[str, object],
 ) -> ColumnResult:
+    if reference.form == "sketch":
+        return _numerical_sketched(reference, current, plan, settings, base)
     ref, cur = reference.numerical(), numerical_sample(current)
     base |= _nulls(ref.missing, ref.rows, cur.missing, cur.rows)
     infinite = _infinite_note(ref.infinite, cur.infinite)
@@ -115,6 +121,60 @@ def _numerical(
         histogram=_numerical_histogram(ref.values, cur.values),
         **base,
     )
+
+
+def _numerical_sketched(
+    reference: ColumnProfile,
+    current: pa.ChunkedArray,
+    plan: ColumnPlan,
+    settings: DriftSettings,
+    base: dict[str, object],
+) -> ColumnResult:
+    """A reference kept as a sketch (`sketch_scores.py`): the score comes with its error bound,
+    and a score within it of the threshold is uncertain rather than a verdict."""
+    cur = numerical_sample(current)
+    summary = reference.summary
+    assert summary is not None and summary.std is not None  # a sketch holds finite values
+    base |= _nulls(reference.rows - summary.count, reference.rows, cur.missing, cur.rows)
+    infinite = _infinite_note(reference.infinite, cur.infinite)
+    if cur.values.size == 0:
+        return ColumnResult(
+            status="empty", reason="no finite current values (only null, NaN or ±inf)", notes=infinite, **base
+        )
+    # A lower bound (the sketch keeps no values to compare): selection only asks whether it exceeds 5.
+    distinct = max(reference.finite_distinct or 0, distinct_count(cur.values))
+    choice = choose(plan.name, "numerical", summary.count, distinct, settings)
+    if choice.test.name not in sketch_scores.SKETCH_TESTS:
+        return ColumnResult(
+            status="unsupported",
+            reason=f"{choice.test.name} needs the reference's values, and its profile is a sketch of "
+            f"{summary.count} values (tests read from a sketch: {', '.join(sketch_scores.SKETCH_TESTS)})",
+            notes=infinite,
+            **base,
+        )
+    ref_side, cur_side = sketch_scores.profile_side(reference), sketch_scores.exact_side(cur.values)
+    read = sketch_scores.read(
+        choice.test.name, ref_side, cur_side, summary.std, reference.finite_distinct, choice.threshold
+    )
+    fields: dict[str, object] = base | {
+        "reference_summary": summary,
+        "current_summary": numerical_summary(cur.values),
+        "histogram": _sketched_histogram(ref_side, cur_side),
+    }
+    sizes = (summary.count, cur.values.size)
+    if isinstance(read, str):  # no score to give: never a noisy p-value
+        result = _tested(choice, None, False, distinct, sizes, infinite, **fields)
+        return result.model_copy(update={"uncertain": True, "reason": read})
+    uncertain = abs(read.score - choice.threshold) <= read.error
+    notes = list(infinite)
+    if uncertain:
+        notes.append(
+            f"uncertain: {read.score:.4g} ± {read.error:.2g} (the reference is a sketch) reaches across "
+            f"the threshold {choice.threshold:g}; neither drifted nor not"
+        )
+    drifted = choice.test.drifted(read.score, choice.threshold) and not uncertain
+    result = _tested(choice, read.score, drifted, distinct, sizes, notes, **fields)
+    return result.model_copy(update={"score_error": read.error, "uncertain": uncertain})
 
 
 def _categorical(
@@ -158,7 +218,7 @@ def _categorical(
 
 def _tested(
     choice: Choice,
-    score: float,
+    score: float | None,
     drifted: bool,
     distinct: int,
     sizes: tuple[int, int],
@@ -175,7 +235,7 @@ def _tested(
                 f"small sample: {size} {side} value{'s' if size != 1 else ''} (fewer than {SMALL_SAMPLE}); "
                 "the test says little either way"
             )
-    if math.isnan(score):
+    if score is not None and math.isnan(score):
         notes.append(f"{choice.test.name} is undefined on these values (too few or too alike); not drift")
     return ColumnResult(
         status="tested",
@@ -259,6 +319,18 @@ def _numerical_histogram(ref: np.ndarray, cur: np.ndarray) -> Histogram:
         edges=[float(e) for e in edges],
         reference=[float(x) for x in histogram_of_sorted(ref, edges) / ref.size],
         current=[float(x) for x in histogram_of_sorted(cur, edges) / cur.size],
+    )
+
+
+def _sketched_histogram(ref: sketch_scores.Side, cur: sketch_scores.Side) -> Histogram:
+    low, high = min(ref.low, cur.low), max(ref.high, cur.high)
+    if low == high:
+        low, high = low - 0.5, high + 0.5
+    edges = np.linspace(low, high, HISTOGRAM_BINS + 1)
+    return Histogram(
+        edges=[float(e) for e in edges],
+        reference=[float(x) for x in sketch_scores.histogram_shares(ref, edges)],
+        current=[float(x) for x in sketch_scores.histogram_shares(cur, edges)],
     )
 
 

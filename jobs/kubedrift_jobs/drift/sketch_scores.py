@@ -320,3 +320,33 @@ def ks_p_value(reference: Side, current: Side, threshold: float) -> PValue:
     lowest = float(stats.kstwobign.sf((d.score + d.error) * scale))
     highest = float(stats.kstwobign.sf(max(d.score - d.error, 0.0) * scale))
     return PValue(_bounded(p, lowest, highest))
+
+
+# The tests a sketched reference can take: what they read is a function of the CDFs.
+SKETCH_TESTS = ("wasserstein", "psi", "jensenshannon", "ks")
+
+
+def read(
+    test: str,
+    reference: Side,
+    current: Side,
+    reference_std: float,
+    reference_distinct: int | None,
+    threshold: float,
+) -> Estimate | str:
+    """Test `test`'s score (one of SKETCH_TESTS) with its bound, or why it cannot be read."""
+    if test == "wasserstein":
+        return wasserstein_normed(reference, current, reference_std)
+    if test in ("psi", "jensenshannon"):
+        if not binned(reference_distinct):
+            return f"{test} counts each of the few distinct values, which a sketch does not keep"
+        return psi(reference, current) if test == "psi" else jensenshannon(reference, current)
+    if test == "ks":
+        p_value = ks_p_value(reference, current, threshold)
+        return p_value.estimate if p_value.estimate is not None else str(p_value.reason)
+    raise ValueError(f"{test} is not read from sketches (only {', '.join(SKETCH_TESTS)})")
+
+
+def histogram_shares(side: Side, edges: np.ndarray) -> np.ndarray:
+    """The side's shares over any sorted edges (np.histogram's bins)."""
+    return _shares(side, edges)

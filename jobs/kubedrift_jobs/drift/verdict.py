@@ -20,7 +20,11 @@ def apply_correction(results: list[ColumnResult], settings: DriftSettings) -> li
     family = [
         i
         for i, r in enumerate(results)
-        if r.status == "tested" and r.role == "feature" and r.method_kind == "p_value" and r.score is not None
+        if r.status == "tested"
+        and r.role == "feature"
+        and r.method_kind == "p_value"
+        and r.score is not None
+        and r.score_error is None  # a p-value read off a sketch keeps its own (uncertain) verdict
     ]
     adjusted = adjust([results[i].score for i in family], settings.correction)  # type: ignore[misc]
     corrected = list(results)
@@ -34,11 +38,19 @@ def apply_correction(results: list[ColumnResult], settings: DriftSettings) -> li
 
 
 def dataset_verdict(features: list[ColumnResult], settings: DriftSettings) -> DatasetVerdict:
+    """The share of drifted columns among the tested. An uncertain column (a sketch's score
+    within its bound of the threshold) is tested but not drifted: the verdict is drifted only
+    if it is without them, and uncertain if they could make it so."""
     tested = [r for r in features if r.status == "tested"]
     drifted = [r.name for r in tested if r.drifted]
+    uncertain = [r.name for r in tested if r.uncertain]
     share = len(drifted) / len(tested) if tested else 0.0
+    is_drifted = bool(tested) and share >= settings.dataset_drift_share
+    could_drift = (
+        bool(tested) and (len(drifted) + len(uncertain)) / len(tested) >= settings.dataset_drift_share
+    )
     return DatasetVerdict(
-        drifted=bool(tested) and share >= settings.dataset_drift_share,
+        drifted=is_drifted,
         drift_share=share,
         threshold=settings.dataset_drift_share,
         columns_tested=len(tested),
@@ -46,6 +58,9 @@ def dataset_verdict(features: list[ColumnResult], settings: DriftSettings) -> Da
         drifted_columns=drifted,
         skipped_columns=[r.name for r in features if r.status != "tested"],
         null_share_changes=[r.name for r in features if r.null_share_changed],
+        columns_uncertain=len(uncertain),
+        uncertain_columns=uncertain,
+        uncertain=not is_drifted and could_drift,
     )
 
 

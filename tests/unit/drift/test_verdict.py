@@ -54,3 +54,21 @@ def test_benjamini_hochberg_redecides_only_p_value_tests() -> None:
     bonferroni = apply_correction(columns, DriftSettings(correction="bonferroni"))
     assert [c.drifted for c in bonferroni] == [True, False, True]  # 0.04 · 2 > 0.05
     assert bonferroni[2].adjusted_score is None
+
+
+def test_uncertain_columns_are_tested_not_drifted_and_flag_a_verdict_they_could_flip() -> None:
+    uncertain = a_tested_column("u", False, 0.09, method="wasserstein").model_copy(
+        update={"uncertain": True, "score_error": 0.02}
+    )
+    columns = [a_tested_column("a", True), a_tested_column("b", False), uncertain]
+    verdict = dataset_verdict(columns, DriftSettings())
+    assert (verdict.columns_tested, verdict.columns_drifted, verdict.drift_share) == (3, 1, 1 / 3)
+    assert (verdict.drifted, verdict.uncertain) == (False, True)  # 2 of 3 would be ≥ 0.5
+    assert (verdict.columns_uncertain, verdict.uncertain_columns) == (1, ["u"])
+    # Drifted already: the uncertain column cannot flip it.
+    settled = dataset_verdict([a_tested_column("a", True), uncertain], DriftSettings())
+    assert (settled.drifted, settled.uncertain) == (True, False)
+    # Not drifted even if it drifted: 1 of 3 < 0.5.
+    undrifted = [a_tested_column("a", False), a_tested_column("b", False)]
+    calm = dataset_verdict([*undrifted, uncertain], DriftSettings())
+    assert (calm.drifted, calm.uncertain) == (False, False)
