@@ -59,6 +59,12 @@ def print_drift(report: DriftReport, console: Console) -> None:
         f"{verdict}: {dataset.columns_drifted} of {dataset.columns_tested} columns drifted "
         f"({dataset.drift_share:.0%}, threshold {dataset.threshold:.0%})"
     )
+    if dataset.columns_uncertain:
+        could = ", which could make it drift" if dataset.uncertain else ""
+        console.print(
+            f"[yellow]{dataset.columns_uncertain} uncertain[/yellow] (read from a sketch, within their "
+            f"error of the threshold{could}): {', '.join(dataset.uncertain_columns)}"
+        )
     if report.target is not None:
         target = report.target
         state = "drifted" if target.drifted else ("not tested" if target.status != "tested" else "stable")

@@ -36,6 +36,10 @@ CUR_COLOUR = "#e8833a"
 def render_html(report: DriftReport) -> str:
     d = report.dataset
     verdict = _badge("Dataset drift detected" if d.drifted else "No dataset drift", d.drifted)
+    if d.uncertain:
+        verdict += " " + _badge(
+            f"uncertain: {d.columns_uncertain} uncertain columns could make it drift", None
+        )
     target = _target_line(report.target, "Target") + _target_line(report.prediction, "Prediction")
     rows = "".join(_row(c) for c in report.columns)
     details = "".join(
@@ -51,6 +55,7 @@ def render_html(report: DriftReport) -> str:
 <div class="card"><b id="drift-share">{d.drift_share:.0%}</b>
 columns drifted (threshold {d.threshold:.0%})</div>
 <div class="card"><b>{d.columns_drifted} / {d.columns_tested}</b>feature columns drifted</div>
+<div class="card"><b>{d.columns_uncertain}</b>uncertain (read from a sketch)</div>
 <div class="card"><b>{len(d.skipped_columns)}</b>columns not tested</div>
 <div class="card"><b>{len(d.null_share_changes)}</b>null-share changes</div>
 </div>{target}
@@ -75,6 +80,8 @@ def _badge(text: str, bad: bool | None) -> str:
 def _verdict(column: ColumnResult) -> str:
     if column.status != "tested":
         return _badge(column.status.replace("_", " "), None)
+    if column.uncertain:
+        return _badge("uncertain", None)
     return _badge("drift" if column.drifted else "no drift", column.drifted)
 
 
@@ -87,10 +94,19 @@ def _target_line(column: ColumnResult | None, label: str) -> str:
 def _score(column: ColumnResult) -> str:
     if column.score is None:
         return ""
-    text = f"{column.method} = {column.score:.4g}"
+    text = f"{column.method} = {_value(column)}"
     if column.adjusted_score is not None:
         text += f" (corrected {column.adjusted_score:.4g})"
     return escape(text)
+
+
+def _value(column: ColumnResult) -> str:
+    """The score, with its error bound when it was read from a sketch."""
+    if column.score is None:
+        return ""
+    if column.score_error is None:
+        return f"{column.score:.4g}"
+    return f"{column.score:.4g} ± {column.score_error:.2g}"
 
 
 def _notes(column: ColumnResult) -> str:
@@ -106,7 +122,7 @@ def _notes(column: ColumnResult) -> str:
 
 
 def _row(column: ColumnResult) -> str:
-    score = "" if column.score is None else f"{column.score:.4g}"
+    score = escape(_value(column))
     threshold = "" if column.threshold is None else f"{column.threshold:g}"
     plot = _plot(column.histogram) if column.histogram else ""
     return (
