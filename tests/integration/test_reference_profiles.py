@@ -299,3 +299,25 @@ def test_a_failed_check_leaves_no_partial_profile(tmp_path: Path) -> None:
     profiles = tmp_path / "reports" / "profiles" / "profiles"
     assert profiles.is_dir()  # columns before s_cat were written...
     assert [p for p in profiles.rglob("*") if p.is_file()] == []  # ...and removed with the failure
+
+
+def test_past_the_exact_limit_numbers_are_stored_as_sketches_and_scored_with_bounds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("kubedrift_jobs.drift.profile.EXACT_LIMIT_ROWS", 1_000)
+    reference, current = write_sides(tmp_path / "data", 3000)
+    built = check(tmp_path, reference, current)
+    used = check(tmp_path, reference, current)
+    assert used.reference_profile is not None and used.reference_profile.status == "used"
+    assert verdicts(used) == verdicts(built)  # the stored sketch is the one the first check read
+    columns = {c.name: c for c in [*used.columns, used.target] if c}
+    # Floats with ±inf and nulls, wide integers and the target keep over 1,000 values: sketches.
+    for name in ("f_normal", "i_wide", "target"):
+        result = columns[name]
+        assert result.status == "tested" and result.method == "wasserstein", name
+        assert result.score is not None and result.score_error is not None, name
+        assert result.uncertain == (abs(result.score - 0.1) <= result.score_error), name
+    # Few distinct values stay counted exactly, and so does text.
+    for name in ("f_ties", "i_small", "s_cat", "b_flag"):
+        assert columns[name].score_error is None and not columns[name].uncertain, name
+    assert used.dataset.columns_uncertain == sum(c.uncertain for c in used.columns)

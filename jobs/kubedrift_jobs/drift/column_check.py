@@ -2,7 +2,9 @@
 distributions for the report. Pure apart from the Arrow-to-numpy conversion; no I/O.
 
 The reference side is always its profile (`profile.py`): stored by an earlier check of the same
-reference, or built from the column just before; either gives the same result."""
+reference, or built from the column just before; either gives the same result. A numerical
+reference kept as a sketch is scored by `sketch_scores.py`, with an error bound and, near the
+threshold, an uncertain verdict."""
 
 from __future__ import annotations
 

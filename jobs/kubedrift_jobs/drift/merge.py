@@ -23,9 +23,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kubedrift.models.report import NumericalSummary
+from kubedrift_jobs.drift import profile
 from kubedrift_jobs.drift import sketch as kll
 from kubedrift_jobs.drift.profile import (
-    EXACT_LIMIT_ROWS,
     ColumnProfile,
     limited,
     numbers,
@@ -34,8 +34,10 @@ from kubedrift_jobs.drift.profile import (
 from kubedrift_jobs.drift.samples import NumericalSample, arrow_kind
 
 
-def merge(profiles: Sequence[ColumnProfile], exact_limit: int = EXACT_LIMIT_ROWS) -> ColumnProfile:
-    """One column's profile from the profiles of disjoint shares of its rows."""
+def merge(profiles: Sequence[ColumnProfile], exact_limit: int | None = None) -> ColumnProfile:
+    """One column's profile from the profiles of disjoint shares of its rows; a sketch past
+    `exact_limit` (default `profile.EXACT_LIMIT_ROWS`) stored values."""
+    limit = profile.EXACT_LIMIT_ROWS if exact_limit is None else exact_limit
     if not profiles:
         raise ValueError("no profiles to merge")
     names = {p.name for p in profiles}
@@ -53,26 +55,26 @@ def merge(profiles: Sequence[ColumnProfile], exact_limit: int = EXACT_LIMIT_ROWS
         return ColumnProfile(name=name, rows=rows, nulls=nulls, form="none", values=profiles[0].values)
     stored = sum(len(p.values) for p in kept)
     is_numbers = any(p.summary is not None for p in kept)
-    if any(p.form == "sketch" for p in kept) or (is_numbers and stored > exact_limit):
+    if any(p.form == "sketch" for p in kept) or (is_numbers and stored > limit):
         return _sketch(name, rows, nulls, infinite, kept)
     data_type = kept[0].arrow_type
     if arrow_kind(data_type) in ("integer", "floating") and not pa.types.is_decimal(data_type):
         values = np.sort(np.concatenate([_all_values(p) for p in kept]))
         sample = NumericalSample(rows=rows, values=values.astype(np.float64), infinite=infinite)
         merged = numbers(name, rows, nulls, pa.array(values, type=data_type), infinite, sample)
-        return limited(merged, exact_limit)
+        return limited(merged, limit)
     counted = _summed_counts(name, rows, nulls, infinite, kept)
     if is_numbers:  # decimals
-        return limited(with_summary(counted, counted.numerical()), exact_limit)
+        return limited(with_summary(counted, counted.numerical()), limit)
     return counted
 
 
-def _all_values(profile: ColumnProfile) -> np.ndarray:
+def _all_values(part: ColumnProfile) -> np.ndarray:
     """Every finite value of an exact numbers profile, in the column's own numpy type."""
-    values = profile.values.to_numpy(zero_copy_only=False)
-    if profile.form == "counts":
-        assert profile.counts is not None
-        return np.repeat(values, profile.counts)
+    values = part.values.to_numpy(zero_copy_only=False)
+    if part.form == "counts":
+        assert part.counts is not None
+        return np.repeat(values, part.counts)
     return values
 
 
@@ -116,21 +118,21 @@ def _sketch(name: str, rows: int, nulls: int, infinite: int, parts: list[ColumnP
     )
 
 
-def _order(profile: ColumnProfile) -> tuple[float, ...]:
-    s = profile.summary
+def _order(part: ColumnProfile) -> tuple[float, ...]:
+    s = part.summary
     if s is None:
         return (0, 0.0, 0.0, 0.0, 0.0)
     return (s.count, s.mean or 0.0, s.std or 0.0, s.min or 0.0, s.max or 0.0)
 
 
-def _part_sketch(profile: ColumnProfile) -> kll.kll_doubles_sketch:
-    if profile.form == "sketch":
-        return profile.kll()
-    if profile.form == "counts":
-        assert profile.counts is not None
-        floats = pc.cast(profile.values, pa.float64()).to_numpy(zero_copy_only=False)
-        return kll.of_counts(np.asarray(floats, dtype=np.float64), profile.counts)
-    return kll.of_values(profile.numerical().values)
+def _part_sketch(part: ColumnProfile) -> kll.kll_doubles_sketch:
+    if part.form == "sketch":
+        return part.kll()
+    if part.form == "counts":
+        assert part.counts is not None
+        floats = pc.cast(part.values, pa.float64()).to_numpy(zero_copy_only=False)
+        return kll.of_counts(np.asarray(floats, dtype=np.float64), part.counts)
+    return kll.of_values(part.numerical().values)
 
 
 def combined_summary(parts: Sequence[NumericalSummary], sketch: kll.kll_doubles_sketch) -> NumericalSummary:

@@ -1,9 +1,10 @@
 """A reference profile: everything a check needs of one reference column, without the column.
 
 Built once per reference data version and stored beside the reports (`profile_store.py`), so a
-later check of the same reference reads only the current data. Exact: a check on a profile gives
-the very scores and verdicts of a check on the column (the check itself always goes through a
-profile: without a stored one it builds it from the column first).
+later check of the same reference reads only the current data. Exact up to EXACT_LIMIT_ROWS
+stored values: a check on a profile gives the very scores and verdicts of a check on the column
+(the check itself always goes through a profile: without a stored one it builds it from the
+column first). Past it, numbers are kept as a sketch, whose scores carry an error bound.
 
 One form serves both column types, so neither the declared or inferred type (decided on the
 current data) nor the drift settings change what is kept:
@@ -18,9 +19,8 @@ current data) nor the drift settings change what is kept:
 A column's profile is one Arrow IPC stream (`to_bytes`): a batch of `values` (and `counts`),
 with the counts and the summary in the schema's metadata; a sketch's bytes (DataSketches' own
 serialization) are one binary value of a `sketch` column, beside one null `values` of the
-column's type. Nothing is
-pickled. Partial profiles of disjoint rows merge (`merge.py`). The format version changes with
-anything that changes the bytes' meaning.
+column's type. Nothing is pickled. Partial profiles of disjoint rows merge (`merge.py`). The
+format version changes with anything that changes the bytes' meaning.
 """
 
 from __future__ import annotations
@@ -122,16 +122,16 @@ class ColumnProfile:
         return pa.array(sorted_values[starts], type=self.values.type), counts
 
 
-def build(name: str, column: pa.ChunkedArray, exact_limit: int = EXACT_LIMIT_ROWS) -> ColumnProfile:
+def build(name: str, column: pa.ChunkedArray, exact_limit: int | None = None) -> ColumnProfile:
     """The profile of one reference column (the rows of the files that have it); numbers with
-    more than `exact_limit` stored values as a sketch."""
+    more than `exact_limit` (default EXACT_LIMIT_ROWS) stored values as a sketch."""
     return limited(_exact(name, column), exact_limit)
 
 
-def limited(profile: ColumnProfile, exact_limit: int = EXACT_LIMIT_ROWS) -> ColumnProfile:
-    """The profile, or its sketch form when it is numbers with more than `exact_limit` stored
-    values (the values no longer kept)."""
-    small = len(profile.values) <= exact_limit
+def limited(profile: ColumnProfile, exact_limit: int | None = None) -> ColumnProfile:
+    """The profile, or its sketch form when it is numbers with more than `exact_limit` (default
+    EXACT_LIMIT_ROWS) stored values (the values no longer kept)."""
+    small = len(profile.values) <= (EXACT_LIMIT_ROWS if exact_limit is None else exact_limit)
     if profile.form not in ("sorted", "counts") or profile.summary is None or small:
         return profile
     floats = _floats(profile.values)
