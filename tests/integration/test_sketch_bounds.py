@@ -58,5 +58,9 @@ def test_sketch_scores_lie_within_their_bounds_of_the_exact_ones(shape: str) -> 
     }
     for name, estimate in estimates.items():
         assert abs(estimate.score - exact[name]) <= estimate.error, (name, estimate, exact[name])
-    # The K-S bound is the rank errors and little else: the grid costs next to nothing.
-    assert estimates["ks"].error < sketch_scores.kll.EPSILON * 1.05
+    # The bounds are tight enough to decide most columns (measured: K-S 0.0014, Wasserstein
+    # ≤ 0.015, PSI ≤ 0.043, Jensen-Shannon ≤ 0.035; the distances' default thresholds are 0.1).
+    ceilings = {"ks": sketch_scores.kll.EPSILON * 1.05, "wasserstein": 0.02, "psi": 0.05}
+    ceilings["jensenshannon"] = 0.04
+    for name, ceiling in ceilings.items():
+        assert estimates[name].error < ceiling, (name, estimates[name])

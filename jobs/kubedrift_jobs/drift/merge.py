@@ -104,6 +104,7 @@ def _sketch(name: str, rows: int, nulls: int, infinite: int, parts: list[ColumnP
     # A canonical order: the float sums of the summary do not depend on the order parts came in.
     parts = sorted(parts, key=_order)
     sketch = kll.merged(_part_sketch(p) for p in parts)
+    tails = kll.merged_tails(_part_tails(p) for p in parts)
     summaries = [p.summary for p in parts if p.summary is not None and p.summary.count]
     return ColumnProfile(
         name=name,
@@ -115,6 +116,7 @@ def _sketch(name: str, rows: int, nulls: int, infinite: int, parts: list[ColumnP
         summary=combined_summary(summaries, sketch) if summaries else None,
         finite_distinct=max((p.finite_distinct or 0) for p in parts),
         sketch=kll.to_bytes(sketch),
+        tails=tails,
     )
 
 
@@ -133,6 +135,16 @@ def _part_sketch(part: ColumnProfile) -> kll.kll_doubles_sketch:
         floats = pc.cast(part.values, pa.float64()).to_numpy(zero_copy_only=False)
         return kll.of_counts(np.asarray(floats, dtype=np.float64), part.counts)
     return kll.of_values(part.numerical().values)
+
+
+def _part_tails(part: ColumnProfile) -> kll.Tails:
+    if part.tails is not None:
+        return part.tails
+    if part.form == "counts":
+        assert part.counts is not None
+        floats = pc.cast(part.values, pa.float64()).to_numpy(zero_copy_only=False)
+        return kll.tails_of_counts(np.asarray(floats, dtype=np.float64), part.counts)
+    return kll.tails_of_sorted(part.numerical().values)
 
 
 def combined_summary(parts: Sequence[NumericalSummary], sketch: kll.kll_doubles_sketch) -> NumericalSummary:

@@ -13,14 +13,16 @@ current data) nor the drift settings change what is kept:
   counts  sorted distinct non-null values and how often each occurs: text, bool, decimals, and
           numbers where at least half the values repeat (the same values, run-length coded)
   none    nothing but the counts: an all-null column, or a type no test takes (dates, lists)
-  sketch  numbers past EXACT_LIMIT_ROWS stored values: a KLL sketch of the finite values
-          (`sketch.py`), no longer exact: its scores come with error bounds (`sketch_scores.py`)
+  sketch  numbers past EXACT_LIMIT_ROWS stored values: a KLL sketch of the finite values and
+          their smallest and largest `sketch.TAIL` exactly (`sketch.py`), no longer exact: its
+          scores come with error bounds (`sketch_scores.py`)
 
 A column's profile is one Arrow IPC stream (`to_bytes`): a batch of `values` (and `counts`),
 with the counts and the summary in the schema's metadata; a sketch's bytes (DataSketches' own
 serialization) are one binary value of a `sketch` column, beside one null `values` of the
-column's type. Nothing is pickled. Partial profiles of disjoint rows merge (`merge.py`). The
-format version changes with anything that changes the bytes' meaning.
+column's type and the tails as one list each (`lowTail`, `highTail`). Nothing is pickled.
+Partial profiles of disjoint rows merge (`merge.py`). The format version changes with anything
+that changes the bytes' meaning.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ class ColumnProfile:
     # Distinct finite values, for numbers; of a merge with a sketch, the largest part's (a lower bound).
     finite_distinct: int | None = None
     sketch: bytes | None = None  # sketch form: the serialized KLL sketch of the finite values
+    tails: kll.Tails | None = None  # sketch form: its smallest and largest values, exact
     _numbers: list[NumericalSample] = field(default_factory=list, repr=False, compare=False)
     _kll: list[kll.kll_doubles_sketch] = field(default_factory=list, repr=False, compare=False)
 
@@ -136,10 +139,10 @@ def limited(profile: ColumnProfile, exact_limit: int | None = None) -> ColumnPro
         return profile
     floats = _floats(profile.values)
     if profile.form == "sorted":
-        sketch = kll.of_values(floats)
+        sketch, tails = kll.of_values(floats), kll.tails_of_sorted(floats)
     else:
         assert profile.counts is not None
-        sketch = kll.of_counts(floats, profile.counts)
+        sketch, tails = kll.of_counts(floats, profile.counts), kll.tails_of_counts(floats, profile.counts)
     return ColumnProfile(
         name=profile.name,
         rows=profile.rows,
@@ -150,6 +153,7 @@ def limited(profile: ColumnProfile, exact_limit: int | None = None) -> ColumnPro
         summary=profile.summary,  # exact: built from the values before they went
         finite_distinct=profile.finite_distinct,
         sketch=kll.to_bytes(sketch),
+        tails=tails,
     )
 
 
@@ -232,9 +236,12 @@ def to_bytes(profile: ColumnProfile) -> bytes:
     """One column's profile as an Arrow IPC stream."""
     arrays = [profile.values] + ([pa.array(profile.counts, pa.int64())] if profile.counts is not None else [])
     names = ["values"] + (["counts"] if profile.counts is not None else [])
-    if profile.sketch is not None:  # one row: a null of the column's type (for the type) and the sketch
+    if profile.sketch is not None:
+        # One row: a null of the column's type (for the type), the sketch, and each tail as a list.
+        assert profile.tails is not None
         arrays = [pa.nulls(1, profile.values.type), pa.array([profile.sketch], pa.binary())]
-        names = ["values", "sketch"]
+        arrays += [_one_list(tail) for tail in profile.tails]
+        names = ["values", "sketch", "lowTail", "highTail"]
     header = {
         "format": FORMAT_VERSION,
         "name": profile.name,
@@ -251,6 +258,10 @@ def to_bytes(profile: ColumnProfile) -> bytes:
     with pa.ipc.new_stream(sink, batch.schema) as writer:
         writer.write_batch(batch)
     return bytes(sink.getvalue())
+
+
+def _one_list(values: np.ndarray) -> pa.Array:
+    return pa.ListArray.from_arrays(pa.array([0, values.size], pa.int32()), pa.array(values, pa.float64()))
 
 
 class NotAProfile(ValueError):
@@ -272,9 +283,10 @@ def from_bytes(data: bytes | pa.Buffer) -> ColumnProfile:
     if "counts" in table.column_names:
         counts = np.asarray(table.column("counts").to_numpy(), dtype=np.int64)
     summary = header.get("summary")
-    sketch = None
+    sketch, tails = None, None
     if "sketch" in table.column_names:
         sketch, values = table.column("sketch")[0].as_py(), values.slice(0, 0)
+        tails = (_list_values(table.column("lowTail")), _list_values(table.column("highTail")))
     return ColumnProfile(
         name=header["name"],
         rows=int(header["rows"]),
@@ -286,7 +298,12 @@ def from_bytes(data: bytes | pa.Buffer) -> ColumnProfile:
         summary=NumericalSummary.model_validate(summary) if summary else None,
         finite_distinct=header.get("finiteDistinct"),
         sketch=sketch,
+        tails=tails,
     )
+
+
+def _list_values(column: pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(column.combine_chunks().flatten().to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
 class ReferenceVersion(Model):

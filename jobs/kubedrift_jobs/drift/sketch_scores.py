@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -73,23 +73,39 @@ class _Term(Protocol):
 
 @dataclass(frozen=True)
 class Side:
-    """One side's finite values as the scores read them: sorted values, or a sketch within ε."""
+    """One side's finite values as the scores read them: sorted values, or a sketch within ε
+    (exact in its tails)."""
 
     size: int
     low: float
     high: float
-    error: float  # ε: how far each CDF value read may be from the truth
-    share_error: float  # ε₂: how far each share between two values may be
+    error: float  # ε: how far each CDF value read off the sketch may be from the truth
+    share_error: float  # ε₂: how far each share between two values read off it may be
     values: np.ndarray | None = None  # exact: sorted finite float64
     sketch: _Kll | None = None
+    tails: kll.Tails | None = None  # a sketch's smallest and largest values, exact
 
-    def at(self, points: np.ndarray, inclusive: bool) -> np.ndarray:
-        """Share of values ≤ each point (inclusive) or < it; points sorted and distinct."""
+    def read(self, points: np.ndarray, inclusive: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Share of values ≤ each point (inclusive) or < it, and how far each may be off;
+        points sorted and distinct."""
+        side: Literal["left", "right"] = "right" if inclusive else "left"
         if self.values is not None:
-            found = np.searchsorted(self.values, points, side="right" if inclusive else "left")
-            return np.asarray(found / self.size, dtype=np.float64)
+            found = np.searchsorted(self.values, points, side=side)
+            return np.asarray(found / self.size, dtype=np.float64), np.zeros(points.size)
         assert self.sketch is not None
-        return np.asarray(self.sketch.get_cdf(points.tolist(), inclusive)[:-1], dtype=np.float64)
+        shares = np.asarray(self.sketch.get_cdf(points.tolist(), inclusive)[:-1], dtype=np.float64)
+        errors = np.full(points.size, self.error)
+        if self.tails is not None:
+            # Below the TAIL-th smallest value every value ≤ x is in the low tail; above the
+            # TAIL-th largest every value > x (or ≥ x) is in the high tail: exact there.
+            low, high = self.tails
+            in_low = points < low[-1] if inclusive else points <= low[-1]
+            in_high = (points >= high[0] if inclusive else points > high[0]) & ~in_low
+            shares[in_low] = np.searchsorted(low, points[in_low], side=side) / self.size
+            above = high.size - np.searchsorted(high, points[in_high], side=side)
+            shares[in_high] = 1.0 - above / self.size
+            errors[in_low | in_high] = 0.0
+        return shares, errors
 
     def quantiles(self, ranks: np.ndarray) -> np.ndarray:
         if self.values is not None:
@@ -124,6 +140,7 @@ def profile_side(
         error=epsilon,
         share_error=share_epsilon,
         sketch=profile.kll(),
+        tails=profile.tails,
     )
 
 
@@ -136,36 +153,41 @@ class Estimate:
 
 
 @dataclass(frozen=True)
-class _Grid:
-    points: np.ndarray
-    widths: np.ndarray  # of the gaps between consecutive points
-    # Per side: the CDF at each point (≤), just below it (<), each with its interval.
-    ref_at: np.ndarray
-    ref_below: np.ndarray
-    cur_at: np.ndarray
-    cur_below: np.ndarray
-    ref_error: float
-    cur_error: float
+class _Cdf:
+    """One side's CDF on the grid: at each point (≤) and just below it (<), each ± its error."""
+
+    at: np.ndarray
+    at_error: np.ndarray
+    below: np.ndarray
+    below_error: np.ndarray
+
+    @classmethod
+    def of(cls, side: Side, points: np.ndarray) -> _Cdf:
+        return cls(*side.read(points, inclusive=True), *side.read(points, inclusive=False))
+
+    def at_points(self) -> tuple[np.ndarray, np.ndarray]:
+        return _interval(self.at, self.at, self.at_error, self.at_error)
+
+    def below_points(self) -> tuple[np.ndarray, np.ndarray]:
+        return _interval(self.below, self.below, self.below_error, self.below_error)
+
+    def gaps(self) -> tuple[np.ndarray, np.ndarray]:
+        """Where the CDF may be inside each gap: from its value at the gap's start to its
+        value just below the gap's end (monotone), each widened by its error."""
+        return _interval(self.at[:-1], self.below[1:], self.at_error[:-1], self.below_error[1:])
 
 
-def _grid(reference: Side, current: Side) -> _Grid:
+def _grid(reference: Side, current: Side) -> tuple[np.ndarray, _Cdf, _Cdf]:
     ranks = (np.arange(GRID_RANKS) + 0.5) / GRID_RANKS
     ends = [reference.low, reference.high, current.low, current.high]
     points = np.unique(np.concatenate([reference.quantiles(ranks), current.quantiles(ranks), ends]))
-    return _Grid(
-        points=points,
-        widths=np.diff(points),
-        ref_at=reference.at(points, inclusive=True),
-        ref_below=reference.at(points, inclusive=False),
-        cur_at=current.at(points, inclusive=True),
-        cur_below=current.at(points, inclusive=False),
-        ref_error=reference.error,
-        cur_error=current.error,
-    )
+    return points, _Cdf.of(reference, points), _Cdf.of(current, points)
 
 
-def _interval(low: np.ndarray, high: np.ndarray, error: float) -> tuple[np.ndarray, np.ndarray]:
-    return np.clip(low - error, 0.0, 1.0), np.clip(high + error, 0.0, 1.0)
+def _interval(
+    low: np.ndarray, high: np.ndarray, low_error: np.ndarray, high_error: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    return np.clip(low - low_error, 0.0, 1.0), np.clip(high + high_error, 0.0, 1.0)
 
 
 def _distance_range(
@@ -177,76 +199,82 @@ def _distance_range(
     return lowest, np.maximum(a_hi - b_lo, b_hi - a_lo)
 
 
-def _cells(grid: _Grid) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """|F_r − F_c| intervals at each grid point (either side of its jump) and on each gap."""
-    points_lo, points_hi = [], []
-    for ref, cur in ((grid.ref_at, grid.cur_at), (grid.ref_below, grid.cur_below)):
-        lo, hi = _distance_range(_interval(ref, ref, grid.ref_error), _interval(cur, cur, grid.cur_error))
-        points_lo.append(lo)
-        points_hi.append(hi)
-    gaps = _distance_range(
-        _interval(grid.ref_at[:-1], grid.ref_below[1:], grid.ref_error),
-        _interval(grid.cur_at[:-1], grid.cur_below[1:], grid.cur_error),
-    )
-    return (np.concatenate(points_lo), np.concatenate(points_hi)), gaps
-
-
 def _bounded(estimate: float, lowest: float, highest: float) -> Estimate:
     return Estimate(score=estimate, error=max(estimate - lowest, highest - estimate, 0.0))
 
 
 def ks_statistic(reference: Side, current: Side) -> Estimate:
-    grid = _grid(reference, current)
-    estimate = float(
-        max(np.max(np.abs(grid.ref_at - grid.cur_at)), np.max(np.abs(grid.ref_below - grid.cur_below)))
-    )
-    (points_lo, points_hi), (gaps_lo, gaps_hi) = _cells(grid)
-    lowest = float(max(points_lo.max(), gaps_lo.max(initial=0.0)))
-    highest = float(max(points_hi.max(), gaps_hi.max(initial=0.0)))
+    _, ref, cur = _grid(reference, current)
+    estimate = float(max(np.max(np.abs(ref.at - cur.at)), np.max(np.abs(ref.below - cur.below))))
+    cells = [
+        _distance_range(ref.at_points(), cur.at_points()),
+        _distance_range(ref.below_points(), cur.below_points()),
+        _distance_range(ref.gaps(), cur.gaps()),
+    ]
+    lowest = max(float(lo.max(initial=0.0)) for lo, _ in cells)
+    highest = max(float(hi.max(initial=0.0)) for _, hi in cells)
     return _bounded(estimate, lowest, highest)
 
 
 def wasserstein_normed(reference: Side, current: Side, reference_std: float) -> Estimate:
     """W1 over the reference's std, as `stattests/wasserstein.py` norms it."""
-    grid = _grid(reference, current)
-    left = np.abs(grid.ref_at[:-1] - grid.cur_at[:-1])  # just right of each gap's start
-    right = np.abs(grid.ref_below[1:] - grid.cur_below[1:])  # just left of its end
-    estimate = float(np.dot((left + right) / 2, grid.widths))
-    _, (gaps_lo, gaps_hi) = _cells(grid)
+    points, ref, cur = _grid(reference, current)
+    widths = np.diff(points)
+    left = np.abs(ref.at[:-1] - cur.at[:-1])  # just right of each gap's start
+    right = np.abs(ref.below[1:] - cur.below[1:])  # just left of its end
+    estimate = float(np.dot((left + right) / 2, widths))
+    gaps_lo, gaps_hi = _distance_range(ref.gaps(), cur.gaps())
     scale = max(reference_std, 0.001)
-    lowest, highest = float(np.dot(gaps_lo, grid.widths)), float(np.dot(gaps_hi, grid.widths))
+    lowest, highest = float(np.dot(gaps_lo, widths)), float(np.dot(gaps_hi, widths))
     return _bounded(estimate / scale, lowest / scale, highest / scale)
 
 
-def sturges_shares(reference: Side, current: Side) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Both sides' shares over the exact path's Sturges bins, and the edges."""
+@dataclass(frozen=True)
+class Binned:
+    """Both sides' shares over the exact path's Sturges bins, each share ± its error."""
+
+    reference: np.ndarray
+    reference_error: np.ndarray
+    current: np.ndarray
+    current_error: np.ndarray
+
+
+def sturges_shares(reference: Side, current: Side) -> Binned:
     low, high = min(reference.low, current.low), max(reference.high, current.high)
     edges = sturges_edges(low, high, reference.size + current.size)
-    return _shares(reference, edges), _shares(current, edges), edges
+    return Binned(*_shares(reference, edges), *_shares(current, edges))
 
 
-def _shares(side: Side, edges: np.ndarray) -> np.ndarray:
+def _shares(side: Side, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if side.values is not None:  # counts, then shares: the exact path's very floats
-        return histogram_of_sorted(side.values, edges) / side.size
+        return histogram_of_sorted(side.values, edges) / side.size, np.zeros(edges.size - 1)
     # np.histogram's bins: left-closed, the last closed on both sides (as `histogram_of_sorted`).
-    below = side.at(edges[:-1], inclusive=False)
-    cuts = np.concatenate([below, side.at(edges[-1:], inclusive=True)])
-    return np.clip(np.diff(cuts), 0.0, 1.0)
+    below, below_error = side.read(edges[:-1], inclusive=False)
+    last, last_error = side.read(edges[-1:], inclusive=True)
+    cuts, errors = np.concatenate([below, last]), np.concatenate([below_error, last_error])
+    # A share between two sketched ranks is within ε₂ (< 2ε); one exact end leaves the other's ε.
+    share_errors = np.where((errors[:-1] > 0) & (errors[1:] > 0), side.share_error, errors[:-1] + errors[1:])
+    return np.clip(np.diff(cuts), 0.0, 1.0), share_errors
 
 
 def psi(reference: Side, current: Side) -> Estimate:
-    ref_read, cur_read = sturges_shares(reference, current)[:2]
-    ref_shares, cur_shares = zeroes_filled(ref_read), zeroes_filled(cur_read)
+    binned_shares = sturges_shares(reference, current)
+    ref_shares, cur_shares = zeroes_filled(binned_shares.reference), zeroes_filled(binned_shares.current)
     estimate = float(np.sum(_psi_terms(ref_shares, cur_shares)))
     floors = (float(ref_shares.min()), float(cur_shares.min()))
-    return _summed_bound(estimate, _psi_terms, ref_shares, cur_shares, reference, current, floors)
+    boxes = _boxes(ref_shares, binned_shares.reference_error, cur_shares, binned_shares.current_error, floors)
+    return _summed_bound(estimate, _psi_terms, boxes)
 
 
 def jensenshannon(reference: Side, current: Side) -> Estimate:
-    ref_shares, cur_shares = sturges_shares(reference, current)[:2]
-    ref_shares, cur_shares = ref_shares / ref_shares.sum(), cur_shares / cur_shares.sum()
+    binned_shares = sturges_shares(reference, current)
+    ref_shares = binned_shares.reference / binned_shares.reference.sum()
+    cur_shares = binned_shares.current / binned_shares.current.sum()
     divergence = float(np.sum(_js_terms(ref_shares, cur_shares)))
-    bound = _summed_bound(divergence, _js_terms, ref_shares, cur_shares, reference, current, (0.0, 0.0))
+    boxes = _boxes(
+        ref_shares, binned_shares.reference_error, cur_shares, binned_shares.current_error, (0.0, 0.0)
+    )
+    bound = _summed_bound(divergence, _js_terms, boxes)
     # The distance is sqrt(divergence / 2): monotone, so the ends map through it.
     estimate = math.sqrt(divergence / 2)
     lowest = math.sqrt(max(divergence - bound.error, 0.0) / 2)
@@ -264,20 +292,23 @@ def _js_terms(p: np.ndarray, q: np.ndarray) -> np.ndarray:
         return np.where(p > 0, p * np.log(p / m), 0.0) + np.where(q > 0, q * np.log(q / m), 0.0)
 
 
-def _summed_bound(
-    estimate: float,
-    term: _Term,
-    ref_shares: np.ndarray,
-    cur_shares: np.ndarray,
-    reference: Side,
-    current: Side,
-    floors: tuple[float, float],
-) -> Estimate:
-    """Bound a sum of per-bin terms over boxes of shares, each within ε₂ of the share read."""
-    p_lo = np.clip(ref_shares - reference.share_error, floors[0], 1.0)
-    p_hi = np.clip(ref_shares + reference.share_error, floors[0], 1.0)
-    q_lo = np.clip(cur_shares - current.share_error, floors[1], 1.0)
-    q_hi = np.clip(cur_shares + current.share_error, floors[1], 1.0)
+Box = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # p_lo, p_hi, q_lo, q_hi per bin
+
+
+def _boxes(
+    p: np.ndarray, p_error: np.ndarray, q: np.ndarray, q_error: np.ndarray, floors: tuple[float, float]
+) -> Box:
+    return (
+        np.clip(p - p_error, floors[0], 1.0),
+        np.clip(p + p_error, floors[0], 1.0),
+        np.clip(q - q_error, floors[1], 1.0),
+        np.clip(q + q_error, floors[1], 1.0),
+    )
+
+
+def _summed_bound(estimate: float, term: _Term, box: Box) -> Estimate:
+    """Bound a sum of per-bin terms over each bin's box of shares."""
+    p_lo, p_hi, q_lo, q_hi = box
     corners = np.stack([term(p_lo, q_lo), term(p_lo, q_hi), term(p_hi, q_lo), term(p_hi, q_hi)])
     highest = float(np.sum(corners.max(axis=0)))
     # Below the diagonal the nearest corner is (p_hi, q_lo), above it (p_lo, q_hi); a box that
@@ -349,4 +380,4 @@ def read(
 
 def histogram_shares(side: Side, edges: np.ndarray) -> np.ndarray:
     """The side's shares over any sorted edges (np.histogram's bins)."""
-    return _shares(side, edges)
+    return _shares(side, edges)[0]

@@ -114,3 +114,26 @@ def test_exact_shares_past_the_limit_together_merge_into_a_sketch() -> None:
     merged = merge(parts, exact_limit=2_500)
     assert merged.form == "sketch" and merged.kll().n == 3_000
     assert merge(parts).form == "sorted"
+
+
+def test_a_sketch_keeps_its_tails_exactly_through_bytes_and_merges() -> None:
+    values = RNG.lognormal(0, 1, 3 * kll.TAIL)
+    whole = np.sort(values)
+    column = pa.chunked_array([pa.array(values)])
+    sketched = from_bytes(to_bytes(build("c", column, exact_limit=0)))
+    assert sketched.tails is not None
+    low, high = sketched.tails
+    assert np.array_equal(low, whole[: kll.TAIL]) and np.array_equal(high, whole[-kll.TAIL :])
+    parts = [build("c", share, exact_limit=0) for share in _shares(column, (5_000, 40_000))]
+    parts[1] = build("c", _shares(column, (5_000, 40_000))[1])  # an exact part among sketches
+    merged = merge(parts)
+    assert merged.tails is not None
+    assert np.array_equal(merged.tails[0], low) and np.array_equal(merged.tails[1], high)
+
+
+def test_the_tails_of_counts_are_those_of_their_repeats() -> None:
+    values = np.arange(500, dtype=np.float64)
+    counts = RNG.integers(1, 200, 500)
+    repeated = np.repeat(values, counts)
+    low, high = kll.tails_of_counts(values, counts)
+    assert np.array_equal(low, repeated[: kll.TAIL]) and np.array_equal(high, repeated[-kll.TAIL :])

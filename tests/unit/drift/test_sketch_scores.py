@@ -25,10 +25,11 @@ def _sketched(values: np.ndarray) -> sketch_scores.Side:
 
 def test_exact_sides_read_the_exact_paths_bins() -> None:
     ref, cur = sketch_scores.exact_side(REFERENCE), sketch_scores.exact_side(CURRENT)
-    ref_shares, cur_shares, _ = sketch_scores.sturges_shares(ref, cur)
+    binned = sketch_scores.sturges_shares(ref, cur)
     ref_counts, cur_counts = sturges_counts(REFERENCE, CURRENT)
-    assert np.array_equal(ref_shares, ref_counts / REFERENCE.size)
-    assert np.array_equal(cur_shares, cur_counts / CURRENT.size)
+    assert np.array_equal(binned.reference, ref_counts / REFERENCE.size)
+    assert np.array_equal(binned.current, cur_counts / CURRENT.size)
+    assert not binned.reference_error.any() and not binned.current_error.any()
     psi = get("psi").run(REFERENCE, CURRENT, "numerical")[0]
     assert sketch_scores.psi(ref, cur).score == pytest.approx(psi)
     js = get("jensenshannon").run(REFERENCE, CURRENT, "numerical")[0]
@@ -77,3 +78,19 @@ def test_a_ks_p_value_only_where_the_sketch_resolves_it() -> None:
     assert fine.estimate is not None and fine.reason is None
     exact = stats.ks_2samp(REFERENCE, few, method="asymp").pvalue
     assert abs(fine.estimate.score - exact) <= fine.estimate.error + 1e-3
+
+
+def test_a_sketch_reads_its_tails_exactly_and_its_body_within_epsilon() -> None:
+    values = np.sort(RNG.lognormal(0, 1, 200_000))
+    side = _sketched(values)
+    assert side.tails is not None
+    inside_low = side.tails[0][[0, 100, -2]]
+    inside_high = side.tails[1][[1, 100, -1]]
+    body = np.quantile(values, [0.3, 0.5, 0.7])
+    points = np.concatenate([inside_low, body, inside_high])
+    for inclusive in (True, False):
+        shares, errors = side.read(points, inclusive)
+        exact = np.searchsorted(values, points, side="right" if inclusive else "left") / values.size
+        assert np.allclose(shares[:3], exact[:3], rtol=0, atol=1e-12) and not errors[:3].any()
+        assert np.allclose(shares[-3:], exact[-3:], rtol=0, atol=1e-12) and not errors[-3:].any()
+        assert np.all(np.abs(shares[3:6] - exact[3:6]) <= errors[3:6]) and np.all(errors[3:6] == kll.EPSILON)
