@@ -1,7 +1,7 @@
 """The sketch form of a numerical column: an Apache DataSketches KLL sketch of its finite values.
 
 A column with more stored values than `profile.EXACT_LIMIT_ROWS` is kept as a sketch instead of
-every value. K = 2000 keeps about 6,000 of any number of values (48 KB serialized at 10M) and
+every value. K = 2000 keeps about 6,000 of any number of values (48 KB serialized) and
 answers a rank (the share of values ≤ x) within EPSILON = 0.14% of the true share, and the
 share between two values (a histogram bin) within EPSILON_SHARE = 0.19%: DataSketches' a-priori
 normalized rank errors at 99% confidence (`get_normalized_rank_error(2000, pmf)`, single-sided
@@ -9,7 +9,8 @@ and double-sided). The minimum and maximum are exact. The bounds in `sketch_scor
 them as each CDF value's and each bin share's worst error, for all values at once: a
 high-probability bound, not a certainty (the errors measured are a tenth of it).
 
-Beside the sketch, the TAIL smallest and largest values are kept exactly (20,000 each, 320 KB):
+Beside the sketch, the TAIL smallest and largest values are kept exactly (20,000 each, 320 KB;
+a 10M-value column's profile is 369 KB instead of 80 MB):
 the CDF is then exact below the TAIL-th smallest and above the TAIL-th largest value, where a
 rank error costs the most (Wasserstein weighs it by the tails' spread, PSI by the tiny shares
 of the outer bins). KLL sketches and tails merge (of disjoint rows) without losing the bound,
