@@ -81,8 +81,9 @@ def tails_of_counts(values: np.ndarray, counts: np.ndarray) -> Tails:
     ends = np.cumsum(counts)
     low_stop = int(np.searchsorted(ends, TAIL)) + 1  # distinct values reaching TAIL repeats
     high_start = int(np.searchsorted(ends, ends[-1] - TAIL, side="right")) if ends.size else 0
-    low = np.repeat(values[:low_stop], counts[:low_stop])[:TAIL]
-    high = np.repeat(values[high_start:], counts[high_start:])[-TAIL:]
+    # No value repeats more than TAIL times in a tail: clipping keeps the expansions small.
+    low = np.repeat(values[:low_stop], np.minimum(counts[:low_stop], TAIL))[:TAIL]
+    high = np.repeat(values[high_start:], np.minimum(counts[high_start:], TAIL))[-TAIL:]
     return low.astype(np.float64), high.astype(np.float64)
 
 

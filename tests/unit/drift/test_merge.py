@@ -137,3 +137,15 @@ def test_the_tails_of_counts_are_those_of_their_repeats() -> None:
     repeated = np.repeat(values, counts)
     low, high = kll.tails_of_counts(values, counts)
     assert np.array_equal(low, repeated[: kll.TAIL]) and np.array_equal(high, repeated[-kll.TAIL :])
+    few = kll.tails_of_counts(np.array([1.0, 2.0, 3.0]), np.array([10**9, 5, 10**9]))
+    assert few[0].size == few[1].size == kll.TAIL
+    assert set(few[0]) == {1.0} and set(few[1]) == {3.0}
+
+
+def test_a_sketch_of_counts_takes_every_repeat_a_block_at_a_time() -> None:
+    values = np.array([1.0, 2.0, 3.0, 4.0])
+    counts = np.array([3_000_000, 1, 5_000_000, 2])
+    sketch = kll.of_counts(values, counts)
+    assert sketch.n == int(counts.sum())
+    assert (sketch.get_min_value(), sketch.get_max_value()) == (1.0, 4.0)
+    assert abs(sketch.get_rank(1.0, True) - 3_000_000 / sketch.n) <= kll.EPSILON
