@@ -14,7 +14,7 @@ METRIC_NAMES: dict[str, str] = {
     "kubedrift_check_drifted_columns": "Number of drifted columns in the last recorded check.",
     "kubedrift_check_dataset_drifted": "1 if the last recorded check found dataset drift, else 0.",
     "kubedrift_check_target_drifted": "1 if the last check found target drift, else 0; absent if no target.",
-    "kubedrift_check_last_success_timestamp_seconds": "Unix time of the last successful check.",
+    "kubedrift_check_last_success_timestamp_seconds": "Unix time the last successful check stands for.",
     "kubedrift_check_failing": "1 if the most recent check attempt failed, else 0.",
     "kubedrift_check_interval_seconds": "The schedule's longest gap between two runs; absent when suspended.",
     "kubedrift_production_objective": "The production model's objective value.",

@@ -899,6 +899,38 @@ def delete(uri: str, storage: Storage | None = None) -> None:
         fs.rm_file(_path(uri))
 
 
+def delete_folder(uri: str, storage: Storage | None = None) -> None:
+    """Remove a folder (a prefix) and everything below it; one that is already gone is fine."""
+    fs = filesystem(uri, storage)
+    with storage_errors(uri), suppress(FileNotFoundError):
+        fs.rm(_path(uri), recursive=True)
+
+
+def subfolders(uri: str, storage: Storage | None = None) -> list[str]:
+    """The names of the folders (prefixes) right below `uri`; none when `uri` is not there."""
+    fs = filesystem(uri, storage)
+    with storage_errors(uri):
+        try:
+            entries = (
+                fs.ls(_path(uri), detail=True, refresh=True) if is_s3(uri) else fs.ls(_path(uri), detail=True)
+            )
+        except FileNotFoundError:
+            return []
+    return sorted(e["name"].rstrip("/").rsplit("/", 1)[-1] for e in entries if e["type"] == "directory")
+
+
+def written_at(uri: str, storage: Storage | None = None) -> float | None:
+    """When the object (or file) `uri` was written, as a Unix time; None when it is not there."""
+    fs = filesystem(uri, storage)
+    with storage_errors(uri):
+        try:
+            info = fs.info(_path(uri))
+        except FileNotFoundError:
+            return None
+    stamp = info.get("LastModified", info.get("mtime"))
+    return float(stamp.timestamp()) if hasattr(stamp, "timestamp") else float(stamp)
+
+
 def copy(source: str, destination: str, storage: Storage | None = None) -> None:
     """Copy one object or a folder of objects, e.g. a model artifact on promotion.
 

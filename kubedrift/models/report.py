@@ -193,6 +193,11 @@ class ReferenceProfileUse(Model):
     store_failure: str | None = Field(
         default=None, description="Why writing the profile failed (the check itself went on)."
     )
+    removed: list[str] = Field(
+        default_factory=list,
+        description="Older profiles of this check (their keys) that this check removed when it stored "
+        "its own: the newest few are kept (a profile is about as big as the reference's numbers).",
+    )
 
 
 class DriftReport(Model):

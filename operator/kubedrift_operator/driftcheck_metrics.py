@@ -28,9 +28,11 @@ def _values(check: DriftCheck | InvalidDriftCheck, now: datetime) -> dict[str, f
     status = check.status
     last = status.last_check
     drifted = last.succeeded if last is not None else None  # a failed check measured nothing
-    successes = [r.time for r in status.history if r.succeeded]
+    # The time a check stands for (its scheduled time), not when it ran: a backfill finishing
+    # today over last year's windows must not make a stalled schedule look fresh.
+    successes = [r.when for r in status.history if r.succeeded]
     if last is not None and last.succeeded:
-        successes.append(last.time)
+        successes.append(last.scheduled_at or last.time)
     interval = None
     if isinstance(check, DriftCheck) and not check.spec.suspend:
         interval = interval_seconds(check.spec.schedule, check.spec.time_zone, now.date())

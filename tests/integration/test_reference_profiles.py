@@ -18,6 +18,7 @@ from kubedrift.models.jobconfig import CheckJobConfig
 from kubedrift.models.report import ColumnResult, DriftReport
 from kubedrift_jobs.drift.engine import run_check
 from kubedrift_jobs.drift.profile import FORMAT_VERSION
+from kubedrift_jobs.drift.profile_store import PROFILES_KEPT
 
 NUMERICAL_METHODS = [
     "ks",
@@ -299,6 +300,29 @@ def test_a_failed_check_leaves_no_partial_profile(tmp_path: Path) -> None:
     profiles = tmp_path / "reports" / "profiles" / "profiles"
     assert profiles.is_dir()  # columns before s_cat were written...
     assert [p for p in profiles.rglob("*") if p.is_file()] == []  # ...and removed with the failure
+
+
+def test_a_check_that_stores_a_profile_keeps_the_newest_few_and_removes_older_ones(tmp_path: Path) -> None:
+    """Every new reference version writes a profile about as big as its numbers: the check that
+    stores one removes all but the PROFILES_KEPT newest, and says which it removed."""
+    _, current = write_sides(tmp_path / "data", 300)
+    reports = []
+    for seed in range(PROFILES_KEPT + 2):
+        reference, _ = write_sides(tmp_path / f"reference-{seed}", 300, reference_seed=10 + seed)
+        reports.append(check(tmp_path, reference, current))
+    folders = [profile_folder(r) for r in reports]
+    assert len(set(folders)) == PROFILES_KEPT + 2
+    assert sorted(p.name for p in folders[0].parent.iterdir()) == sorted(f.name for f in folders[2:])
+    assert reports[-1].reference_profile is not None
+    assert reports[-1].reference_profile.removed == [folders[1].name]
+    assert reports[-2].reference_profile is not None
+    assert reports[-2].reference_profile.removed == [folders[0].name]
+    # A check on a reference whose profile is kept uses it; on one whose profile was removed,
+    # builds it again.
+    kept = check(tmp_path, tmp_path / "reference-2" / "reference", current)
+    gone = check(tmp_path, tmp_path / "reference-0" / "reference", current)
+    assert kept.reference_profile is not None and kept.reference_profile.status == "used"
+    assert gone.reference_profile is not None and gone.reference_profile.status == "built"
 
 
 def test_past_the_exact_limit_numbers_are_stored_as_sketches_and_scored_with_bounds(

@@ -7,6 +7,7 @@ injected): every GET of the reference object, its Range and the bytes the server
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from kubedrift.models.jobconfig import CheckJobConfig
 from kubedrift.models.report import DriftReport
 from kubedrift.storage import FOOTER_GUESS_BYTES
 from kubedrift_jobs.drift.engine import run_check
+from kubedrift_jobs.drift.profile_store import PROFILES_KEPT
 from tests.fixtures.faultproxy import FaultProxy, Seen
 from tests.fixtures.s3 import S3Server, upload_file
 
@@ -38,11 +40,11 @@ def side(seed: int, shift: float) -> pa.Table:
     )
 
 
-def check(bucket: str, endpoint: str) -> DriftReport:
+def check(bucket: str, endpoint: str, reference: str = "data/reference.parquet") -> DriftReport:
     config = CheckJobConfig.from_wire(
         {
             "check": "wire",
-            "reference": {"uri": f"s3://{bucket}/data/reference.parquet"},
+            "reference": {"uri": f"s3://{bucket}/{reference}"},
             "current": {"uri": f"s3://{bucket}/data/current.parquet"},
             "columns": {"target": "target"},
             "storage": {"reportsUri": f"s3://{bucket}/reports", "endpoint": endpoint, "region": "us-east-1"},
@@ -93,3 +95,25 @@ def test_a_profile_is_built_once_and_the_reference_data_is_not_read_again(
             c.model_dump(exclude={"seconds"}) for c in built.columns
         ]
         assert used.dataset == built.dataset
+
+
+def test_older_profiles_are_removed_from_the_bucket_the_newest_kept(s3: S3Server, tmp_path: Path) -> None:
+    """On S3 a profile's age is its profile.json's LastModified (whole seconds): the references
+    here are checked over a second apart, so the order is the order of the checks."""
+    bucket = s3.create_bucket()
+    client = s3.client()
+    small = side(2, 0.3).slice(0, 2000)
+    pq.write_table(small, tmp_path / "current.parquet")
+    upload_file(client, tmp_path / "current.parquet", bucket, "data/current.parquet")
+    keys = []
+    for seed in range(PROFILES_KEPT + 1):
+        pq.write_table(side(10 + seed, 0.0).slice(0, 2000), tmp_path / f"reference-{seed}.parquet")
+        upload_file(client, tmp_path / f"reference-{seed}.parquet", bucket, f"data/reference-{seed}.parquet")
+        report = check(bucket, s3.endpoint, f"data/reference-{seed}.parquet")
+        assert report.reference_profile is not None and report.reference_profile.status == "built"
+        keys.append(report.reference_profile.uri.rsplit("/", 1)[-1])
+        time.sleep(1.1)
+    assert report.reference_profile.removed == [keys[0]]
+    listed = client.list_objects_v2(Bucket=bucket, Prefix="reports/wire/profiles/")
+    folders = {item["Key"].split("/")[3] for item in listed["Contents"]}
+    assert folders == set(keys[1:])

@@ -54,10 +54,39 @@ PROFILE_JSON = "profile.json"
 WRITE_FAILURES = (ConfigError, CredentialsError, DataError, TransientError)
 # Column files queued for the writer thread beyond the one it is writing.
 PENDING_WRITES = 1
+# Profiles kept per check beside the one just written: a profile is about as big as the reference's
+# numbers, and every new reference version (a promotion with followProduction, a windowed
+# reference) writes one. A few stay for a rollback or a backfill over older references.
+PROFILES_KEPT = 4
 
 
 def profile_folder(reports_uri: str, check: str, version: ReferenceVersion) -> str:
     return storage.join(reports_uri, check, "profiles", version.key)
+
+
+def profiles_to_drop(written: dict[str, float], keep: str, kept: int = PROFILES_KEPT) -> list[str]:
+    """The profile keys to remove: all but `keep` and the newest others, `kept` in all.
+    `written` maps each key to when its profile.json was written (a key without one is in it with
+    0.0: an incomplete profile is never used, so it goes first)."""
+    others = sorted((key for key in written if key != keep), key=lambda key: (-written[key], key))
+    return others[max(0, kept - 1) :]
+
+
+def prune_profiles(root: str, keep: str, settings: Storage | None) -> list[str]:
+    """Remove the check's older profiles (see PROFILES_KEPT) and say which; best-effort, like the
+    profile itself: what a failure leaves, the next check that stores a profile removes. A check
+    still reading a removed profile finds its column files gone and reads the reference instead."""
+    try:
+        written = {
+            key: storage.written_at(storage.join(root, key, PROFILE_JSON), settings) or 0.0
+            for key in storage.subfolders(root, settings)
+        }
+        dropped = profiles_to_drop(written, keep)
+        for key in dropped:
+            storage.delete_folder(storage.join(root, key), settings)
+    except WRITE_FAILURES:
+        return []
+    return dropped
 
 
 @dataclass
@@ -76,6 +105,7 @@ class ProfileStore:
     _written: int = 0
     _store_failure: str | None = None
     _written_files: list[str] = field(default_factory=list)
+    _removed: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _writer: ThreadPoolExecutor | None = None
     _pending: deque[Future[None]] = field(default_factory=deque)
@@ -214,6 +244,8 @@ class ProfileStore:
                 )
             except WRITE_FAILURES as error:
                 self._store_failure = error.message
+            else:
+                self._removed = prune_profiles(self.folder.rsplit("/", 1)[0], self.version.key, self.settings)
         return ReferenceProfileUse(
             status=self._status(),
             uri=self.folder,
@@ -223,6 +255,7 @@ class ProfileStore:
             columns_read=self._read,
             stored=bool(self._written) and self._store_failure is None,
             store_failure=self._store_failure,
+            removed=self._removed,
         )
 
     def _status(self) -> ProfileStatus:

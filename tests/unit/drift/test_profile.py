@@ -201,3 +201,13 @@ def test_a_changed_column_file_is_refused() -> None:
 def test_numerical_is_computed_once() -> None:
     profile: ColumnProfile = from_bytes(to_bytes(build("c", WIDE_INTS)))
     assert profile.numerical() is profile.numerical()
+
+
+def test_old_profiles_are_dropped_newest_kept_and_the_current_never() -> None:
+    from kubedrift_jobs.drift.profile_store import profiles_to_drop
+
+    written = {"a": 10.0, "b": 50.0, "c": 30.0, "d": 40.0, "e": 20.0, "torn": 0.0, "now": 5.0}
+    assert profiles_to_drop(written, keep="now", kept=4) == ["e", "a", "torn"]  # b, d, c stay with now
+    assert profiles_to_drop(written, keep="now", kept=1) == ["b", "d", "c", "e", "a", "torn"]
+    assert profiles_to_drop({"now": 1.0, "x": 2.0}, keep="now", kept=4) == []
+    assert profiles_to_drop({}, keep="now") == []

@@ -109,6 +109,19 @@ def test_a_failed_last_check_is_failing_measures_no_drift_and_keeps_the_last_suc
     assert "kubedrift_check_last_success_timestamp_seconds" not in values(f.driftcheck(status=status))
 
 
+def test_a_backfill_that_succeeds_now_over_old_windows_does_not_make_the_check_fresh() -> None:
+    """The last success is by the time a check stands for: a backfilled window's scheduled time."""
+    last_month = f.NOW - timedelta(days=30)
+    backfilled = record(f.NOW, True) | {"scheduledAt": f.ts(last_month), "job": "bikes-backfill-1"}
+    failed = {"time": f.ts(f.NOW), "job": "bikes-check-3", "succeeded": False, "reason": "DataNotFound"}
+    status = {"lastCheck": failed, "history": [backfilled, record(EARLIER, True)]}
+    got = values(f.driftcheck(status=status))
+    assert got["kubedrift_check_last_success_timestamp_seconds"] == EARLIER.timestamp()
+    status = {"lastCheck": failed, "history": [backfilled]}
+    got = values(f.driftcheck(status=status))
+    assert got["kubedrift_check_last_success_timestamp_seconds"] == last_month.timestamp()
+
+
 def test_a_failed_run_and_a_run_without_a_best_trial() -> None:
     run = {**FULL_STATUS["run"], "phase": "Failed", "bestExperiment": None, "bestObjective": None}
     got = values(f.driftcheck(status={"run": run}))
