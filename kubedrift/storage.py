@@ -36,7 +36,7 @@ import hashlib
 import os
 import ssl
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -458,6 +458,15 @@ def list_parquet(uri: str, storage: Storage | None = None) -> list[str]:
     return files
 
 
+@dataclass(frozen=True)
+class RowGroup:
+    """One row group of a dataset's file, as its footer counts it: the unit a sharded check splits."""
+
+    file: str  # the path as the dataset's filesystem names it
+    index: int
+    rows: int  # before a window's row filter (the footer cannot count those without the data)
+
+
 def _hidden(path: str) -> bool:
     # Spark and friends leave _SUCCESS and .crc files beside the data.
     return any(part.startswith(("_", ".")) and "=" not in part for part in path.split("/")[-1:])
@@ -501,6 +510,7 @@ class ParquetData:
         schema: pa.Schema
         partitioning: Any
         partition_names: frozenset[str]
+        row_groups: list[RowGroup]
 
     @staticmethod
     def _plain_field(field: pa.Field) -> pa.Field:
@@ -568,9 +578,12 @@ class ParquetData:
                 return int(fragment.metadata.num_rows)
             return int(fragment.count_rows(filter=self.row_filter))  # statistics first, then the column
 
-        def footer(fragment: Any) -> tuple[str, pa.Schema, int]:
+        def footer(fragment: Any) -> tuple[str, pa.Schema, int, list[int]]:
             try:
-                return fragment.path, fragment.physical_schema, rows(fragment)
+                schema = fragment.physical_schema  # reads the footer; its row groups come with it
+                groups = fragment.metadata
+                sizes = [groups.row_group(i).num_rows for i in range(groups.num_row_groups)]
+                return fragment.path, schema, rows(fragment), sizes
             except Exception as error:
                 if type(error).__name__ in {"ArrowInvalid", "ArrowIOError", "OSError"}:
                     raise DataUnreadable(
@@ -583,10 +596,15 @@ class ParquetData:
         partitioning = discovered.partitioning
         partition_fields = list(partitioning.schema) if partitioning is not None else []
         return ParquetData._Layout(
-            files=[(path, frozenset(schema.names), rows) for path, schema, rows in footers],
-            schema=self._unified([(path, schema) for path, schema, _ in footers], partition_fields),
+            files=[(path, frozenset(schema.names), rows) for path, schema, rows, _ in footers],
+            schema=self._unified([(path, schema) for path, schema, _, _ in footers], partition_fields),
             partitioning=partitioning,
             partition_names=frozenset(f.name for f in partition_fields),
+            row_groups=[
+                RowGroup(file=path, index=i, rows=size)
+                for path, _, _, sizes in footers
+                for i, size in enumerate(sizes)
+            ],
         )
 
     def _unified(self, schemas: list[tuple[str, pa.Schema]], partition_fields: list[pa.Field]) -> pa.Schema:
@@ -679,6 +697,40 @@ class ParquetData:
             lambda: ds.dataset(having, **self._dataset_options(layout.partitioning, self.schema))
         )
         return self._read(subset, [name]).column(0)
+
+    @property
+    def row_groups(self) -> list[RowGroup]:
+        """Every file's row groups, in file order, from the footers (nothing more is read)."""
+        return self._layout.row_groups
+
+    def column_of(self, name: str, row_groups: Sequence[RowGroup]) -> pa.ChunkedArray:
+        """Read one column of some row groups only (a shard's share), of the files that have it;
+        an empty column of the schema's type when none of them does."""
+        import pyarrow as pa
+        import pyarrow.dataset as ds
+
+        if name not in self.schema.names:
+            raise DataUnreadable(f"{self.uri}: no column {name!r}; it has {', '.join(self.schema.names)}")
+        layout = self._layout
+        having = {path for path, names, _ in layout.files if name in names or name in layout.partition_names}
+        wanted: dict[str, list[int]] = {}
+        for group in row_groups:
+            if group.file in having:
+                wanted.setdefault(group.file, []).append(group.index)
+        if not wanted:
+            return pa.chunked_array([], type=self.schema.field(name).type)
+        # The dataset's own fragments carry the hive partition values; a subset keeps them.
+        fragments = [
+            fragment.subset(row_group_ids=wanted[fragment.path])
+            for fragment in self.dataset.get_fragments()
+            if fragment.path in wanted
+        ]
+        part = self._open(
+            lambda: ds.FileSystemDataset(
+                fragments, self.schema, ds.ParquetFileFormat(), filesystem=self._arrow_fs
+            )
+        )
+        return self._read(part, [name]).column(0)
 
     def columns(self, names: list[str]) -> pa.Table:
         """Read only `names`, across all files; a file without one of them gives nulls for it."""

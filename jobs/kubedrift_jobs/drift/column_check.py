@@ -2,7 +2,9 @@
 distributions for the report. Pure apart from the Arrow-to-numpy conversion; no I/O.
 
 The reference side is always its profile (`profile.py`): stored by an earlier check of the same
-reference, or built from the column just before; either gives the same result."""
+reference, or built from the column just before; either gives the same result. The current side
+is its column, or (a sharded check) its profile merged from the indexes' partials: the check takes
+the same counts, values and types of either, so both give the same result."""
 
 from __future__ import annotations
 
@@ -21,9 +23,16 @@ from kubedrift.models.report import (
     Histogram,
 )
 from kubedrift_jobs.drift.binning import distinct_count, histogram_of_sorted
-from kubedrift_jobs.drift.column_types import ColumnType, Inferred, infer
+from kubedrift_jobs.drift.column_types import ColumnType, Inferred, infer, infer_type
 from kubedrift_jobs.drift.profile import ColumnProfile
-from kubedrift_jobs.drift.samples import categorical_pair, numerical_sample, numerical_summary
+from kubedrift_jobs.drift.samples import (
+    CategoricalPair,
+    NumericalSample,
+    categorical_pair,
+    numerical_sample,
+    numerical_summary,
+    profile_pair,
+)
 from kubedrift_jobs.drift.selection import Choice, choose
 
 HISTOGRAM_BINS = 20
@@ -46,29 +55,78 @@ class ColumnPlan:
     declared: ColumnType | None  # from the spec; None means inferred
 
 
+@dataclass(frozen=True)
+class CurrentProfile:
+    """The current column as a profile: a sharded check's partials, merged."""
+
+    profile: ColumnProfile
+    arrow_type: pa.DataType  # the column's own (a profile keeps float32 values as float64)
+
+
+@dataclass(frozen=True)
+class _Current:
+    """What the check takes of the current side, from its column or its profile."""
+
+    rows: int
+    nulls: int
+    arrow_type: pa.DataType
+    column: pa.ChunkedArray | None = None
+    profile: ColumnProfile | None = None
+
+    @classmethod
+    def of(cls, current: pa.ChunkedArray | CurrentProfile) -> _Current:
+        if isinstance(current, CurrentProfile):
+            p = current.profile
+            return cls(rows=p.rows, nulls=p.nulls, arrow_type=current.arrow_type, profile=p)
+        return cls(rows=len(current), nulls=current.null_count, arrow_type=current.type, column=current)
+
+    def inferred(self) -> Inferred:
+        if self.column is not None:
+            return infer(self.column)
+        assert self.profile is not None
+        profile = self.profile
+        return infer_type(self.arrow_type, lambda: (profile.rows - profile.nulls, len(profile.distinct()[0])))
+
+    def numerical(self) -> NumericalSample:
+        if self.column is not None:
+            return numerical_sample(self.column)
+        assert self.profile is not None
+        return self.profile.numerical()
+
+    def pair(self, reference: ColumnProfile) -> CategoricalPair:
+        if self.column is not None:
+            return categorical_pair(reference, self.column)
+        assert self.profile is not None
+        return profile_pair(reference, self.profile, self.arrow_type)
+
+
 def check_column(
-    plan: ColumnPlan, reference: ColumnProfile, current: pa.ChunkedArray, settings: DriftSettings
+    plan: ColumnPlan,
+    reference: ColumnProfile,
+    current_side: pa.ChunkedArray | CurrentProfile,
+    settings: DriftSettings,
 ) -> ColumnResult:
     started = time.perf_counter()
+    current = _Current.of(current_side)
     base = {
         "name": plan.name,
         "role": plan.role,
-        "arrow_type": str(current.type),
+        "arrow_type": str(current.arrow_type),
         "rows_reference": reference.rows,
-        "rows_current": len(current),
+        "rows_current": current.rows,
         "null_share_reference": _share(reference.nulls, reference.rows),
-        "null_share_current": _share(current.null_count, len(current)),
+        "null_share_current": _share(current.nulls, current.rows),
     }
     # Before inference: an all-null column (Arrow type `null` included) is all-null, not "unsupported".
     for side, rows, nulls in (
         ("reference", reference.rows, reference.nulls),
-        ("current", len(current), current.null_count),
+        ("current", current.rows, current.nulls),
     ):
         if rows == 0:
             return ColumnResult(status="empty", reason=f"no {side} rows have this column", **base)
         if nulls == rows:
             return ColumnResult(status="all_null", reason=f"every {side} value is null", **base)
-    inferred = Inferred(plan.declared) if plan.declared else infer(current)
+    inferred = Inferred(plan.declared) if plan.declared else current.inferred()
     if inferred.column_type is None:
         return ColumnResult(status=inferred.skip_status, reason=inferred.reason, **base)
     base["column_type"] = inferred.column_type
@@ -83,12 +141,12 @@ def check_column(
 
 def _numerical(
     reference: ColumnProfile,
-    current: pa.ChunkedArray,
+    current: _Current,
     plan: ColumnPlan,
     settings: DriftSettings,
     base: dict[str, object],
 ) -> ColumnResult:
-    ref, cur = reference.numerical(), numerical_sample(current)
+    ref, cur = reference.numerical(), current.numerical()
     base |= _nulls(ref.missing, ref.rows, cur.missing, cur.rows)
     infinite = _infinite_note(ref.infinite, cur.infinite)
     if ref.values.size == 0 or cur.values.size == 0:
@@ -119,12 +177,12 @@ def _numerical(
 
 def _categorical(
     reference: ColumnProfile,
-    current: pa.ChunkedArray,
+    current: _Current,
     plan: ColumnPlan,
     settings: DriftSettings,
     base: dict[str, object],
 ) -> ColumnResult:
-    pair = categorical_pair(reference, current)
+    pair = current.pair(reference)
     base |= _nulls(pair.missing_reference, pair.rows_reference, pair.missing_current, pair.rows_current)
     if pair.reference.size == 0 or pair.current.size == 0:
         side = "reference" if pair.reference.size == 0 else "current"
