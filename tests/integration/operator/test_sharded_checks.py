@@ -8,7 +8,9 @@ of the 4 indexes reads a share of it. Proofs:
   some rows (its termination message), then one merge Job owned by it;
 - its report has the same per-column scores, drifted flags and dataset verdict as the single pod's
   report, and its `status.lastCheck` the same verdict, recorded under the Indexed Job's name;
-- the partials are gone once the check is recorded.
+- the partials are gone once the check is recorded;
+- a failed index fails the check as ShardFailed naming the index, with no merge, and the history
+  keeps the check recorded before it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from kubedrift.storage import RowGroup
+from kubedrift_jobs.drift.partials import assign
 from tests.fixtures.cluster import Cluster
 from tests.fixtures.s3 import S3Server
 from tests.integration.operator.conftest import (
@@ -155,3 +159,68 @@ def test_four_shards_give_exactly_the_single_pods_verdicts(
     # The partials served and are gone.
     listed = s3_server.client().list_objects_v2(Bucket=bucket, Prefix="reports/sharded/partials/")
     assert listed.get("KeyCount", 0) == 0, dump(listed.get("Contents"))
+
+
+def corrupt(path: Path) -> None:
+    """Garbage over the first page header: the footer reads, the first column of its row group does not."""
+    data = bytearray(path.read_bytes())
+    data[4:204] = bytes([0xAB]) * 200
+    path.write_bytes(bytes(data))
+
+
+def test_a_failed_index_fails_the_check_as_shard_failed_naming_it_and_loses_nothing(
+    cluster: Cluster,
+    operator: OperatorProcess,
+    namespace: str,
+    kube: Kube,
+    s3_server: S3Server,
+    s3_secret: str,
+    tmp_path: Path,
+) -> None:
+    bucket, folder = s3_server.create_bucket(), tmp_path / "data"
+    upload_data(s3_server, bucket, folder)
+    cluster.apply(check("broken", bucket, s3_server.pod_endpoint(cluster), SHARDS), namespace)
+    kube.annotate("driftcheck", "broken", "kubedrift.io/check-now", "1")
+    first = wait_status(kube, "broken", lambda s: s.get("lastCheck"), "the first check", timeout=300)
+    assert first["lastCheck"]["succeeded"] is True, dump(first)
+
+    # A late file lands whose data pages are broken: only the index whose share holds it fails.
+    late = folder / "part-3.parquet"
+    pq.write_table(table(500, 3, 0.0).drop_columns(["t_day"]), late)
+    corrupt(late)
+    s3_server.upload(bucket, "current/part-3.parquet", late)
+    groups = [
+        RowGroup(file=f"{bucket}/current/{path.name}", index=i, rows=meta.row_group(i).num_rows)
+        for path in sorted(folder.glob("part-*.parquet"))
+        for meta in [pq.ParquetFile(path).metadata]
+        for i in range(meta.num_row_groups)
+    ]
+    failing = next(
+        i for i, share in enumerate(assign(groups, SHARDS)) if any("part-3" in g.file for g in share)
+    )
+    kube.annotate("driftcheck", "broken", "kubedrift.io/check-now", "2")
+    first_job = first["lastCheck"]["job"]
+    status = wait_status(
+        kube,
+        "broken",
+        lambda s: s.get("lastCheck", {}).get("job") != first_job,
+        "the second check",
+        timeout=300,
+    )
+
+    last = status["lastCheck"]
+    assert (last["succeeded"], last["reason"]) == (False, "ShardFailed"), dump(status)
+    assert last["message"].startswith(f"index {failing} of {SHARDS} failed: DataUnreadable: "), last[
+        "message"
+    ]
+    stalled = kube.condition("broken", "Stalled")
+    assert (stalled["status"], stalled["reason"]) == ("True", "ShardFailed")
+    events = [e for e in kube.events("broken") if e["reason"] == "CheckFailed"]
+    assert events and "ShardFailed" in events[0]["message"]
+    # Nothing recorded before is lost, and the failed Job gets no merge.
+    assert [r["job"] for r in status["history"]] == [last["job"], first_job]
+    assert status["history"][1]["reportUri"] == first["lastCheck"]["reportUri"]
+    merges = [
+        j for j in kube.jobs("broken") if j["metadata"]["labels"].get("kubedrift.io/merge-of") == last["job"]
+    ]
+    assert merges == []
