@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import itertools
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -142,3 +144,26 @@ def test_the_merge_step_publishes_as_one_pod_does_and_removes_the_partials(
     # A second start of the merge finds the check recorded: it reads nothing, needs no partials.
     assert check_job.main(str(config_file), str(termination), step="merge") == 0
     assert json.loads(termination.read_text())["skipped"] == "AlreadyRecorded"
+
+
+def test_a_window_over_a_timestamp_column_is_sharded_on_the_windows_rows(tmp_path: Path) -> None:
+    """Row groups are split by their footer rows, but each index reads only the window's rows of them."""
+    hours = [datetime(2026, 11, 1) + timedelta(hours=h) for h in range(24 * 40)]
+    rng = np.random.default_rng(3)
+    current = tmp_path / "current"
+    current.mkdir()
+    for month, part in enumerate((slice(0, 24 * 30), slice(24 * 30, None))):
+        piece = pa.table({"ts": hours[part], "x": rng.normal(month, 1, len(hours[part]))})
+        pq.write_table(piece, current / f"{month}.parquet", row_group_size=24 * 3)
+    pq.write_table(pa.table({"x": rng.normal(0, 1, 500)}), tmp_path / "reference.parquet")
+    wire = {
+        "check": "windowed",
+        "reference": {"uri": str(tmp_path / "reference.parquet")},
+        "current": {"uri": str(current), "time": {"column": "ts"}, "window": {"last": "10d"}},
+        "columns": {"exclude": ["ts"]},
+        "storage": {"reportsUri": str(tmp_path / "reports")},
+    }
+    single = run_check(CheckJobConfig.from_wire(wire), "report", scheduled_at=AT)
+    merged = sharded(CheckJobConfig.from_wire({**wire, "shards": 3}))
+    assert merged.current.rows == single.current.rows == 24 * 10
+    assert verdicts(merged) == verdicts(single) and merged.dataset == single.dataset
