@@ -30,7 +30,7 @@ from kubedrift_operator import names, observe
 from kubedrift_operator.build.check import check_now_job, merge_job
 from kubedrift_operator.build.common import COMPONENT_CHECK, JSON
 from kubedrift_operator.reconcile import windows
-from kubedrift_operator.reconcile.draft import Draft
+from kubedrift_operator.reconcile.draft import Children, Draft
 from kubedrift_operator.reconcile.windows import Empty
 
 # A finished Job's pods may reach the cache a moment after the Job; wait this long for
@@ -120,9 +120,7 @@ def _read_sharded(
     name, shards = job["metadata"]["name"], observe.job_shards(job)
     if not outcome.complete:
         return _shard_failure(draft, job, outcome, shards)
-    pod = observe.newest(draft.children.pods_of_job(name), "Succeeded")
-    term = observe.termination(pod) if pod is not None else None
-    if term is not None and isinstance(observe.check_result(term), CheckSkipped):
+    if _shards_skipped(draft.children, name):
         return _read(draft, job, outcome, mismatches)  # nothing to merge: skipped, as one pod skips
     merge = draft.children.jobs.get(names.merge_job(name))
     if merge is None:
@@ -139,6 +137,27 @@ def _read_sharded(
     if merged is None:
         return None
     return _read(draft, merge, merged, mismatches, recorded_as=name)
+
+
+def _shards_skipped(children: Children, name: str) -> bool:
+    """The sharded Job's indexes found the window empty or recorded (each finds the same)."""
+    pod = observe.newest(children.pods_of_job(name), "Succeeded")
+    term = observe.termination(pod) if pod is not None else None
+    return term is not None and isinstance(observe.check_result(term), CheckSkipped)
+
+
+def deciding_job(children: Children, job: JSON | None) -> JSON | None:
+    """The Job whose end is the check's end, for whoever waits on a check Job (check-at, backfill):
+    a complete sharded Job's merge Job (the Job itself, not ended, until the merge exists), or
+    the Job itself (one pod, a failed index, indexes that skipped)."""
+    if job is None or observe.job_shards(job) <= 1:
+        return job
+    outcome = observe.job_outcome(job)
+    name = job["metadata"]["name"]
+    if outcome is None or not outcome.complete or _shards_skipped(children, name):
+        return job
+    merge = children.jobs.get(names.merge_job(name))
+    return merge if merge is not None else {"metadata": job["metadata"], "status": {}}
 
 
 def _shard_failure(draft: Draft, job: JSON, outcome: observe.JobOutcome, shards: int) -> LastCheck | None:

@@ -7,9 +7,11 @@ from datetime import timedelta
 from typing import Any
 
 from kubedrift.models.jobconfig import ENV_JOB_NAME, ENV_SCHEDULED_AT
-from kubedrift_operator import names
+from kubedrift_operator import names, observe
 from kubedrift_operator.build.check import check_now_job, cron_job, merge_job
 from kubedrift_operator.observe import LABEL_MERGE_OF, LABEL_SHARDS, OPERATOR_SCHEDULED_ANNOTATION
+from kubedrift_operator.reconcile.checks import deciding_job
+from kubedrift_operator.reconcile.draft import Children
 from tests.unit.operator import factories as f
 from tests.unit.operator.test_build import parsed
 from tests.unit.operator.test_plan import SETTINGS, apply_plan, cond, plan, settled, written
@@ -163,3 +165,35 @@ def test_indexes_that_found_the_window_empty_are_read_as_one_pod_without_a_merge
     assert out.create_first == []
     status = written(out)
     assert status is not None and status["history"][0]["reason"] == "EmptyWindow"
+
+
+def merge_of_sharded(outcome: str | None) -> dict[str, Any]:
+    merge = f.job(names.merge_job(SHARDED), "check", outcome=outcome)
+    merge["metadata"]["labels"][LABEL_MERGE_OF] = SHARDED
+    return merge
+
+
+def ended(job: dict[str, Any] | None) -> str | None:
+    outcome = observe.job_outcome(job) if job is not None else None
+    return outcome.condition if outcome is not None else None
+
+
+def test_who_waits_on_a_sharded_check_waits_for_its_merge() -> None:
+    """check-at and backfill count a window done when its check is: a sharded one's merge ended."""
+    single = f.job("bikes-check-1", "check", outcome="Complete")
+    assert deciding_job(Children.of("bikes", [single]), single) is single
+    assert deciding_job(Children(), None) is None
+
+    running = sharded_job(outcome=None)
+    assert deciding_job(Children.of("bikes", [running]), running) is running
+    failed = sharded_job(outcome="Failed")
+    assert ended(deciding_job(Children.of("bikes", [failed]), failed)) == "Failed"
+
+    done = sharded_job()
+    assert ended(deciding_job(Children.of("bikes", [done, *shard_pods()]), done)) is None  # merge to come
+    for merge_outcome in (None, "Complete", "Failed"):
+        objects = [done, *shard_pods(), merge_of_sharded(merge_outcome)]
+        assert ended(deciding_job(Children.of("bikes", objects), done)) == merge_outcome
+
+    empty = {"skipped": "EmptyWindow", "message": "no data in the window", "scheduledAt": SCHEDULED}
+    assert ended(deciding_job(Children.of("bikes", [done, *shard_pods(empty)]), done)) == "Complete"
