@@ -510,7 +510,6 @@ class ParquetData:
         schema: pa.Schema
         partitioning: Any
         partition_names: frozenset[str]
-        row_groups: list[RowGroup]
 
     @staticmethod
     def _plain_field(field: pa.Field) -> pa.Field:
@@ -578,12 +577,9 @@ class ParquetData:
                 return int(fragment.metadata.num_rows)
             return int(fragment.count_rows(filter=self.row_filter))  # statistics first, then the column
 
-        def footer(fragment: Any) -> tuple[str, pa.Schema, int, list[int]]:
+        def footer(fragment: Any) -> tuple[str, pa.Schema, int]:
             try:
-                schema = fragment.physical_schema  # reads the footer; its row groups come with it
-                groups = fragment.metadata
-                sizes = [groups.row_group(i).num_rows for i in range(groups.num_row_groups)]
-                return fragment.path, schema, rows(fragment), sizes
+                return fragment.path, fragment.physical_schema, rows(fragment)
             except Exception as error:
                 if type(error).__name__ in {"ArrowInvalid", "ArrowIOError", "OSError"}:
                     raise DataUnreadable(
@@ -596,15 +592,10 @@ class ParquetData:
         partitioning = discovered.partitioning
         partition_fields = list(partitioning.schema) if partitioning is not None else []
         return ParquetData._Layout(
-            files=[(path, frozenset(schema.names), rows) for path, schema, rows, _ in footers],
-            schema=self._unified([(path, schema) for path, schema, _, _ in footers], partition_fields),
+            files=[(path, frozenset(schema.names), rows) for path, schema, rows in footers],
+            schema=self._unified([(path, schema) for path, schema, _ in footers], partition_fields),
             partitioning=partitioning,
             partition_names=frozenset(f.name for f in partition_fields),
-            row_groups=[
-                RowGroup(file=path, index=i, rows=size)
-                for path, _, _, sizes in footers
-                for i, size in enumerate(sizes)
-            ],
         )
 
     def _unified(self, schemas: list[tuple[str, pa.Schema]], partition_fields: list[pa.Field]) -> pa.Schema:
@@ -698,10 +689,22 @@ class ParquetData:
         )
         return self._read(subset, [name]).column(0)
 
-    @property
+    @cached_property
     def row_groups(self) -> list[RowGroup]:
-        """Every file's row groups, in file order, from the footers (nothing more is read)."""
-        return self._layout.row_groups
+        """Every file's row groups, in file order, from the footers. Only a sharded check asks, so
+        a single check reads no footer more than it did."""
+
+        def sizes(fragment: Any) -> list[RowGroup]:
+            groups = fragment.metadata
+            return [
+                RowGroup(file=fragment.path, index=i, rows=groups.row_group(i).num_rows)
+                for i in range(groups.num_row_groups)
+            ]
+
+        fragments = list(self.dataset.get_fragments())
+        with ThreadPoolExecutor(max_workers=FOOTER_READERS) as pool:
+            found = self._open(lambda: list(pool.map(sizes, fragments)))
+        return [group for groups in found for group in groups]
 
     def column_of(self, name: str, row_groups: Sequence[RowGroup]) -> pa.ChunkedArray:
         """Read one column of some row groups only (a shard's share), of the files that have it;
