@@ -93,7 +93,8 @@ def _train(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from kubedrift_jobs.drift.job import main as check_main
 
-    return check_main(args.config, args.termination_message_path, args.workers)
+    step = "shard" if args.shard else "merge" if args.merge else "whole"
+    return check_main(args.config, args.termination_message_path, args.workers, step)
 
 
 def _ui(args: argparse.Namespace) -> int:
@@ -196,6 +197,17 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         help="where the summary goes (default: $KUBEDRIFT_TERMINATION_MESSAGE_PATH or /dev/termination-log)",
     )
     check.add_argument("--workers", type=int, help="columns tested at once (default: 2)")
+    steps = check.add_mutually_exclusive_group()
+    steps.add_argument(
+        "--shard",
+        action="store_true",
+        help="one index of a sharded check ($JOB_COMPLETION_INDEX): profile its share of the current data",
+    )
+    steps.add_argument(
+        "--merge",
+        action="store_true",
+        help="the merge step of a sharded check: check the partials of Job $KUBEDRIFT_JOB_NAME",
+    )
     check.set_defaults(run=_check if JOBS.installed() else JOBS.explain_absence)
 
     ui = commands.add_parser(

@@ -36,7 +36,7 @@ import hashlib
 import os
 import ssl
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -458,6 +458,15 @@ def list_parquet(uri: str, storage: Storage | None = None) -> list[str]:
     return files
 
 
+@dataclass(frozen=True)
+class RowGroup:
+    """One row group of a dataset's file, as its footer counts it: the unit a sharded check splits."""
+
+    file: str  # the path as the dataset's filesystem names it
+    index: int
+    rows: int  # before a window's row filter (the footer cannot count those without the data)
+
+
 def _hidden(path: str) -> bool:
     # Spark and friends leave _SUCCESS and .crc files beside the data.
     return any(part.startswith(("_", ".")) and "=" not in part for part in path.split("/")[-1:])
@@ -679,6 +688,52 @@ class ParquetData:
             lambda: ds.dataset(having, **self._dataset_options(layout.partitioning, self.schema))
         )
         return self._read(subset, [name]).column(0)
+
+    @cached_property
+    def row_groups(self) -> list[RowGroup]:
+        """Every file's row groups, in file order, from the footers. Only a sharded check asks, so
+        a single check reads no footer more than it did."""
+
+        def sizes(fragment: Any) -> list[RowGroup]:
+            groups = fragment.metadata
+            return [
+                RowGroup(file=fragment.path, index=i, rows=groups.row_group(i).num_rows)
+                for i in range(groups.num_row_groups)
+            ]
+
+        fragments = list(self.dataset.get_fragments())
+        with ThreadPoolExecutor(max_workers=FOOTER_READERS) as pool:
+            found = self._open(lambda: list(pool.map(sizes, fragments)))
+        return [group for groups in found for group in groups]
+
+    def column_of(self, name: str, row_groups: Sequence[RowGroup]) -> pa.ChunkedArray:
+        """Read one column of some row groups only (a shard's share), of the files that have it;
+        an empty column of the schema's type when none of them does."""
+        import pyarrow as pa
+        import pyarrow.dataset as ds
+
+        if name not in self.schema.names:
+            raise DataUnreadable(f"{self.uri}: no column {name!r}; it has {', '.join(self.schema.names)}")
+        layout = self._layout
+        having = {path for path, names, _ in layout.files if name in names or name in layout.partition_names}
+        wanted: dict[str, list[int]] = {}
+        for group in row_groups:
+            if group.file in having:
+                wanted.setdefault(group.file, []).append(group.index)
+        if not wanted:
+            return pa.chunked_array([], type=self.schema.field(name).type)
+        # The dataset's own fragments carry the hive partition values; a subset keeps them.
+        fragments = [
+            fragment.subset(row_group_ids=wanted[fragment.path])
+            for fragment in self.dataset.get_fragments()
+            if fragment.path in wanted
+        ]
+        part = self._open(
+            lambda: ds.FileSystemDataset(
+                fragments, self.schema, ds.ParquetFileFormat(), filesystem=self._arrow_fs
+            )
+        )
+        return self._read(part, [name]).column(0)
 
     def columns(self, names: list[str]) -> pa.Table:
         """Read only `names`, across all files; a file without one of them gives nulls for it."""

@@ -549,6 +549,24 @@ class Promotion(SpecModel):
         return PROMOTION_URI_RULE.check(uri is None or matches(URI_PATTERN, uri), uri)
 
 
+MAX_SHARDS = 64
+
+
+class CheckRun(SpecModel):
+    """How the drift check runs: in one pod, or split over the indexes of an Indexed Job."""
+
+    shards: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_SHARDS,
+        description="1: one pod reads the current data. More: an Indexed Job with this many indexes, "
+        "each profiling its share of the current data's row groups (balanced by rows), then one "
+        "merge pod that merges the partial profiles and tests them against the reference: the same "
+        "report and verdicts as one pod. The operator never reads data, so it cannot pick this by "
+        "size: raise it when one pod takes too long over the current window.",
+    )
+
+
 TARGET_RULE = Rule(
     cel="!has(self.columns) || !has(self.columns.target) || !has(self.columns.exclude) "
     "|| !(self.columns.target in self.columns.exclude)",
@@ -583,6 +601,7 @@ class DriftCheckSpec(SpecModel):
     )
     columns: Columns = Field(default_factory=Columns, description="Column roles.")
     drift: DriftSettings = Field(default_factory=DriftSettings, description="How drift is decided.")
+    check: CheckRun = Field(default_factory=CheckRun, description="How the check runs: one pod or shards.")
     storage: Storage = Field(description="Object storage access and where results go.")
     retrain: Retrain | None = Field(default=None, description="Retraining when drift is found.")
     promotion: Promotion = Field(default_factory=Promotion, description="Promotion of the best trial.")

@@ -46,6 +46,9 @@ class CheckJobConfig(Model):
     zone: str | None = Field(
         default=None, description="The DriftCheck's timeZone: windows and partition values are read in it."
     )
+    shards: int = Field(
+        default=1, ge=1, description="The DriftCheck's check.shards: indexes that profile the current data."
+    )
 
     @classmethod
     def from_spec(
@@ -62,6 +65,7 @@ class CheckJobConfig(Model):
             drift=spec.drift,
             storage=spec.storage,
             zone=spec.time_zone,
+            shards=spec.check.shards,
         )
 
 

@@ -54,6 +54,11 @@ def backfill_job(check: str, trigger_value: str, scheduled_at: datetime) -> str:
     return _fit(check, f"bf{short_hash(trigger_value, length=4)}-{stamp}", MAX_JOB_NAME)
 
 
+def merge_job(sharded_job: str) -> str:
+    """The merge step of a sharded check's Job: one per Job, so a restart finds it again."""
+    return _fit(sharded_job, "merge", MAX_JOB_NAME)
+
+
 def run_id(trigger: str) -> str:
     """A run's id: short, and the same for the same trigger (a check Job or an annotation value)."""
     return "r" + short_hash(trigger, length=6)

@@ -29,6 +29,10 @@ SCHEDULED_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp"
 # the time its pod gets as KUBEDRIFT_SCHEDULED_AT. An annotation, because the operator's cache
 # keeps a Job's metadata and status, not its pod template.
 OPERATOR_SCHEDULED_ANNOTATION = f"{GROUP}/scheduled-at"
+# On a sharded check's Job (an Indexed Job, one index per shard): how many shards it has.
+LABEL_SHARDS = f"{GROUP}/shards"
+# On the merge Job the operator makes once a sharded check's Job is complete: that Job's name.
+LABEL_MERGE_OF = f"{GROUP}/merge-of"
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -46,6 +50,17 @@ def job_scheduled_at(job: JSON) -> datetime | None:
         return parse_time(value)
     except ValueError:
         return None
+
+
+def job_shards(job: JSON) -> int:
+    """How many shards a check Job has: 1 for a single-pod check."""
+    value = (job.get("metadata", {}).get("labels") or {}).get(LABEL_SHARDS, "1")
+    return int(value) if value.isdigit() else 1
+
+
+def merge_of(job: JSON) -> str | None:
+    """The sharded check Job whose partials this Job merges; None for any other Job."""
+    return (job.get("metadata", {}).get("labels") or {}).get(LABEL_MERGE_OF)
 
 
 @dataclass(frozen=True)

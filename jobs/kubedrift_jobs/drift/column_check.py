@@ -2,9 +2,11 @@
 distributions for the report. Pure apart from the Arrow-to-numpy conversion; no I/O.
 
 The reference side is always its profile (`profile.py`): stored by an earlier check of the same
-reference, or built from the column just before; either gives the same result. A numerical
-reference kept as a sketch is scored by `sketch_scores.py`, with an error bound and, near the
-threshold, an uncertain verdict."""
+reference, or built from the column just before; either gives the same result. The current side
+is its column, or (a sharded check) its profile merged from the indexes' partials: the check takes
+the same counts, values and types of either, so both give the same result. A numerical side kept
+as a sketch (a large reference, or a sharded check's large current) is scored by
+`sketch_scores.py`, with an error bound and, near the threshold, an uncertain verdict."""
 
 from __future__ import annotations
 
@@ -21,12 +23,20 @@ from kubedrift.models.report import (
     ColumnResult,
     ColumnRole,
     Histogram,
+    NumericalSummary,
 )
 from kubedrift_jobs.drift import sketch_scores
 from kubedrift_jobs.drift.binning import distinct_count, histogram_of_sorted
-from kubedrift_jobs.drift.column_types import ColumnType, Inferred, infer
+from kubedrift_jobs.drift.column_types import ColumnType, Inferred, infer, infer_type
 from kubedrift_jobs.drift.profile import ColumnProfile
-from kubedrift_jobs.drift.samples import categorical_pair, numerical_sample, numerical_summary
+from kubedrift_jobs.drift.samples import (
+    CategoricalPair,
+    NumericalSample,
+    categorical_pair,
+    numerical_sample,
+    numerical_summary,
+    profile_pair,
+)
 from kubedrift_jobs.drift.selection import Choice, choose
 
 HISTOGRAM_BINS = 20
@@ -49,35 +59,88 @@ class ColumnPlan:
     declared: ColumnType | None  # from the spec; None means inferred
 
 
+@dataclass(frozen=True)
+class CurrentProfile:
+    """The current column as a profile: a sharded check's partials, merged."""
+
+    profile: ColumnProfile
+    arrow_type: pa.DataType  # the column's own (a profile keeps float32 values as float64)
+
+
+@dataclass(frozen=True)
+class _Current:
+    """What the check takes of the current side, from its column or its profile."""
+
+    rows: int
+    nulls: int
+    arrow_type: pa.DataType
+    column: pa.ChunkedArray | None = None
+    profile: ColumnProfile | None = None
+
+    @classmethod
+    def of(cls, current: pa.ChunkedArray | CurrentProfile) -> _Current:
+        if isinstance(current, CurrentProfile):
+            p = current.profile
+            return cls(rows=p.rows, nulls=p.nulls, arrow_type=current.arrow_type, profile=p)
+        return cls(rows=len(current), nulls=current.null_count, arrow_type=current.type, column=current)
+
+    def inferred(self) -> Inferred:
+        if self.column is not None:
+            return infer(self.column)
+        assert self.profile is not None
+        profile = self.profile
+        return infer_type(self.arrow_type, lambda: (profile.rows - profile.nulls, len(profile.distinct()[0])))
+
+    @property
+    def sketched(self) -> bool:
+        return self.profile is not None and self.profile.form == "sketch"
+
+    def numerical(self) -> NumericalSample:
+        if self.column is not None:
+            return numerical_sample(self.column)
+        assert self.profile is not None
+        return self.profile.numerical()
+
+    def pair(self, reference: ColumnProfile) -> CategoricalPair:
+        if self.column is not None:
+            return categorical_pair(reference, self.column)
+        assert self.profile is not None
+        return profile_pair(reference, self.profile, self.arrow_type)
+
+
 def check_column(
-    plan: ColumnPlan, reference: ColumnProfile, current: pa.ChunkedArray, settings: DriftSettings
+    plan: ColumnPlan,
+    reference: ColumnProfile,
+    current_side: pa.ChunkedArray | CurrentProfile,
+    settings: DriftSettings,
 ) -> ColumnResult:
     started = time.perf_counter()
+    current = _Current.of(current_side)
     base = {
         "name": plan.name,
         "role": plan.role,
-        "arrow_type": str(current.type),
+        "arrow_type": str(current.arrow_type),
         "rows_reference": reference.rows,
-        "rows_current": len(current),
+        "rows_current": current.rows,
         "null_share_reference": _share(reference.nulls, reference.rows),
-        "null_share_current": _share(current.null_count, len(current)),
+        "null_share_current": _share(current.nulls, current.rows),
     }
     # Before inference: an all-null column (Arrow type `null` included) is all-null, not "unsupported".
     for side, rows, nulls in (
         ("reference", reference.rows, reference.nulls),
-        ("current", len(current), current.null_count),
+        ("current", current.rows, current.nulls),
     ):
         if rows == 0:
             return ColumnResult(status="empty", reason=f"no {side} rows have this column", **base)
         if nulls == rows:
             return ColumnResult(status="all_null", reason=f"every {side} value is null", **base)
-    inferred = Inferred(plan.declared) if plan.declared else infer(current)
+    inferred = Inferred(plan.declared) if plan.declared else current.inferred()
     if inferred.column_type is None:
         return ColumnResult(status=inferred.skip_status, reason=inferred.reason, **base)
     base["column_type"] = inferred.column_type
     base["type_source"] = "spec" if plan.declared else "inferred"
-    if inferred.column_type == "categorical" and reference.form == "sketch":
-        reason = "categorical, but the reference profile is a sketch of its numbers (no values to count)"
+    if inferred.column_type == "categorical" and (reference.form == "sketch" or current.sketched):
+        reason = "categorical, but a profile of it is a sketch of its numbers (no values to count)"
         return ColumnResult(status="unsupported", reason=reason, **base)
     if inferred.column_type == "numerical":
         with np.errstate(over="ignore", invalid="ignore"):  # finite values near ±1.8e308 overflow sums
@@ -89,14 +152,14 @@ def check_column(
 
 def _numerical(
     reference: ColumnProfile,
-    current: pa.ChunkedArray,
+    current: _Current,
     plan: ColumnPlan,
     settings: DriftSettings,
     base: dict[str, object],
 ) -> ColumnResult:
-    if reference.form == "sketch":
+    if reference.form == "sketch" or current.sketched:
         return _numerical_sketched(reference, current, plan, settings, base)
-    ref, cur = reference.numerical(), numerical_sample(current)
+    ref, cur = reference.numerical(), current.numerical()
     base |= _nulls(ref.missing, ref.rows, cur.missing, cur.rows)
     infinite = _infinite_note(ref.infinite, cur.infinite)
     if ref.values.size == 0 or cur.values.size == 0:
@@ -127,43 +190,53 @@ def _numerical(
 
 def _numerical_sketched(
     reference: ColumnProfile,
-    current: pa.ChunkedArray,
+    current: _Current,
     plan: ColumnPlan,
     settings: DriftSettings,
     base: dict[str, object],
 ) -> ColumnResult:
-    """A reference kept as a sketch (`sketch_scores.py`): the score comes with its error bound,
-    and a score within it of the threshold is uncertain rather than a verdict."""
-    cur = numerical_sample(current)
-    summary = reference.summary
-    assert summary is not None and summary.std is not None  # a sketch holds finite values
-    base |= _nulls(reference.rows - summary.count, reference.rows, cur.missing, cur.rows)
-    infinite = _infinite_note(reference.infinite, cur.infinite)
-    if cur.values.size == 0:
+    """A side kept as a sketch (`sketch_scores.py`): the score comes with its error bound, and a
+    score within it of the threshold is uncertain rather than a verdict."""
+    ref_summary, ref_side, ref_distinct = _numbers_of(reference)
+    cur_profile = current.profile if current.sketched else None
+    if cur_profile is not None:
+        cur_summary, cur_side, cur_distinct = _numbers_of(cur_profile)
+        cur_infinite = cur_profile.infinite
+    else:
+        cur = current.numerical()
+        cur_summary = numerical_summary(cur.values) if cur.values.size else None
+        cur_side = sketch_scores.exact_side(cur.values) if cur.values.size else None
+        cur_distinct, cur_infinite = distinct_count(cur.values), cur.infinite
+    ref_count = ref_summary.count if ref_summary else 0
+    cur_count = cur_summary.count if cur_summary else 0
+    base |= _nulls(reference.rows - ref_count, reference.rows, current.rows - cur_count, current.rows)
+    infinite = _infinite_note(reference.infinite, cur_infinite)
+    if ref_side is None or cur_side is None or ref_summary is None or ref_summary.std is None:
+        side = "reference" if ref_side is None else "current"
         return ColumnResult(
-            status="empty", reason="no finite current values (only null, NaN or ±inf)", notes=infinite, **base
+            status="empty", reason=f"no finite {side} values (only null, NaN or ±inf)", notes=infinite, **base
         )
-    # A lower bound (the sketch keeps no values to compare): selection only asks whether it exceeds 5.
-    distinct = max(reference.finite_distinct or 0, distinct_count(cur.values))
-    choice = choose(plan.name, "numerical", summary.count, distinct, settings)
+    # A lower bound (a sketch keeps no values to compare): selection only asks whether it exceeds 5.
+    distinct = max(ref_distinct or 0, cur_distinct or 0)
+    choice = choose(plan.name, "numerical", ref_count, distinct, settings)
     if choice.test.name not in sketch_scores.SKETCH_TESTS:
+        which = "reference's" if reference.form == "sketch" else "current data's"
         return ColumnResult(
             status="unsupported",
-            reason=f"{choice.test.name} needs the reference's values, and its profile is a sketch of "
-            f"{summary.count} values (tests read from a sketch: {', '.join(sketch_scores.SKETCH_TESTS)})",
+            reason=f"{choice.test.name} needs the {which} values, and its profile is a sketch "
+            f"(tests read from a sketch: {', '.join(sketch_scores.SKETCH_TESTS)})",
             notes=infinite,
             **base,
         )
-    ref_side, cur_side = sketch_scores.profile_side(reference), sketch_scores.exact_side(cur.values)
     read = sketch_scores.read(
-        choice.test.name, ref_side, cur_side, summary.std, reference.finite_distinct, choice.threshold
+        choice.test.name, ref_side, cur_side, ref_summary.std, ref_distinct, choice.threshold
     )
     fields: dict[str, object] = base | {
-        "reference_summary": summary,
-        "current_summary": numerical_summary(cur.values),
+        "reference_summary": ref_summary,
+        "current_summary": cur_summary,
         "histogram": _sketched_histogram(ref_side, cur_side),
     }
-    sizes = (summary.count, cur.values.size)
+    sizes = (ref_count, cur_count)
     if isinstance(read, str):  # no score to give: never a noisy p-value
         result = _tested(choice, None, False, distinct, sizes, infinite, **fields)
         return result.model_copy(update={"uncertain": True, "reason": read})
@@ -171,7 +244,7 @@ def _numerical_sketched(
     notes = list(infinite)
     if uncertain:
         notes.append(
-            f"uncertain: {read.score:.4g} ± {read.error:.2g} (the reference is a sketch) reaches across "
+            f"uncertain: {read.score:.4g} ± {read.error:.2g} (read from a sketch) reaches across "
             f"the threshold {choice.threshold:g}; neither drifted nor not"
         )
     drifted = choice.test.drifted(read.score, choice.threshold) and not uncertain
@@ -179,14 +252,28 @@ def _numerical_sketched(
     return result.model_copy(update={"score_error": read.error, "uncertain": uncertain})
 
 
+def _numbers_of(
+    profile: ColumnProfile,
+) -> tuple[NumericalSummary | None, sketch_scores.Side | None, int | None]:
+    """A profile's finite values as the sketched path reads them: summary, side, distinct count."""
+    summary = profile.summary
+    if profile.form != "sketch":
+        values = profile.numerical().values
+        if values.size == 0:
+            return None, None, 0
+        summary = summary or numerical_summary(values)
+        return summary, sketch_scores.exact_side(values), profile.finite_distinct or distinct_count(values)
+    return summary, sketch_scores.profile_side(profile), profile.finite_distinct
+
+
 def _categorical(
     reference: ColumnProfile,
-    current: pa.ChunkedArray,
+    current: _Current,
     plan: ColumnPlan,
     settings: DriftSettings,
     base: dict[str, object],
 ) -> ColumnResult:
-    pair = categorical_pair(reference, current)
+    pair = current.pair(reference)
     base |= _nulls(pair.missing_reference, pair.rows_reference, pair.missing_current, pair.rows_current)
     if pair.reference.size == 0 or pair.current.size == 0:
         side = "reference" if pair.reference.size == 0 else "current"

@@ -13,6 +13,7 @@ A type named in the spec's `columns.numerical` / `columns.categorical` always wi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -34,14 +35,20 @@ class Inferred:
 
 
 def infer(current: pa.ChunkedArray) -> Inferred:
-    kind = arrow_kind(current.type)
+    return infer_type(current.type, lambda: non_null_distinct(current))
+
+
+def infer_type(data_type: pa.DataType, counted: Callable[[], tuple[int, int]]) -> Inferred:
+    """The type of a column of `data_type`; `counted()` gives (non-null values, distinct ones)
+    when the kind needs them (a column's or a profile's)."""
+    kind = arrow_kind(data_type)
     if kind == "floating":
         return Inferred("numerical")
     if kind == "integer":
-        _, distinct = non_null_distinct(current)
+        _, distinct = counted()
         return Inferred("categorical" if distinct <= INTEGER_CARDINALITY_LIMIT else "numerical")
     if kind == "string":
-        valid, distinct = non_null_distinct(current)
+        valid, distinct = counted()
         if distinct > valid * TEXT_DISTINCT_SHARE:
             return Inferred(
                 None,
@@ -52,7 +59,7 @@ def infer(current: pa.ChunkedArray) -> Inferred:
         return Inferred("categorical")
     if kind in ("boolean", "dictionary"):
         return Inferred("categorical")
-    return Inferred(None, "unsupported", f"type {current.type} is neither numerical nor categorical")
+    return Inferred(None, "unsupported", f"type {data_type} is neither numerical nor categorical")
 
 
 def declared_type_fits(column_type: ColumnType, data_type: pa.DataType) -> bool:

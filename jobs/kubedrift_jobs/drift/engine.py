@@ -7,6 +7,9 @@ workers keep two cores busy: Parquet decoding and numpy's sorts release the GIL.
 The reference side of each column comes from the reference profile stored for the
 reference's data version (`profile_store.py`); only what it cannot vouch for is read
 from the reference data, and then written into the profile for the next check.
+
+The current side of each column is read from the current data, or, in a sharded check's merge
+step, merged from the partial profiles its indexes wrote (`partials.py`); the rest is the same.
 """
 
 from __future__ import annotations
@@ -18,13 +21,16 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+import pyarrow as pa
+
 from kubedrift.datasets import open_source, relative_files
 from kubedrift.errors import DataNotFound
 from kubedrift.models.driftcheck import DataSource
 from kubedrift.models.jobconfig import CheckJobConfig
 from kubedrift.models.report import ColumnResult, DriftReport
 from kubedrift.storage import ParquetData, retrying
-from kubedrift_jobs.drift.column_check import ColumnPlan, check_column
+from kubedrift_jobs.drift.column_check import ColumnPlan, CurrentProfile, check_column
+from kubedrift_jobs.drift.partials import Partials
 from kubedrift_jobs.drift.plan import plan_columns
 from kubedrift_jobs.drift.profile import ReferenceVersion
 from kubedrift_jobs.drift.profile_store import ProfileStore, profile_folder
@@ -39,20 +45,19 @@ def run_check(
     workers: int | None = None,
     on_column: Callable[[int, int], None] | None = None,
     scheduled_at: datetime | None = None,
+    partials: tuple[str, str] | None = None,
 ) -> DriftReport:
     """Check every column; `on_column(done, total)` is called as each one finishes (for progress bars).
 
     Windows are resolved with `scheduled_at` (now when absent); only their data is read, and a
-    window without data raises EmptyWindow (current first: it is the one that has not landed yet)."""
+    window without data raises EmptyWindow (current first: it is the one that has not landed yet).
+    `partials` (folder, Job): the merge step of a sharded check, whose current columns come from
+    the partial profiles of that Job's indexes instead of the data."""
     started_at = datetime.now(UTC)
     at = scheduled_at or started_at
     timings: dict[str, float] = {}
     clock = time.perf_counter()
-    current = retrying(lambda: _opened(config.current, config, at))
-    reference = retrying(lambda: _opened(config.reference, config, at))
-    for side, data in (("reference", reference), ("current", current)):
-        if data.num_rows == 0:
-            raise DataNotFound(f"{data.uri}: the {side} data has no rows; nothing to compare")
+    reference, current = opened_sides(config, at)
     plans, missing = plan_columns(config.columns, reference.schema, current.schema)
     # The reference's version (its footers) names its profile; the profile's columns are read
     # instead of the reference's own, one at a time as they are checked.
@@ -63,6 +68,10 @@ def run_check(
             profile_folder(config.storage.reports_uri, config.check, version), version, config.storage
         )
     )
+    merged = None
+    if partials is not None:
+        folder, job = partials
+        merged = retrying(lambda: Partials.open(folder, job, config.shards, current, config.storage))
     timings["open"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -74,7 +83,13 @@ def run_check(
         reference_side = profiles.reference(
             plan.name, reference.rows_with(plan.name), lambda: retrying(lambda: reference.column(plan.name))
         )
-        current_side = retrying(lambda: current.column(plan.name))
+        current_side: pa.ChunkedArray | CurrentProfile
+        if merged is None:
+            current_side = retrying(lambda: current.column(plan.name))
+        else:
+            rows = current.rows_with(plan.name)
+            profile = retrying(lambda: merged.profile(plan.name, rows))
+            current_side = CurrentProfile(profile, current.schema.field(plan.name).type)
         result = check_column(plan, reference_side, current_side, config.drift)
         result = partly_present(result, reference, current)
         if on_column is not None:
@@ -88,7 +103,9 @@ def run_check(
             # them, and a footer read that broke off is read again like a column.
             fingerprinting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fingerprint")
             with fingerprinting:
-                current_print = fingerprinting.submit(retrying, current.fingerprint)
+                # The merge step read it already, to match the partials with the data.
+                fingerprint = current.fingerprint if merged is None else (lambda: merged.fingerprint)
+                current_print = fingerprinting.submit(retrying, fingerprint)
                 try:
                     results = list(pool.map(one, plans))
                     fingerprints = (reference_print, current_print.result())
@@ -149,6 +166,16 @@ def partly_present(result: ColumnResult, reference: ParquetData, current: Parque
             "notes": notes,
         }
     )
+
+
+def opened_sides(config: CheckJobConfig, at: datetime) -> tuple[ParquetData, ParquetData]:
+    """(reference, current), footers read; current first: its window is the one that may be empty."""
+    current = retrying(lambda: _opened(config.current, config, at))
+    reference = retrying(lambda: _opened(config.reference, config, at))
+    for side, data in (("reference", reference), ("current", current)):
+        if data.num_rows == 0:
+            raise DataNotFound(f"{data.uri}: the {side} data has no rows; nothing to compare")
+    return reference, current
 
 
 def _opened(source: DataSource, config: CheckJobConfig, at: datetime) -> ParquetData:

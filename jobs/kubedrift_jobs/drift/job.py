@@ -4,6 +4,10 @@ Order matters for "nothing half-written": every input is read and every column
 tested before anything is written; then the report, complete or not at all
 (`kubedrift.reports`: the HTML, then report.json vouching for it), then the
 summary to the termination message, which is how the operator learns of it.
+
+A sharded check (`check.shards` > 1) runs this in two steps: each index of an Indexed Job
+(`--shard`) profiles its share of the current data (`shard.py`), then one merge pod (`--merge`)
+does everything above with the current columns merged from those partials.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import sys
 from datetime import UTC, datetime
 
 from kubedrift.datasets import source_window
-from kubedrift.errors import EmptyWindow
+from kubedrift.errors import ConfigError, EmptyWindow
 from kubedrift.history import record, recorded
 from kubedrift.models.jobconfig import ENV_JOB_NAME, CheckJobConfig
 from kubedrift.models.report import DriftReport
@@ -21,8 +25,10 @@ from kubedrift.models.results import CheckSkipped, CheckSummary, HistoryEntry
 from kubedrift.reports import REPORT_HTML, write_report
 from kubedrift.storage import join, retrying
 from kubedrift.windows import scheduled_at as scheduled_time
+from kubedrift_jobs.drift import partials
 from kubedrift_jobs.drift.engine import run_check
 from kubedrift_jobs.drift.html import render_html
+from kubedrift_jobs.drift.shard import profile_share
 from kubedrift_jobs.drift.summary import check_summary, summary_message
 from kubedrift_jobs.runtime import load_config, run_job, writing_reports
 
@@ -46,11 +52,15 @@ def check(config: CheckJobConfig, workers: int | None = None, scheduled_at: date
 
 
 def checked(
-    config: CheckJobConfig, workers: int | None = None, scheduled_at: datetime | None = None
+    config: CheckJobConfig,
+    workers: int | None = None,
+    scheduled_at: datetime | None = None,
+    sharded_job: str | None = None,
 ) -> CheckSummary | CheckSkipped:
     """Check the windows of `scheduled_at` (default: the pod's scheduled time, see
     `kubedrift.windows.scheduled_at`) once: a scheduled time the history already has is skipped
-    before any data is read, and an empty window ends skipped, not failed (no retry, no retrain)."""
+    before any data is read, and an empty window ends skipped, not failed (no retry, no retrain).
+    `sharded_job`: the merge step of that Job's shards (their partials are removed once recorded)."""
     at = scheduled_at or scheduled_time(os.environ, datetime.now(UTC))
     window = source_window(config.current, at, config.zone)
     storage, reports = config.storage, config.storage.reports_uri
@@ -58,8 +68,15 @@ def checked(
     if skipped is not None:
         print(f"check {config.check}: {skipped.message}", file=sys.stderr)
         return skipped
+    folder = partials.partials_folder(reports, config.check, sharded_job) if sharded_job else None
     try:
-        report = run_check(config, report_folder(config, at), workers, scheduled_at=at)
+        report = run_check(
+            config,
+            report_folder(config, at),
+            workers,
+            scheduled_at=at,
+            partials=(folder, sharded_job) if folder and sharded_job else None,
+        )
     except EmptyWindow as error:
         skipped = CheckSkipped(skipped="EmptyWindow", message=error.message, scheduled_at=at, window=window)
         print(f"check {config.check}: skipped: {error.message}", file=sys.stderr)
@@ -67,8 +84,55 @@ def checked(
     publish(report, config)
     summary = check_summary(report)
     record(history_entry(report, summary), reports, config.check, storage)
+    if folder is not None:
+        partials.remove(folder, config.shards, storage)
     print(outcome_line(config.check, summary), file=sys.stderr)  # what `kubectl logs` shows a person
     return summary
+
+
+# Set by the Job controller in each pod of an Indexed Job.
+ENV_COMPLETION_INDEX = "JOB_COMPLETION_INDEX"
+
+
+def shard(config: CheckJobConfig, workers: int | None = None) -> str:
+    """One index of a sharded check: its partial, or why the check skips (the merge step, which
+    decides the check, finds the same and says it)."""
+    at = scheduled_time(os.environ, datetime.now(UTC))
+    skipped = skipped_check(config, at)
+    if skipped is not None:
+        return _message(skipped)
+    try:
+        written = profile_share(config, _completion_index(), _sharded_job(), at, workers)
+    except EmptyWindow as error:
+        window = source_window(config.current, at, config.zone)
+        return _message(
+            CheckSkipped(skipped="EmptyWindow", message=error.message, scheduled_at=at, window=window)
+        )
+    print(
+        f"check {config.check}: index {written.index} of {written.shards} profiled {written.row_groups} "
+        f"row groups ({written.rows} rows) into {written.uri}",
+        file=sys.stderr,
+    )
+    return written.model_dump_json(by_alias=True)
+
+
+def merge(config: CheckJobConfig, workers: int | None = None) -> str:
+    """The merge step of a sharded check: the check itself, on the partials of its Job's indexes."""
+    return _message(checked(config, workers, sharded_job=_sharded_job()))
+
+
+def _sharded_job() -> str:
+    job = os.environ.get(ENV_JOB_NAME)
+    if not job:
+        raise ConfigError(f"a sharded check needs {ENV_JOB_NAME}: the Job whose indexes write the partials")
+    return job
+
+
+def _completion_index() -> int:
+    value = os.environ.get(ENV_COMPLETION_INDEX, "")
+    if not value.isdigit():
+        raise ConfigError(f"a shard needs {ENV_COMPLETION_INDEX} (an Indexed Job sets it), not {value!r}")
+    return int(value)
 
 
 def skipped_check(config: CheckJobConfig, at: datetime) -> CheckSkipped | None:
@@ -116,10 +180,16 @@ def outcome_line(check: str, summary: CheckSummary) -> str:
 
 
 def main(
-    config_path: str | None = None, termination_path: str | None = None, workers: int | None = None
+    config_path: str | None = None,
+    termination_path: str | None = None,
+    workers: int | None = None,
+    step: str = "whole",
 ) -> int:
+    """`step`: the whole check, one index of a sharded one (`shard`), or its merge step (`merge`)."""
+    run = {"whole": check, "shard": shard, "merge": merge}[step]
+
     def body() -> str:
-        text = check(load_config(CheckJobConfig, config_path), workers)
+        text = run(load_config(CheckJobConfig, config_path), workers)
         print(text)
         return text
 

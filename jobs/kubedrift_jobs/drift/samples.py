@@ -158,6 +158,29 @@ def categorical_pair(reference: ReferenceSide, current: pa.ChunkedArray) -> Cate
     )
 
 
+def profile_pair(
+    reference: ReferenceSide, current: ReferenceSide, current_type: pa.DataType
+) -> CategoricalPair:
+    """`categorical_pair` with the current side a profile too (a sharded check's merged partials):
+    the same labels and the same codes, in value order instead of row order (every test counts)."""
+    if pa.types.is_floating(reference.arrow_type) or pa.types.is_floating(current_type):
+        return _float_categories(reference.numerical(), current.numerical())
+    values, counts = reference.distinct()
+    seen, seen_counts = current.distinct()
+    if seen.type != values.type and not pa.types.is_null(seen.type):
+        seen = seen.cast(values.type)
+    labels = pc.unique(pa.concat_arrays([values, seen])).sort()
+    positions = pc.index_in(values, value_set=labels).to_numpy(zero_copy_only=False).astype(np.int64)
+    relabel = pc.index_in(seen, value_set=labels).to_numpy(zero_copy_only=False).astype(np.int64)
+    return CategoricalPair(
+        labels=[str(v) for v in labels.to_pylist()],
+        reference=np.repeat(positions, counts),
+        current=np.repeat(relabel, seen_counts),
+        rows_reference=reference.rows,
+        rows_current=current.rows,
+    )
+
+
 def _plain(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
 

@@ -1,5 +1,10 @@
 """The check's children: its config, the CronJob that schedules it, a check-now Job, and the
-Jobs that check a past scheduled time's window (check-at and backfill)."""
+Jobs that check a past scheduled time's window (check-at and backfill).
+
+With `check.shards` > 1 each of those Jobs is an Indexed Job, one index per shard
+(`kubedrift check --shard`), and once it is complete the operator makes its merge Job
+(`merge_job`: `kubedrift check --merge`), which checks the merged partials and reports as a
+single-pod check does."""
 
 from __future__ import annotations
 
@@ -18,7 +23,12 @@ from kubedrift_operator.build.common import (
     pod_template,
     with_hash,
 )
-from kubedrift_operator.observe import OPERATOR_SCHEDULED_ANNOTATION
+from kubedrift_operator.observe import (
+    LABEL_MERGE_OF,
+    LABEL_SHARDS,
+    OPERATOR_SCHEDULED_ANNOTATION,
+    job_scheduled_at,
+)
 from kubedrift_operator.settings import Settings
 
 
@@ -69,8 +79,26 @@ def rfc3339(when: datetime) -> str:
     return when.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+def check_job_labels(check: DriftCheck) -> dict[str, str]:
+    """A check Job's labels; a sharded one says how many shards it has (the cache keeps a Job's
+    metadata, not its spec)."""
+    shards = check.spec.check.shards
+    return labels(check.metadata.name, COMPONENT_CHECK) | ({LABEL_SHARDS: str(shards)} if shards > 1 else {})
+
+
 def check_job_spec(check: DriftCheck, settings: Settings, scheduled_at: datetime | None = None) -> JSON:
-    """A check Job; `scheduled_at` pins the window it reads (else the pod finds it: see above)."""
+    """A check Job; `scheduled_at` pins the window it reads (else the pod finds it: see above).
+    Sharded, one index per shard, all at once: each profiles its share of the current data."""
+    shards = check.spec.check.shards
+    spec = _single_check_spec(
+        check, settings, ["check", "--shard"] if shards > 1 else ["check"], scheduled_time_env(scheduled_at)
+    )
+    if shards > 1:
+        spec |= {"completionMode": "Indexed", "completions": shards, "parallelism": shards}
+    return spec
+
+
+def _single_check_spec(check: DriftCheck, settings: Settings, args: list[str], env: list[JSON]) -> JSON:
     name = check.metadata.name
     return {
         "backoffLimit": settings.check_backoff_limit,
@@ -81,12 +109,50 @@ def check_job_spec(check: DriftCheck, settings: Settings, scheduled_at: datetime
             settings,
             pod_labels=labels(name, COMPONENT_CHECK),
             container="check",
-            args=["check"],
+            args=args,
             config_map=names.config_map(name),
             storage=check.spec.storage,
             resources=settings.check_resources,
-            extra_env=scheduled_time_env(scheduled_at),
+            extra_env=env,
         ),
+    }
+
+
+def merge_job(check: DriftCheck, settings: Settings, sharded: JSON) -> JSON:
+    """The merge step of a complete sharded check Job: one pod that merges the partials of that
+    Job's indexes and checks them as a single-pod check would, for the same scheduled time.
+
+    Owned by the sharded Job, not the DriftCheck, so it lives exactly as long as that Job (the
+    CronJob's history limit, or the TTL of a Job the operator made): while the Job is there its
+    merge is too, and the operator never makes a second one for a Job it has not recorded."""
+    sharded_name = sharded["metadata"]["name"]
+    scheduled_at = job_scheduled_at(sharded)
+    meta = {
+        "name": names.merge_job(sharded_name),
+        "namespace": check.metadata.namespace,
+        "labels": labels(check.metadata.name, COMPONENT_CHECK) | {LABEL_MERGE_OF: sharded_name},
+        "ownerReferences": [
+            {
+                "apiVersion": "batch/v1",
+                "kind": "Job",
+                "name": sharded_name,
+                "uid": sharded["metadata"].get("uid", ""),
+                "controller": False,
+                "blockOwnerDeletion": False,
+            }
+        ],
+    }
+    # The pod names the sharded Job (whose partials it reads and whose name the history records)
+    # and its scheduled time, instead of its own.
+    env: list[JSON] = [{"name": ENV_JOB_NAME, "value": sharded_name}]
+    if scheduled_at is not None:
+        meta["annotations"] = {OPERATOR_SCHEDULED_ANNOTATION: rfc3339(scheduled_at)}
+        env.append({"name": ENV_SCHEDULED_AT, "value": rfc3339(scheduled_at)})
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": meta,
+        "spec": _single_check_spec(check, settings, ["check", "--merge"], env),
     }
 
 
@@ -101,7 +167,7 @@ def cron_job(check: DriftCheck, settings: Settings) -> JSON:
         "successfulJobsHistoryLimit": settings.cron_history_limit,
         "failedJobsHistoryLimit": settings.cron_history_limit,
         "jobTemplate": {
-            "metadata": {"labels": labels(name, COMPONENT_CHECK)},
+            "metadata": {"labels": check_job_labels(check)},
             "spec": check_job_spec(check, settings),
         },
     }
@@ -140,7 +206,7 @@ def _check_job(
     """A check Job the operator makes (not the CronJob): the pod reads its window's time from
     KUBEDRIFT_SCHEDULED_AT; the Job says it in an annotation, which the operator's cache keeps
     (it keeps a Job's metadata and status, not its pod template)."""
-    meta = metadata(check, job_name, labels(check.metadata.name, COMPONENT_CHECK))
+    meta = metadata(check, job_name, check_job_labels(check))
     meta["annotations"] = {OPERATOR_SCHEDULED_ANNOTATION: rfc3339(scheduled_at), **(annotations or {})}
     return {
         "apiVersion": "batch/v1",

@@ -33,6 +33,7 @@ from kubedrift.models.status import BackfillStatus, CheckAtStatus, LastCheck
 from kubedrift_operator import names, observe
 from kubedrift_operator.build.check import ANNOTATION_RETRAIN, past_window_job
 from kubedrift_operator.build.common import JSON
+from kubedrift_operator.reconcile.checks import deciding_job
 from kubedrift_operator.reconcile.conditions import set_condition
 from kubedrift_operator.reconcile.draft import Draft
 
@@ -77,7 +78,7 @@ def _follow_check_at(draft: Draft) -> None:
     status = draft.status.check_at
     if status is None or status.phase != "Running" or status.job is None:
         return
-    job = draft.children.jobs.get(status.job)
+    job = deciding_job(draft.children, draft.children.jobs.get(status.job))
     ended = _ended(job)
     if ended is None:
         return
@@ -115,7 +116,10 @@ def handle_backfill(draft: Draft) -> None:
         return
     times = _times(status)
     jobs = {
-        t: draft.children.jobs.get(names.backfill_job(draft.name, status.value, t)) for t in status.in_flight
+        t: deciding_job(
+            draft.children, draft.children.jobs.get(names.backfill_job(draft.name, status.value, t))
+        )
+        for t in status.in_flight
     }
     step = advance(status, times, jobs, draft.settings.backfill_concurrency, draft.now)
     for at in step.create:

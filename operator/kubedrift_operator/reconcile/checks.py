@@ -11,6 +11,12 @@ A check that found its window empty (`CheckSkipped(EmptyWindow)`) is recorded as
 failure: no retrain, no Stalled; `windows.py` looks at the window again. A check that found its
 window already in the object-storage history (`AlreadyRecorded`, a second start of it) records
 nothing.
+
+A sharded check is two Jobs: the Indexed Job whose indexes write partial profiles, then, once it
+is complete, the merge Job this module makes for it, whose pod reports as a single-pod check
+does. The outcome is read from the merge Job and recorded under the Indexed Job's name, so status
+and history look the same either way. A failed index fails the check as ShardFailed, naming it;
+indexes that all found the window empty or recorded are read as one such pod (no merge).
 """
 
 from __future__ import annotations
@@ -20,11 +26,11 @@ from datetime import datetime, timedelta
 from kubedrift.models.resources import ANNOTATION_CHECK_NOW
 from kubedrift.models.results import CheckSkipped
 from kubedrift.models.status import CHECK_HISTORY_LIMIT, CheckRecord, LastCheck
-from kubedrift_operator import observe
-from kubedrift_operator.build.check import check_now_job
+from kubedrift_operator import names, observe
+from kubedrift_operator.build.check import check_now_job, merge_job
 from kubedrift_operator.build.common import COMPONENT_CHECK, JSON
 from kubedrift_operator.reconcile import windows
-from kubedrift_operator.reconcile.draft import Draft
+from kubedrift_operator.reconcile.draft import Children, Draft
 from kubedrift_operator.reconcile.windows import Empty
 
 # A finished Job's pods may reach the cache a moment after the Job; wait this long for
@@ -33,6 +39,7 @@ POD_GRACE = timedelta(seconds=30)
 DRIFTED_COLUMNS_IN_MESSAGE = 8
 DRIFTED_COLUMNS_IN_RECORD = 10
 EMPTY_WINDOW = "EmptyWindow"
+SHARD_FAILED = "ShardFailed"
 
 
 Outcome = LastCheck | Empty
@@ -66,10 +73,15 @@ def record_finished_checks(draft: Draft) -> list[LastCheck]:
     outcomes: list[Outcome] = []
     mismatches: dict[str, str] = {}  # job -> what its pod checked instead; said once, when recorded
     for job in draft.children.jobs_of(COMPONENT_CHECK):
+        if observe.merge_of(job) is not None:
+            continue  # read through the sharded Job it merges
         outcome = observe.job_outcome(job)
         if outcome is None or job["metadata"]["name"] in recorded:
             continue
-        result = _read(draft, job, outcome, mismatches)
+        if observe.job_shards(job) > 1:
+            result = _read_sharded(draft, job, outcome, mismatches)
+        else:
+            result = _read(draft, job, outcome, mismatches)
         if result is not None:
             outcomes.append(result)
     new: list[Outcome] = []
@@ -101,11 +113,93 @@ def record_finished_checks(draft: Draft) -> list[LastCheck]:
     return [c for c in checks if c is last]
 
 
-def _read(draft: Draft, job: JSON, outcome: observe.JobOutcome, mismatches: dict[str, str]) -> Outcome | None:
+def _read_sharded(
+    draft: Draft, job: JSON, outcome: observe.JobOutcome, mismatches: dict[str, str]
+) -> Outcome | None:
+    """A sharded check Job: its failed index, or its merge Job's result (making that Job first)."""
+    name, shards = job["metadata"]["name"], observe.job_shards(job)
+    if not outcome.complete:
+        return _shard_failure(draft, job, outcome, shards)
+    if _shards_skipped(draft.children, name):
+        return _read(draft, job, outcome, mismatches)  # nothing to merge: skipped, as one pod skips
+    merge = draft.children.jobs.get(names.merge_job(name))
+    if merge is None:
+        made = merge_job(draft.check, draft.settings, job)
+        draft.plan.create_first.append(made)
+        draft.event(
+            "Normal",
+            "MergingShards",
+            f"check {name}: all {shards} shards profiled their share; "
+            f"merging in Job {made['metadata']['name']}",
+        )
+        return None
+    merged = observe.job_outcome(merge)
+    if merged is None:
+        return None
+    return _read(draft, merge, merged, mismatches, recorded_as=name)
+
+
+def _shards_skipped(children: Children, name: str) -> bool:
+    """The sharded Job's indexes found the window empty or recorded (each finds the same)."""
+    pod = observe.newest(children.pods_of_job(name), "Succeeded")
+    term = observe.termination(pod) if pod is not None else None
+    return term is not None and isinstance(observe.check_result(term), CheckSkipped)
+
+
+def deciding_job(children: Children, job: JSON | None) -> JSON | None:
+    """The Job whose end is the check's end, for whoever waits on a check Job (check-at, backfill):
+    a complete sharded Job's merge Job (the Job itself, not ended, until the merge exists), or
+    the Job itself (one pod, a failed index, indexes that skipped)."""
+    if job is None or observe.job_shards(job) <= 1:
+        return job
+    outcome = observe.job_outcome(job)
     name = job["metadata"]["name"]
-    scheduled_at = observe.job_scheduled_at(job)
+    if outcome is None or not outcome.complete or _shards_skipped(children, name):
+        return job
+    merge = children.jobs.get(names.merge_job(name))
+    return merge if merge is not None else {"metadata": job["metadata"], "status": {}}
+
+
+def _shard_failure(draft: Draft, job: JSON, outcome: observe.JobOutcome, shards: int) -> LastCheck | None:
+    name = job["metadata"]["name"]
     finished = outcome.finished_at if outcome.finished_at is not None else draft.now
-    pods = draft.children.pods_of_job(name)
+    pod = observe.newest(draft.children.pods_of_job(name), "Failed")
+    if pod is None and draft.now - finished < POD_GRACE:
+        draft.requeue(5)
+        return None
+    if pod is None:
+        why = f"{outcome.reason}: {outcome.message}".strip(": ")
+        message = (
+            f"the Job failed ({why}); its pods are gone, so which of the {shards} indexes failed is unknown"
+        )
+    else:
+        failure = observe.failure(observe.termination(pod))
+        index = observe.pod_index(pod)
+        which = f"index {index} of {shards}" if index is not None else f"an index of {shards}"
+        message = f"{which} failed: {failure.reason}: {failure.message}"
+    return LastCheck(
+        time=finished,
+        job=name,
+        succeeded=False,
+        reason=SHARD_FAILED,
+        message=message,
+        scheduled_at=observe.job_scheduled_at(job),
+    )
+
+
+def _read(
+    draft: Draft,
+    job: JSON,
+    outcome: observe.JobOutcome,
+    mismatches: dict[str, str],
+    recorded_as: str | None = None,
+) -> Outcome | None:
+    """A check Job's outcome; `recorded_as`: the sharded Job that `job` merges, whose name and
+    scheduled time it is recorded under."""
+    name = recorded_as or job["metadata"]["name"]
+    scheduled_at = observe.job_scheduled_at(draft.children.jobs.get(name) or job)
+    finished = outcome.finished_at if outcome.finished_at is not None else draft.now
+    pods = draft.children.pods_of_job(job["metadata"]["name"])
     pod = observe.newest(pods, "Succeeded" if outcome.complete else "Failed")
     if pod is None:
         if draft.now - finished < POD_GRACE:
