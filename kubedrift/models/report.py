@@ -179,7 +179,8 @@ class ReferenceProfileUse(Model):
 
     status: ProfileStatus = Field(
         description="used: every column came from the stored profile (the reference's data was not "
-        "read); built: there was none, the check built it from the reference and stored it; extended: "
+        "read, but for a test that needs values a sketched column does not keep: see reason); built: "
+        "there was none, the check built it from the reference and stored it; extended: "
         "the stored profile lacked some columns, which were read and added; rejected: a stored profile "
         "(or some of its columns) was refused (see reason), the reference was read and the profile "
         "rebuilt."

@@ -345,3 +345,24 @@ def test_past_the_exact_limit_numbers_are_stored_as_sketches_and_scored_with_bou
     for name in ("f_ties", "i_small", "s_cat", "b_flag"):
         assert columns[name].score_error is None and not columns[name].uncertain, name
     assert used.dataset.columns_uncertain == sum(c.uncertain for c in used.columns)
+
+
+def test_a_test_that_needs_the_values_of_a_sketched_reference_reads_them_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Anderson-Darling needs every reference value; a single pod reads the column instead of
+    reporting it unsupported, and gets the exact result of a check with no profile limit."""
+    reference, current = write_sides(tmp_path / "data", 3000)
+    drift = {"numerical": {"method": "anderson"}}
+    exact = check(tmp_path / "exact", reference, current, drift)
+    monkeypatch.setattr("kubedrift_jobs.drift.profile.EXACT_LIMIT_ROWS", 1_000)
+    built = check(tmp_path / "sketched", reference, current, drift)
+    used = check(tmp_path / "sketched", reference, current, drift)
+    assert verdicts(built) == verdicts(used) == verdicts(exact)
+    assert used.reference_profile is not None and used.reference_profile.status == "used"
+    assert used.reference_profile.reason == (
+        "the tests of f_normal, i_wide, target need the reference's values, which the profile's "
+        "sketch does not keep: read from the reference"
+    )
+    assert used.reference_profile.columns_read == 3
+    assert not [c.name for c in used.columns if "sketch" in (c.reason or "")]

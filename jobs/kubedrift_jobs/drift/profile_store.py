@@ -16,6 +16,7 @@ reference, not the check.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -102,6 +103,7 @@ class ProfileStore:
     _files: dict[str, ProfileFile] = field(default_factory=dict)
     _from_profile: int = 0
     _read: int = 0
+    _values_read: list[str] = field(default_factory=list)
     _written: int = 0
     _store_failure: str | None = None
     _written_files: list[str] = field(default_factory=list)
@@ -145,6 +147,15 @@ class ProfileStore:
         with self._lock:
             self._read += 1
         self._write(name, profile)
+        return profile
+
+    def values(self, name: str, read: Callable[[], pa.ChunkedArray]) -> ColumnProfile:
+        """The column's exact profile, read from the reference and not stored: for a test that
+        needs the values its profile's sketch does not keep. A single pod can hold them, as it
+        did before profiles; the profile keeps its sketch for the tests that read one."""
+        profile = build(name, read(), exact_limit=sys.maxsize)
+        with self._lock:
+            self._values_read.append(name)
         return profile
 
     def _stored_column(
@@ -252,7 +263,7 @@ class ProfileStore:
             format=FORMAT_VERSION,
             reason=self._reason(),
             columns_from_profile=self._from_profile,
-            columns_read=self._read,
+            columns_read=self._read + len(self._values_read),
             stored=bool(self._written) and self._store_failure is None,
             store_failure=self._store_failure,
             removed=self._removed,
@@ -268,6 +279,12 @@ class ProfileStore:
     def _reason(self) -> str | None:
         if self.rejected is not None:
             return self.rejected
+        reasons = []
         if self.stored is not None and self._read:
-            return f"the stored profile lacked {self._read} of the columns checked; read and added"
-        return None
+            reasons.append(f"the stored profile lacked {self._read} of the columns checked; read and added")
+        if self._values_read:
+            reasons.append(
+                f"the tests of {', '.join(sorted(self._values_read))} need the reference's values, which "
+                "the profile's sketch does not keep: read from the reference"
+            )
+        return "; ".join(reasons) or None
