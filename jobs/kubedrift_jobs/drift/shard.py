@@ -1,7 +1,8 @@
 """One index of a sharded check: profile its share of the current data, store the partial.
 
 The index reads only its row groups (`partials.assign`), one column at a time on a small thread
-pool as the whole check does, and keeps no column longer than it takes to profile and write it.
+pool as the whole check does, and each column one row group at a time, merged into a running
+profile (`streamed_profile`): its memory is a row group and a profile per column in flight.
 It tests nothing: the merge step (`kubedrift check --merge`, a pod the operator starts once every
 index has succeeded) merges the partials and decides, exactly as one pod would have.
 """
@@ -9,17 +10,21 @@ index has succeeded) merges the partials and decides, exactly as one pod would h
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from functools import partial
 
+import pyarrow as pa
 from pydantic import Field
 
 from kubedrift.errors import ConfigError
 from kubedrift.models.base import Model
 from kubedrift.models.jobconfig import CheckJobConfig
-from kubedrift.storage import retrying
+from kubedrift.storage import RowGroup, retrying
 from kubedrift_jobs.drift.column_check import ColumnPlan
 from kubedrift_jobs.drift.engine import DEFAULT_WORKERS, opened_sides
+from kubedrift_jobs.drift.merge import merge
 from kubedrift_jobs.drift.partials import (
     PARTIAL_FORMAT,
     PartialManifest,
@@ -31,7 +36,23 @@ from kubedrift_jobs.drift.partials import (
     write_column,
 )
 from kubedrift_jobs.drift.plan import plan_columns
-from kubedrift_jobs.drift.profile import ProfileFile, build
+from kubedrift_jobs.drift.profile import ColumnProfile, ProfileFile, build
+
+
+def streamed_profile(
+    name: str, share: Sequence[RowGroup], read: Callable[[Sequence[RowGroup]], pa.ChunkedArray]
+) -> ColumnProfile:
+    """The column's profile over the share, read one row group at a time and merged as it goes:
+    an index holds one row group and the running profile (exact up to the exact limit, a sketch
+    past it), whatever the share's size. Exact merges are bit for bit the profile of all rows."""
+    if not share:
+        return build(name, retrying(lambda: read([])))
+    profile: ColumnProfile | None = None
+    for group in share:
+        part = build(name, retrying(partial(read, [group])))
+        profile = part if profile is None else merge([profile, part])
+    assert profile is not None
+    return profile
 
 
 class ShareProfiled(Model):
@@ -57,8 +78,7 @@ def profile_share(
     folder = index_folder(partials_folder(config.storage.reports_uri, config.check, job), index)
 
     def one(plan: ColumnPlan) -> tuple[str, ProfileFile]:
-        column = retrying(lambda: current.column_of(plan.name, share))
-        profile = build(plan.name, column)
+        profile = streamed_profile(plan.name, share, lambda groups: current.column_of(plan.name, groups))
         return plan.name, retrying(lambda: write_column(folder, profile, config.storage))
 
     count = workers or min(DEFAULT_WORKERS, os.cpu_count() or 1)

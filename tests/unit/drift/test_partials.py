@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,7 @@ from kubedrift_jobs.drift.column_types import ColumnType, declared_type_fits
 from kubedrift_jobs.drift.merge import merge
 from kubedrift_jobs.drift.partials import PARTIAL_FORMAT, PartialManifest, ShareFile, assign, manifest_problem
 from kubedrift_jobs.drift.profile import build, to_bytes
+from kubedrift_jobs.drift.shard import streamed_profile
 
 RNG = np.random.default_rng(11)
 
@@ -238,3 +240,35 @@ def test_a_large_current_merged_into_a_sketch_is_scored_within_its_bound_of_the_
     assert (sketched.count, sketched.min, sketched.max) == (exact.count, exact.min, exact.max)
     assert sketched.mean == pytest.approx(exact.mean, abs=1e-12)
     assert sharded.drifted == single.drifted or sharded.uncertain
+
+
+@pytest.mark.parametrize("name", sorted(COLUMNS))
+def test_an_index_profiles_its_share_one_row_group_at_a_time_into_the_profile_of_all_of_it(name: str) -> None:
+    column = COLUMNS[name]
+    split = pieces(column, [0, len(column) // 3, 2 * len(column) // 3])  # an empty group too
+    groups = [RowGroup(file="f.parquet", index=i, rows=len(p)) for i, p in enumerate(split)]
+    slices = dict(enumerate(split))
+    read: list[int] = []
+
+    def read_groups(wanted: Sequence[RowGroup]) -> pa.ChunkedArray:
+        read.append(len(wanted))
+        return pa.chunked_array([c for g in wanted for c in slices[g.index].chunks], column.type)
+
+    streamed = streamed_profile(name, groups, read_groups)
+    assert to_bytes(streamed) == to_bytes(build(name, pa.chunked_array([column])))
+    assert read == [1] * len(groups)  # never more than one row group at once
+
+
+def test_a_share_past_the_exact_limit_streams_into_a_sketch() -> None:
+    values = np.random.default_rng(3).normal(0, 1, 30_000)
+    groups = [RowGroup(file="f.parquet", index=i, rows=3_000) for i in range(10)]
+
+    def read_groups(wanted: Sequence[RowGroup]) -> pa.ChunkedArray:
+        return pa.chunked_array([values[g.index * 3_000 : (g.index + 1) * 3_000] for g in wanted])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("kubedrift_jobs.drift.profile.EXACT_LIMIT_ROWS", 10_000)
+        streamed = streamed_profile("x", groups, read_groups)
+    assert streamed.form == "sketch" and streamed.rows == 30_000
+    assert streamed.summary is not None and streamed.summary.count == 30_000
+    assert streamed.summary.mean == pytest.approx(float(values.mean()), abs=1e-12)
