@@ -48,6 +48,13 @@ def trial_folders(out: Path) -> dict[str, list[str]]:
     return runs
 
 
+def as_in_a_terminal() -> None:
+    """A command run in a terminal's foreground gets SIGINT's default action. The test runner may
+    have inherited SIGINT ignored (a run started in the background of a script: `cmd &`), and an
+    ignored signal stays ignored across exec, so the command would never see the Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture
 def slow_example(tmp_path: Path) -> Path:
     """The example with bigger forests, so each trial takes seconds and the signal lands mid-grid."""
@@ -72,7 +79,14 @@ def test_ctrl_c_stops_the_grid_marks_the_run_and_a_rerun_succeeds(
     env = {"PATH": "/usr/bin:/bin", "COLUMNS": "100"}
     command = [sys.executable, "-m", "kubedrift", "run", str(slow_example), "--workers", workers]
     with stdout.open("w") as out_file, stderr.open("w") as err_file:
-        process = subprocess.Popen(command, stdout=out_file, stderr=err_file, env=env, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            stdout=out_file,
+            stderr=err_file,
+            env=env,
+            start_new_session=True,
+            preexec_fn=as_in_a_terminal,
+        )
     try:
         deadline = time.monotonic() + 300
         while "retrain run" not in stdout.read_text():
