@@ -5,7 +5,7 @@
 
 Each contender runs as its own child process over the same generated Parquet
 files (bench/generate.py; cached in bench/.data/); wall time is measured around
-the process, peak memory is the child's maximum RSS from wait4(). The check is
+the process, peak memory is its maximum RSS as GNU time (`apt install time`) reports it. The check is
 `kubedrift check` exactly as a pod runs it (writing its JSON and HTML report to a
 local folder), twice: without a reference profile (each run starts from an empty
 reports folder, so it reads both sides and builds and stores the profile) and with
@@ -45,15 +45,24 @@ class Run:
     peak_mib: float
 
 
-def measure(command: list[str], env: dict[str, str] | None = None) -> Run:
-    started = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - started
-    stderr = child.stderr.read().decode() if child.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{command[:3]} failed: {stderr[-2000:]}")
-    return Run(seconds=seconds, peak_mib=usage.ru_maxrss / 1024)  # ru_maxrss is KiB on Linux
+def measure(command: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> Run:
+    """Wall time and peak RSS of the command. `python -m` puts its working directory first on
+    sys.path, ahead of PYTHONPATH: it runs in the tree it is meant to import from.
+
+    The peak is GNU time's (`%M`, apt's `time`): the command is its child, and time itself is
+    small. A child of this process would not do: Linux carries the peak of the process that
+    forks over `exec` into the child's `ru_maxrss`, and this one may have just generated data."""
+    with tempfile.NamedTemporaryFile("r") as peak:
+        timed = ["/usr/bin/time", "-f", "%M", "-o", peak.name, *command]
+        started = time.perf_counter()
+        child = subprocess.run(
+            timed, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd, check=False
+        )
+        seconds = time.perf_counter() - started
+        if child.returncode != 0:
+            raise RuntimeError(f"{command[:3]} failed: {child.stderr.decode()[-2000:]}")
+        kib = int(peak.read().split()[-1])
+    return Run(seconds=seconds, peak_mib=kib / 1024)
 
 
 def source_env(root: Path) -> dict[str, str]:
@@ -68,6 +77,7 @@ class Contender:
     command: list[str]
     env: dict[str, str]
     before_each: Callable[[], None] = lambda: None
+    cwd: Path = ROOT
 
 
 def best_of(contenders: list[Contender], repeat: int) -> dict[str, Run]:
@@ -77,7 +87,7 @@ def best_of(contenders: list[Contender], repeat: int) -> dict[str, Run]:
     for _ in range(repeat):
         for contender in contenders:
             contender.before_each()
-            runs[contender.name].append(measure(contender.command, contender.env))
+            runs[contender.name].append(measure(contender.command, contender.env, contender.cwd))
     return {name: min(found, key=lambda r: r.seconds) for name, found in runs.items()}
 
 
@@ -129,7 +139,8 @@ def main() -> None:
             ]
             if args.before:
                 before = check_command(reference, current, folders["before"])
-                contenders.append(Contender("kubedrift_before", before, source_env(args.before)))
+                before_env = source_env(args.before)
+                contenders.append(Contender("kubedrift_before", before, before_env, cwd=args.before))
             measure(contenders[3].command, env)  # builds the stored profile (not timed)
             row: dict[str, object] = {"rows_per_side": rows}
             row |= {name: asdict(run) for name, run in best_of(contenders, args.repeat).items()}

@@ -65,6 +65,15 @@ class CheckSummary(Model):
     drifted_columns: list[str] = Field(
         default_factory=list, description="Names of drifted columns (may be truncated)."
     )
+    columns_uncertain: int = Field(
+        default=0,
+        ge=0,
+        description="Tested columns with no verdict: a score read from a sketch within its error of the "
+        "threshold (sharded checks and sketched reference profiles only).",
+    )
+    uncertain_columns: list[str] = Field(
+        default_factory=list, description="Names of the uncertain columns (may be truncated)."
+    )
     target_drift: bool | None = Field(
         default=None, description="Whether the target drifted; absent without a target."
     )

@@ -34,6 +34,11 @@ class LastCheck(Model):
     dataset_drift: bool | None = Field(default=None, description="Whether the dataset drifted.")
     drift_share: float | None = Field(default=None, description="Share of columns that drifted.")
     drifted_columns: list[str] = Field(default_factory=list, description="Columns that drifted.")
+    uncertain_columns: list[str] = Field(
+        default_factory=list,
+        description="Columns with no verdict: their score, read from a sketch, is within its error of the "
+        "threshold (the report gives each score and bound).",
+    )
     target_drift: bool | None = Field(default=None, description="Whether the target drifted.")
     report_uri: str | None = Field(default=None, description="Where the full report is.")
     reference: DataFingerprint | None = Field(default=None, description="Reference data version.")

@@ -335,14 +335,18 @@ def test_past_the_exact_limit_numbers_are_stored_as_sketches_and_scored_with_bou
     assert used.reference_profile is not None and used.reference_profile.status == "used"
     assert verdicts(used) == verdicts(built)  # the stored sketch is the one the first check read
     columns = {c.name: c for c in [*used.columns, used.target] if c}
-    # Floats with ±inf and nulls, wide integers and the target keep over 1,000 values: sketches.
-    for name in ("f_normal", "i_wide", "target"):
+    # Numbers past 1,000 rows are sketches, however few their distinct values (an exact test
+    # would expand their counts to a value per row): floats with ±inf and nulls, ties, wide
+    # integers, decimals and the target.
+    for name in ("f_normal", "f_ties", "i_wide", "d_amount", "target"):
         result = columns[name]
         assert result.status == "tested" and result.method == "wasserstein", name
         assert result.score is not None and result.score_error is not None, name
         assert result.uncertain == (abs(result.score - 0.1) <= result.score_error), name
-    # Few distinct values stay counted exactly, and so does text.
-    for name in ("f_ties", "i_small", "s_cat", "b_flag"):
+    # Jensen-Shannon over a few values (a constant float, small integers) cannot be read from a
+    # sketch: a single pod reads those columns of the reference, as before profiles, and gets
+    # the exact result. Categories (text, booleans) stay counted exactly.
+    for name in ("f_const", "i_small", "s_cat", "b_flag"):
         assert columns[name].score_error is None and not columns[name].uncertain, name
     assert used.dataset.columns_uncertain == sum(c.uncertain for c in used.columns)
 
@@ -360,9 +364,10 @@ def test_a_test_that_needs_the_values_of_a_sketched_reference_reads_them_and_say
     used = check(tmp_path / "sketched", reference, current, drift)
     assert verdicts(built) == verdicts(used) == verdicts(exact)
     assert used.reference_profile is not None and used.reference_profile.status == "used"
+    # Every number past the limit is a sketch; a single pod reads the values a test needs.
     assert used.reference_profile.reason == (
-        "the tests of f_normal, i_wide, target need the reference's values, which the profile's "
-        "sketch does not keep: read from the reference"
+        "the tests of d_amount, f_const, f_normal, f_ties, i_small, i_wide, target need the reference's "
+        "values, which the profile's sketch does not keep: read from the reference"
     )
-    assert used.reference_profile.columns_read == 3
+    assert used.reference_profile.columns_read == 7
     assert not [c.name for c in used.columns if "sketch" in (c.reason or "")]

@@ -81,8 +81,15 @@ def shares(
         ref_counts, cur_counts = sturges_counts(reference, current)
     else:
         ref_counts, cur_counts = aligned_counts(reference, current)
-    ref_shares = ref_counts / reference.size
-    cur_shares = cur_counts / current.size
+    return count_shares(ref_counts, cur_counts, fill_zeroes)
+
+
+def count_shares(
+    ref_counts: np.ndarray, cur_counts: np.ndarray, fill_zeroes: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each side's counts (per value or bin, aligned) as shares of its total."""
+    ref_shares = ref_counts / int(ref_counts.sum())
+    cur_shares = cur_counts / int(cur_counts.sum())
     if fill_zeroes:
         ref_shares = zeroes_filled(ref_shares)
         cur_shares = zeroes_filled(cur_shares)

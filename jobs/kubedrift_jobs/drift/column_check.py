@@ -275,31 +275,28 @@ def _categorical(
 ) -> ColumnResult:
     pair = current.pair(reference)
     base |= _nulls(pair.missing_reference, pair.rows_reference, pair.missing_current, pair.rows_current)
-    if pair.reference.size == 0 or pair.current.size == 0:
-        side = "reference" if pair.reference.size == 0 else "current"
+    ref_size, cur_size = pair.reference_size, pair.current_size
+    if ref_size == 0 or cur_size == 0:
+        side = "reference" if ref_size == 0 else "current"
         return ColumnResult(status="empty", reason=f"no usable {side} values (only null or NaN)", **base)
-    ref_counts = np.bincount(pair.reference, minlength=len(pair.labels))
-    cur_counts = np.bincount(pair.current, minlength=len(pair.labels))
-    distinct = int(np.count_nonzero((ref_counts + cur_counts) > 0))
-    choice = choose(plan.name, "categorical", pair.reference.size, distinct, settings)
-    score, drifted = choice.test.run(pair.reference, pair.current, "categorical", choice.threshold)
+    ref_counts, cur_counts = pair.reference_counts, pair.current_counts
+    seen = (ref_counts + cur_counts) > 0
+    distinct = int(np.count_nonzero(seen))
+    choice = choose(plan.name, "categorical", ref_size, distinct, settings)
+    score, drifted = choice.test.run_counts(ref_counts[seen], cur_counts[seen], choice.threshold)
     unseen = np.flatnonzero((ref_counts == 0) & (cur_counts > 0))
     return _tested(
         choice,
         score,
         drifted,
         distinct,
-        (pair.reference.size, pair.current.size),
+        (ref_size, cur_size),
         [],
         unseen_categories=[pair.labels[i] for i in unseen[:UNSEEN_LISTED]],
         unseen_categories_total=int(unseen.size),
-        unseen_share_current=float(cur_counts[unseen].sum() / pair.current.size),
-        reference_summary=CategoricalSummary(
-            count=pair.reference.size, distinct=int(np.count_nonzero(ref_counts))
-        ),
-        current_summary=CategoricalSummary(
-            count=pair.current.size, distinct=int(np.count_nonzero(cur_counts))
-        ),
+        unseen_share_current=float(cur_counts[unseen].sum() / cur_size),
+        reference_summary=CategoricalSummary(count=ref_size, distinct=int(np.count_nonzero(ref_counts))),
+        current_summary=CategoricalSummary(count=cur_size, distinct=int(np.count_nonzero(cur_counts))),
         histogram=_categorical_histogram(pair.labels, ref_counts, cur_counts),
         **base,
     )

@@ -29,6 +29,10 @@ Comparison = Literal["<", "<=", ">=", ">"]
 ScoreFunction = Callable[[np.ndarray, np.ndarray, ColumnType], float]
 # The same, given the reference's standard deviation (np.std of its values, kept in its profile).
 ScoreWithStd = Callable[[np.ndarray, np.ndarray, ColumnType, float], float]
+# A categorical test from counts: each side's count of every value seen on either side, aligned
+# (what `binning.aligned_counts` makes of the values). Every categorical test is one of counts, so
+# a check never expands a column's counts back into a value per row.
+ScoreCounts = Callable[[np.ndarray, np.ndarray], float]
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class StatTest:
     score: ScoreFunction
     # For a test that scales by the reference's spread: the score without computing it again.
     score_with_std: ScoreWithStd | None = None
+    # For a test that takes categorical columns: the score from counts (`score` counts the values).
+    score_counts: ScoreCounts | None = None
 
     def drifted(self, score: float, threshold: float) -> bool:
         if np.isnan(score):
@@ -67,34 +73,67 @@ class StatTest:
         if column_type not in self.column_types:
             raise ValueError(f"{self.name} does not accept {column_type} columns")
         limit = self.default_threshold if threshold is None else threshold
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"), warnings.catch_warnings():
-            # Constant or tiny samples make scipy warn (precision loss, too few values) or raise
-            # (anderson on one distinct value); such samples get a defined score below or NaN.
-            warnings.simplefilter("ignore", RuntimeWarning)
-            try:
-                if reference_std is not None and self.score_with_std is not None:
-                    score = float(self.score_with_std(reference, current, column_type, reference_std))
-                else:
-                    score = float(self.score(reference, current, column_type))
-            except (ValueError, IndexError, ZeroDivisionError, FloatingPointError):
-                score = math.nan
+        with_std = self.score_with_std
+        if reference_std is not None and with_std is not None:
+            score = _guarded(lambda: with_std(reference, current, column_type, reference_std))
+        else:
+            score = _guarded(lambda: self.score(reference, current, column_type))
         if math.isnan(score):
             score = self.degenerate_score(reference, current)
         return score, self.drifted(score, limit)
 
+    def run_counts(
+        self, reference_counts: np.ndarray, current_counts: np.ndarray, threshold: float | None = None
+    ) -> tuple[float, bool]:
+        """`run` for a categorical column given as counts (`ScoreCounts`): the same score and verdict
+        as `run` on the values those counts count."""
+        if self.score_counts is None or "categorical" not in self.column_types:
+            raise ValueError(f"{self.name} does not accept categorical columns")
+        limit = self.default_threshold if threshold is None else threshold
+        counts = self.score_counts
+        score = _guarded(lambda: counts(reference_counts, current_counts))
+        if math.isnan(score):
+            ref_values, cur_values = np.flatnonzero(reference_counts), np.flatnonzero(current_counts)
+            sizes = (int(reference_counts.sum()), int(current_counts.sum()))
+            score = self._degenerate(
+                ref_values.size == 1,
+                cur_values.size == 1,
+                ref_values[:1].tolist() == cur_values[:1].tolist(),
+                sizes,
+            )
+        return score, self.drifted(score, limit)
+
     def degenerate_score(self, reference: np.ndarray, current: np.ndarray) -> float:
+        ref_constant = reference.size > 0 and bool(np.all(reference == reference[0]))
+        cur_constant = current.size > 0 and bool(np.all(current == current[0]))
+        same = ref_constant and cur_constant and bool(reference[0] == current[0])
+        return self._degenerate(ref_constant, cur_constant, same, (reference.size, current.size))
+
+    def _degenerate(
+        self, ref_constant: bool, cur_constant: bool, same: bool, sizes: tuple[int, int]
+    ) -> float:
         """The score where the test itself is undefined: one and the same value on both sides
         is no drift; two different constants (two values or more each) are certain drift for a
         p-value; anything else stays NaN (undefined, never counted as drift)."""
-        ref_constant = reference.size > 0 and bool(np.all(reference == reference[0]))
-        cur_constant = current.size > 0 and bool(np.all(current == current[0]))
         if not (ref_constant and cur_constant):
             return math.nan
-        if reference[0] == current[0]:
+        if same:
             return 1.0 if self.kind == "p_value" else 0.0
-        if self.kind == "p_value" and min(reference.size, current.size) >= 2:
+        if self.kind == "p_value" and min(sizes) >= 2:
             return 0.0
         return math.nan
+
+
+def _guarded(score: Callable[[], float]) -> float:
+    """The score, or NaN where the test is undefined on these samples."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"), warnings.catch_warnings():
+        # Constant or tiny samples make scipy warn (precision loss, too few values) or raise
+        # (anderson on one distinct value); such samples get a defined score below or NaN.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            return float(score())
+        except (ValueError, IndexError, ZeroDivisionError, FloatingPointError):
+            return math.nan
 
 
 REGISTERED: dict[str, StatTest] = {}

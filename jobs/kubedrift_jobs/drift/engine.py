@@ -6,7 +6,8 @@ workers keep two cores busy: Parquet decoding and numpy's sorts release the GIL.
 
 The reference side of each column comes from the reference profile stored for the
 reference's data version (`profile_store.py`); only what it cannot vouch for is read
-from the reference data, and then written into the profile for the next check.
+from the reference data (whole, or one row group at a time into a sketch past the exact
+limit: `streamed.py`), and then written into the profile for the next check.
 
 The current side of each column is read from the current data, or, in a sharded check's merge
 step, merged from the partial profiles its indexes wrote (`partials.py`); the rest is the same.
@@ -34,6 +35,7 @@ from kubedrift_jobs.drift.partials import Partials
 from kubedrift_jobs.drift.plan import plan_columns
 from kubedrift_jobs.drift.profile import ReferenceVersion
 from kubedrift_jobs.drift.profile_store import ProfileStore, profile_folder
+from kubedrift_jobs.drift.streamed import column_profile
 from kubedrift_jobs.drift.verdict import apply_correction, dataset_verdict, report_order
 
 DEFAULT_WORKERS = 2
@@ -81,7 +83,7 @@ def run_check(
     def one(plan: ColumnPlan) -> ColumnResult:
         # A body that broke off mid-read is read again; the column pair is whole or the check fails.
         reference_side = profiles.reference(
-            plan.name, reference.rows_with(plan.name), lambda: retrying(lambda: reference.column(plan.name))
+            plan.name, reference.rows_with(plan.name), lambda: column_profile(reference, plan.name)
         )
         current_side: pa.ChunkedArray | CurrentProfile
         if merged is None:
@@ -91,7 +93,7 @@ def run_check(
             profile = retrying(lambda: merged.profile(plan.name, rows))
             current_side = CurrentProfile(profile, current.schema.field(plan.name).type)
         result = check_column(plan, reference_side, current_side, config.drift)
-        if result.status == "unsupported" and reference_side.form == "sketch" and merged is None:
+        if reference_side.form == "sketch" and merged is None and _unanswered(result):
             # The chosen test needs the reference's values, which a sketch does not keep. A single
             # pod reads them, as before profiles; a merge pod does not (sketches bound its memory).
             exact = profiles.values(plan.name, lambda: retrying(lambda: reference.column(plan.name)))
@@ -144,6 +146,12 @@ def run_check(
         scheduled_at=scheduled_at,
         files_read={"reference": relative_files(reference), "current": relative_files(current)},
     )
+
+
+def _unanswered(result: ColumnResult) -> bool:
+    """A test a sketch cannot answer: one that needs values, or no score read from it (a p-value
+    finer than the sketch resolves, counts of each of a few values)."""
+    return result.status == "unsupported" or (result.uncertain and result.score is None)
 
 
 def partly_present(result: ColumnResult, reference: ParquetData, current: ParquetData) -> ColumnResult:

@@ -173,9 +173,10 @@ def history_entry(report: DriftReport, summary: CheckSummary) -> HistoryEntry:
 def outcome_line(check: str, summary: CheckSummary) -> str:
     drift = "dataset drift" if summary.dataset_drift else "no dataset drift"
     target = {True: ", target drifted", False: ", target stable", None: ""}[summary.target_drift]
+    uncertain = f", {summary.columns_uncertain} uncertain" if summary.columns_uncertain else ""
     return (
-        f"check {check}: {drift}, {summary.columns_drifted} of {summary.columns_checked} columns drifted "
-        f"(share {summary.drift_share:.2f}){target}; report at {summary.report_uri}"
+        f"check {check}: {drift}, {summary.columns_drifted} of {summary.columns_checked} columns drifted"
+        f"{uncertain} (share {summary.drift_share:.2f}){target}; report at {summary.report_uri}"
     )
 
 

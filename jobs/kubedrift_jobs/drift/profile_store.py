@@ -131,9 +131,9 @@ class ProfileStore:
             store._files = dict(store.stored.columns)
         return store
 
-    def reference(self, name: str, rows: int, read: Callable[[], pa.ChunkedArray]) -> ColumnProfile:
+    def reference(self, name: str, rows: int, profile_of: Callable[[], ColumnProfile]) -> ColumnProfile:
         """The column's reference side: from the stored profile if it vouches for it and it has
-        the `rows` the footers count, else built from `read()` and written."""
+        the `rows` the footers count, else made by `profile_of()` (from the data) and written."""
         vouched = self.stored.columns.get(name) if self.stored else None
         if vouched is not None:
             reason, profile = self._stored_column(name, vouched, rows)
@@ -143,7 +143,7 @@ class ProfileStore:
                 return profile
             with self._lock:
                 self.rejected = self.rejected or reason
-        profile = build(name, read())
+        profile = profile_of()
         with self._lock:
             self._read += 1
         self._write(name, profile)

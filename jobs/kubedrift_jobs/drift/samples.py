@@ -106,19 +106,30 @@ def _float_values(chunk: pa.Array) -> np.ndarray:
 
 @dataclass(frozen=True)
 class CategoricalPair:
+    """Both sides of a categorical column as counts per label (the sorted labels of both): every
+    categorical test counts, so a column is never a value per row once counted."""
+
     labels: list[str]
-    reference: np.ndarray  # codes into labels
-    current: np.ndarray
+    reference_counts: np.ndarray  # int64, one per label
+    current_counts: np.ndarray
     rows_reference: int
     rows_current: int
 
     @property
+    def reference_size(self) -> int:
+        return int(self.reference_counts.sum())
+
+    @property
+    def current_size(self) -> int:
+        return int(self.current_counts.sum())
+
+    @property
     def missing_reference(self) -> int:
-        return self.rows_reference - self.reference.size
+        return self.rows_reference - self.reference_size
 
     @property
     def missing_current(self) -> int:
-        return self.rows_current - self.current.size
+        return self.rows_current - self.current_size
 
 
 class ReferenceSide(Protocol):
@@ -133,8 +144,7 @@ class ReferenceSide(Protocol):
 
 
 def categorical_pair(reference: ReferenceSide, current: pa.ChunkedArray) -> CategoricalPair:
-    """Codes of both sides into the sorted labels of both; the reference comes from its profile,
-    whose distinct values and counts give the same codes as its rows (in value order)."""
+    """Counts of both sides per sorted label of both; the reference's from its profile."""
     current = _plain(current)
     if pa.types.is_floating(reference.arrow_type) or pa.types.is_floating(current.type):
         return _float_categories(reference.numerical(), numerical_sample(current))
@@ -148,21 +158,29 @@ def categorical_pair(reference: ReferenceSide, current: pa.ChunkedArray) -> Cate
     labels = pc.unique(pa.concat_arrays([values, seen])).sort()
     positions = pc.index_in(values, value_set=labels).to_numpy(zero_copy_only=False).astype(np.int64)
     relabel = pc.index_in(seen, value_set=labels).to_numpy(zero_copy_only=False).astype(np.int64)
-    codes = [relabel[np.asarray(chunk.indices.drop_null().to_numpy())] for chunk in encoded.chunks]
+    seen_counts = np.zeros(len(seen), dtype=np.int64)
+    for chunk in encoded.chunks:
+        seen_counts += np.bincount(np.asarray(chunk.indices.drop_null().to_numpy()), minlength=len(seen))
     return CategoricalPair(
         labels=[str(v) for v in labels.to_pylist()],
-        reference=np.repeat(positions, counts),
-        current=np.concatenate(codes) if codes else np.empty(0, dtype=np.int64),
+        reference_counts=_per_label(len(labels), positions, counts),
+        current_counts=_per_label(len(labels), relabel, seen_counts),
         rows_reference=reference.rows,
         rows_current=len(current),
     )
 
 
+def _per_label(labels: int, positions: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Counts of distinct values, placed at their labels' positions."""
+    per_label = np.zeros(labels, dtype=np.int64)
+    per_label[positions] = counts
+    return per_label
+
+
 def profile_pair(
     reference: ReferenceSide, current: ReferenceSide, current_type: pa.DataType
 ) -> CategoricalPair:
-    """`categorical_pair` with the current side a profile too (a sharded check's merged partials):
-    the same labels and the same codes, in value order instead of row order (every test counts)."""
+    """`categorical_pair` with the current side a profile too (a sharded check's merged partials)."""
     if pa.types.is_floating(reference.arrow_type) or pa.types.is_floating(current_type):
         return _float_categories(reference.numerical(), current.numerical())
     values, counts = reference.distinct()
@@ -174,8 +192,8 @@ def profile_pair(
     relabel = pc.index_in(seen, value_set=labels).to_numpy(zero_copy_only=False).astype(np.int64)
     return CategoricalPair(
         labels=[str(v) for v in labels.to_pylist()],
-        reference=np.repeat(positions, counts),
-        current=np.repeat(relabel, seen_counts),
+        reference_counts=_per_label(len(labels), positions, counts),
+        current_counts=_per_label(len(labels), relabel, seen_counts),
         rows_reference=reference.rows,
         rows_current=current.rows,
     )
@@ -189,8 +207,8 @@ def _float_categories(ref: NumericalSample, cur: NumericalSample) -> Categorical
     labels, inverse = np.unique(np.concatenate([ref.values, cur.values]), return_inverse=True)
     return CategoricalPair(
         labels=[_label(v) for v in labels],
-        reference=inverse[: ref.values.size].astype(np.int64),
-        current=inverse[ref.values.size :].astype(np.int64),
+        reference_counts=np.bincount(inverse[: ref.values.size], minlength=labels.size),
+        current_counts=np.bincount(inverse[ref.values.size :], minlength=labels.size),
         rows_reference=ref.rows,
         rows_current=cur.rows,
     )

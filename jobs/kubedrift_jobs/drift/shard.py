@@ -2,7 +2,8 @@
 
 The index reads only its row groups (`partials.assign`), one column at a time on a small thread
 pool as the whole check does, and each column one row group at a time, merged into a running
-profile (`streamed_profile`): its memory is a row group and a profile per column in flight.
+profile (`streamed.py`): its memory is a row group and a profile per column in flight (exact
+while the whole window's column fits the exact limit, a sketch past it).
 It tests nothing: the merge step (`kubedrift check --merge`, a pod the operator starts once every
 index has succeeded) merges the partials and decides, exactly as one pod would have.
 """
@@ -10,10 +11,9 @@ index has succeeded) merges the partials and decides, exactly as one pod would h
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from functools import partial
 
 import pyarrow as pa
 from pydantic import Field
@@ -24,7 +24,6 @@ from kubedrift.models.jobconfig import CheckJobConfig
 from kubedrift.storage import RowGroup, retrying
 from kubedrift_jobs.drift.column_check import ColumnPlan
 from kubedrift_jobs.drift.engine import DEFAULT_WORKERS, opened_sides
-from kubedrift_jobs.drift.merge import merge
 from kubedrift_jobs.drift.partials import (
     PARTIAL_FORMAT,
     PartialManifest,
@@ -36,23 +35,8 @@ from kubedrift_jobs.drift.partials import (
     write_column,
 )
 from kubedrift_jobs.drift.plan import plan_columns
-from kubedrift_jobs.drift.profile import ColumnProfile, ProfileFile, build
-
-
-def streamed_profile(
-    name: str, share: Sequence[RowGroup], read: Callable[[Sequence[RowGroup]], pa.ChunkedArray]
-) -> ColumnProfile:
-    """The column's profile over the share, read one row group at a time and merged as it goes:
-    an index holds one row group and the running profile (exact up to the exact limit, a sketch
-    past it), whatever the share's size. Exact merges are bit for bit the profile of all rows."""
-    if not share:
-        return build(name, retrying(lambda: read([])))
-    profile: ColumnProfile | None = None
-    for group in share:
-        part = build(name, retrying(partial(read, [group])))
-        profile = part if profile is None else merge([profile, part])
-    assert profile is not None
-    return profile
+from kubedrift_jobs.drift.profile import ProfileFile
+from kubedrift_jobs.drift.streamed import streamed_profile
 
 
 class ShareProfiled(Model):
@@ -78,7 +62,11 @@ def profile_share(
     folder = index_folder(partials_folder(config.storage.reports_uri, config.check, job), index)
 
     def one(plan: ColumnPlan) -> tuple[str, ProfileFile]:
-        profile = streamed_profile(plan.name, share, lambda groups: current.column_of(plan.name, groups))
+        def read(groups: Sequence[RowGroup]) -> pa.ChunkedArray:
+            return current.column_of(plan.name, groups)
+
+        # The whole window's rows decide whether the merged profile, and so this partial, is exact.
+        profile = streamed_profile(plan.name, share, read, current.rows_with(plan.name))
         return plan.name, retrying(lambda: write_column(folder, profile, config.storage))
 
     count = workers or min(DEFAULT_WORKERS, os.cpu_count() or 1)

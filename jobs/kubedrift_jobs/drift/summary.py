@@ -17,6 +17,8 @@ def check_summary(report: DriftReport) -> CheckSummary:
         columns_checked=report.dataset.columns_tested,
         columns_drifted=report.dataset.columns_drifted,
         drifted_columns=report.dataset.drifted_columns,
+        columns_uncertain=report.dataset.columns_uncertain,
+        uncertain_columns=report.dataset.uncertain_columns,
         target_drift=report.target.drifted if report.target and report.target.status == "tested" else None,
         report_uri=report.report_uri,
         reference=report.reference,
@@ -32,12 +34,14 @@ def summary_message(summary: CheckSummary) -> str:
 
 
 def _shrink(document: dict[str, Any]) -> dict[str, Any] | None:
-    """Halve the drifted-column list (keeping its head, which is sorted), then drop fingerprints."""
+    """Halve the drifted-column list (keeping its head, which is sorted), then the uncertain one,
+    then drop fingerprints. The counts stay whole."""
     smaller = dict(document, truncated=True)
-    columns = document.get("driftedColumns", [])
-    if columns:
-        smaller["driftedColumns"] = columns[: len(columns) // 2]
-        return smaller
+    for key in ("driftedColumns", "uncertainColumns"):
+        columns = document.get(key, [])
+        if columns:
+            smaller[key] = columns[: len(columns) // 2]
+            return smaller
     # A fingerprint is all or nothing: the operator must be able to read what is left.
     for side in ("reference", "current"):
         if side in smaller:

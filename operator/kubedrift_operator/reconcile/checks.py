@@ -253,6 +253,7 @@ def _read(
         dataset_drift=result.dataset_drift,
         drift_share=result.drift_share,
         drifted_columns=result.drifted_columns,
+        uncertain_columns=result.uncertain_columns,
         target_drift=result.target_drift,
         report_uri=result.report_uri,
         reference=result.reference,
@@ -290,20 +291,26 @@ def _record(outcome: Outcome) -> CheckRecord:
 
 
 def drift_message(check: LastCheck) -> str:
-    columns = check.drifted_columns[:DRIFTED_COLUMNS_IN_MESSAGE]
-    more = len(check.drifted_columns) - len(columns)
-    names = ", ".join(columns) + (f" and {more} more" if more > 0 else "")
     verdict = "dataset drift" if check.dataset_drift else "no dataset drift"
     text = f"{verdict}: drift share {check.drift_share or 0:.2f}"
     if check.window is not None:
         text += f" in {check.window}"
-    if names:
-        text += f"; drifted: {names}"
+    if check.drifted_columns:
+        text += f"; drifted: {_some(check.drifted_columns)}"
+    if check.uncertain_columns:
+        uncertain = _some(check.uncertain_columns)
+        text += f"; uncertain (read from a sketch, within its error of the threshold): {uncertain}"
     if check.target_drift:
         text += "; the target drifted"
     if check.report_uri:
         text += f"; report: {check.report_uri}"
     return text
+
+
+def _some(names: list[str]) -> str:
+    shown = names[:DRIFTED_COLUMNS_IN_MESSAGE]
+    more = len(names) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
 
 def _announce(draft: Draft, outcome: Outcome) -> None:

@@ -21,7 +21,7 @@ from kubedrift_jobs.drift.column_types import ColumnType, declared_type_fits
 from kubedrift_jobs.drift.merge import merge
 from kubedrift_jobs.drift.partials import PARTIAL_FORMAT, PartialManifest, ShareFile, assign, manifest_problem
 from kubedrift_jobs.drift.profile import build, to_bytes
-from kubedrift_jobs.drift.shard import streamed_profile
+from kubedrift_jobs.drift.streamed import streamed_profile
 
 RNG = np.random.default_rng(11)
 

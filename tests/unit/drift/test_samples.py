@@ -26,9 +26,8 @@ def test_categorical_codes_index_sorted_labels_shared_by_both_sides() -> None:
     reference = build("x", pa.chunked_array([["b", None, "a"]]))
     pair = categorical_pair(reference, pa.chunked_array([["c", "a", "a"]]))
     assert pair.labels == ["a", "b", "c"]
-    # The reference side comes from its profile's counts: its codes in value order, not row order
-    # (every test counts codes, so the order never mattered).
-    assert pair.reference.tolist() == [0, 1] and pair.current.tolist() == [2, 0, 0]
+    # Counts per label, the reference's from its profile: no value per row is ever made.
+    assert pair.reference_counts.tolist() == [1, 1, 0] and pair.current_counts.tolist() == [2, 0, 1]
     assert (pair.missing_reference, pair.missing_current) == (1, 0)
 
 

@@ -12,6 +12,7 @@ from scipy import stats
 from scipy.spatial import distance
 
 from kubedrift_jobs.drift import registry
+from kubedrift_jobs.drift.binning import aligned_counts
 from kubedrift_jobs.drift.stattests.wasserstein import wasserstein_distance
 
 RNG = np.random.default_rng(7)
@@ -269,3 +270,30 @@ def test_degenerate_categorical_samples_never_warn_or_raise(name: str) -> None:
             score, drifted = test.run(reference, current, "categorical")
         assert not (np.isnan(score) and drifted)
     assert test.run(*cases[0], "categorical") == ((1.0 if test.kind == "p_value" else 0.0), False)
+
+
+CATEGORICAL_CASES = {
+    "ordinary": ([0, 0, 1, 2, 2, 2, 3], [0, 1, 1, 2, 4, 4]),
+    "unseen in the reference": ([0, 0, 1, 1], [0, 1, 2, 2]),
+    "one and the same value": ([3, 3, 3], [3, 3]),
+    "two different constants": ([1, 1, 1], [2, 2]),
+    "two different single values": ([1], [2]),
+    "binary": ([0, 1, 1, 0, 1], [1, 1, 1, 0]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CATEGORICAL_CASES))
+@pytest.mark.parametrize("name", sorted(n for n, t in REGISTERED.items() if "categorical" in t.column_types))
+def test_each_categorical_test_scores_counts_as_it_scores_the_values_they_count(name: str, case: str) -> None:
+    reference, current = (np.array(side, dtype=np.int64) for side in CATEGORICAL_CASES[case])
+    test = REGISTERED[name]
+    ref_counts, cur_counts = aligned_counts(reference, current)
+    by_values = test.run(reference, current, "categorical", 0.1)
+    by_counts = test.run_counts(ref_counts, cur_counts, 0.1)
+    assert by_counts[1] == by_values[1]
+    assert by_counts[0] == by_values[0] or (np.isnan(by_counts[0]) and np.isnan(by_values[0]))
+
+
+def test_a_numerical_only_test_refuses_counts() -> None:
+    with pytest.raises(ValueError, match="does not accept categorical"):
+        registry.get("ks").run_counts(np.array([1, 2]), np.array([2, 1]))

@@ -197,3 +197,19 @@ def test_who_waits_on_a_sharded_check_waits_for_its_merge() -> None:
 
     empty = {"skipped": "EmptyWindow", "message": "no data in the window", "scheduledAt": SCHEDULED}
     assert ended(deciding_job(Children.of("bikes", [done, *shard_pods(empty)]), done)) == "Complete"
+
+
+def test_uncertain_columns_of_a_sharded_check_reach_the_status_and_the_event() -> None:
+    body = sharded_body()
+    body = apply_plan(body, plan(body, settled(body), SETTINGS, f.NOW))
+    merge = f.job(names.merge_job(SHARDED), "check", outcome="Complete")
+    merge["metadata"]["labels"][LABEL_MERGE_OF] = SHARDED
+    uncertain = {"columnsUncertain": 2, "uncertainColumns": ["hum", "temp"]}
+    summary = f.check_summary(drift=False, share=0.1) | uncertain
+    merge_pod = f.pod(names.merge_job(SHARDED), "Succeeded", message=summary)
+    out = plan(body, settled(body, [sharded_job(), *shard_pods(), merge, merge_pod]), SETTINGS, f.NOW)
+    status = written(out)
+    assert status is not None
+    assert status["lastCheck"]["uncertainColumns"] == ["hum", "temp"]
+    [event] = [e for e in out.events if e.reason == "NoDrift"]
+    assert "uncertain (read from a sketch, within its error of the threshold): hum, temp" in event.message

@@ -127,3 +127,28 @@ def test_many_drifted_non_ascii_columns_fit(tmp_path: Path) -> None:
     assert len(text.encode()) < TERMINATION_MESSAGE_LIMIT
     parsed = CheckSummary.model_validate(json.loads(text))
     assert parsed.truncated and parsed.drifted_columns == NON_ASCII[: len(parsed.drifted_columns)]
+
+
+def test_a_check_summary_keeps_the_uncertain_count_whole_when_their_names_are_cut() -> None:
+    from datetime import UTC, datetime
+
+    from kubedrift.models.results import CheckSummary
+    from kubedrift_jobs.drift.job import outcome_line
+    from kubedrift_jobs.drift.summary import summary_message
+
+    check = CheckSummary(
+        finished_at=datetime(2026, 1, 1, tzinfo=UTC),
+        dataset_drift=False,
+        drift_share=0.0,
+        columns_checked=400,
+        columns_drifted=0,
+        columns_uncertain=400,
+        uncertain_columns=NON_ASCII,
+        report_uri="s3://reports/bikes/",
+    )
+    text = summary_message(check)
+    assert len(text.encode()) < TERMINATION_MESSAGE_LIMIT
+    parsed = CheckSummary.model_validate(json.loads(text))
+    assert parsed.truncated and parsed.columns_uncertain == 400
+    assert parsed.uncertain_columns and parsed.uncertain_columns == NON_ASCII[: len(parsed.uncertain_columns)]
+    assert "0 of 400 columns drifted, 400 uncertain" in outcome_line("bikes", parsed)

@@ -10,12 +10,15 @@ from kubedrift_jobs.drift.descriptor import StatTest, register
 
 
 def _chisquare(reference: np.ndarray, current: np.ndarray, column_type: ColumnType) -> float:
+    return _chisquare_counts(*aligned_counts(reference, current))
+
+
+def _chisquare_counts(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
     from scipy import stats  # imported on first use: it costs half a second of start-up
 
-    ref_counts, cur_counts = aligned_counts(reference, current)
     # Expected counts scale the reference to the current size; a value unseen in the
     # reference has an expected count of 0 and makes p 0, as in Evidently.
-    expected = ref_counts * (current.size / reference.size)
+    expected = ref_counts * (int(cur_counts.sum()) / int(ref_counts.sum()))
     return float(stats.chisquare(cur_counts, expected).pvalue)
 
 
@@ -28,5 +31,6 @@ CHISQUARE = register(
         default_threshold=0.05,
         drift_when="<",
         score=_chisquare,
+        score_counts=_chisquare_counts,
     )
 )

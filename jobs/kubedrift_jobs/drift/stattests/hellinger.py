@@ -16,17 +16,23 @@ from kubedrift_jobs.drift.descriptor import StatTest, register
 
 def _hellinger(reference: np.ndarray, current: np.ndarray, column_type: ColumnType) -> float:
     if column_type == "categorical":
-        ref_counts, cur_counts = aligned_counts(reference, current)
-        overlap = float(np.sum(np.sqrt((ref_counts / reference.size) * (cur_counts / current.size))))
-    else:
-        ref, cur = sorted_copy(reference), sorted_copy(current)
-        distinct = np.union1d(ref, cur)
-        edges = sturges_edges(float(distinct[0]), float(distinct[-1]), distinct.size)
-        widths = np.diff(edges)
-        ref_density = histogram_of_sorted(ref, edges) / ref.size / widths
-        cur_density = histogram_of_sorted(cur, edges) / cur.size / widths
-        mean_width = (edges.max() - edges.min()) / (edges.size - 1)
-        overlap = float(np.sum(np.sqrt(ref_density * cur_density) * mean_width))
+        return _hellinger_counts(*aligned_counts(reference, current))
+    ref, cur = sorted_copy(reference), sorted_copy(current)
+    distinct = np.union1d(ref, cur)
+    edges = sturges_edges(float(distinct[0]), float(distinct[-1]), distinct.size)
+    widths = np.diff(edges)
+    ref_density = histogram_of_sorted(ref, edges) / ref.size / widths
+    cur_density = histogram_of_sorted(cur, edges) / cur.size / widths
+    mean_width = (edges.max() - edges.min()) / (edges.size - 1)
+    return _of_overlap(float(np.sum(np.sqrt(ref_density * cur_density) * mean_width)))
+
+
+def _hellinger_counts(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
+    ref_shares, cur_shares = ref_counts / int(ref_counts.sum()), cur_counts / int(cur_counts.sum())
+    return _of_overlap(float(np.sum(np.sqrt(ref_shares * cur_shares))))
+
+
+def _of_overlap(overlap: float) -> float:
     return float(np.sqrt(1 - np.clip(overlap, 0, 1)))
 
 
@@ -39,5 +45,6 @@ HELLINGER = register(
         default_threshold=0.1,
         drift_when=">=",
         score=_hellinger,
+        score_counts=_hellinger_counts,
     )
 )

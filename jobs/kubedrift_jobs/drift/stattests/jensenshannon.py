@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from kubedrift_jobs.drift.binning import shares
+from kubedrift_jobs.drift.binning import count_shares, shares
 from kubedrift_jobs.drift.column_types import ColumnType
 from kubedrift_jobs.drift.descriptor import StatTest, register
 
 
 def _jensenshannon(reference: np.ndarray, current: np.ndarray, column_type: ColumnType) -> float:
-    ref_shares, cur_shares = shares(reference, current, column_type, fill_zeroes=False)
-    return jensenshannon_distance(ref_shares, cur_shares)
+    return jensenshannon_distance(*shares(reference, current, column_type, fill_zeroes=False))
+
+
+def _jensenshannon_counts(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
+    return jensenshannon_distance(*count_shares(ref_counts, cur_counts, fill_zeroes=False))
 
 
 def jensenshannon_distance(p: np.ndarray, q: np.ndarray) -> float:
@@ -37,5 +40,6 @@ JENSENSHANNON = register(
         default_threshold=0.1,
         drift_when=">=",
         score=_jensenshannon,
+        score_counts=_jensenshannon_counts,
     )
 )

@@ -10,13 +10,16 @@ from kubedrift_jobs.drift.descriptor import StatTest, register
 
 
 def _z(reference: np.ndarray, current: np.ndarray, column_type: ColumnType) -> float:
+    return _z_counts(*aligned_counts(reference, current))
+
+
+def _z_counts(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
     from scipy import stats  # imported on first use: it costs half a second of start-up
 
-    ref_counts, cur_counts = aligned_counts(reference, current)
     if ref_counts.size == 1:
         return 1.0  # one and the same value on both sides
     # The share of rows that are not the smallest value, as Evidently counts it.
-    n1, n2 = reference.size, current.size
+    n1, n2 = int(ref_counts.sum()), int(cur_counts.sum())
     p1 = (n1 - ref_counts[0]) / n1
     p2 = (n2 - cur_counts[0]) / n2
     pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
@@ -33,5 +36,6 @@ Z = register(
         default_threshold=0.05,
         drift_when="<",
         score=_z,
+        score_counts=_z_counts,
     )
 )
