@@ -343,9 +343,9 @@ def test_past_the_exact_limit_numbers_are_stored_as_sketches_and_scored_with_bou
         assert result.status == "tested" and result.method == "wasserstein", name
         assert result.score is not None and result.score_error is not None, name
         assert result.uncertain == (abs(result.score - 0.1) <= result.score_error), name
-    # Jensen-Shannon over a few values (a constant float, small integers) cannot be read from a
-    # sketch: a single pod reads those columns of the reference, as before profiles, and gets
-    # the exact result. Categories (text, booleans) stay counted exactly.
+    # Jensen-Shannon over a few values (a constant float) cannot be read from a sketch: a single
+    # pod reads that column of the reference, as before profiles, and gets the exact result.
+    # Categories (text, booleans, integers of a few values) stay counted exactly.
     for name in ("f_const", "i_small", "s_cat", "b_flag"):
         assert columns[name].score_error is None and not columns[name].uncertain, name
     assert used.dataset.columns_uncertain == sum(c.uncertain for c in used.columns)
@@ -364,10 +364,11 @@ def test_a_test_that_needs_the_values_of_a_sketched_reference_reads_them_and_say
     used = check(tmp_path / "sketched", reference, current, drift)
     assert verdicts(built) == verdicts(used) == verdicts(exact)
     assert used.reference_profile is not None and used.reference_profile.status == "used"
-    # Every number past the limit is a sketch; a single pod reads the values a test needs.
+    # Every number past the limit is a sketch, but integers few enough to be categories (i_small);
+    # a single pod reads the values a test needs.
     assert used.reference_profile.reason == (
-        "the tests of d_amount, f_const, f_normal, f_ties, i_small, i_wide, target need the reference's "
+        "the tests of d_amount, f_const, f_normal, f_ties, i_wide, target need the reference's "
         "values, which the profile's sketch does not keep: read from the reference"
     )
-    assert used.reference_profile.columns_read == 7
+    assert used.reference_profile.columns_read == 6
     assert not [c.name for c in used.columns if "sketch" in (c.reason or "")]

@@ -5,7 +5,9 @@ for bit the one of all its rows. Past the limit the whole becomes a sketch anywa
 profile turns into one as soon as it holds more than RUNNING_EXACT_LIMIT values: a pod then holds
 one row group and a sketch (a few hundred KB) per column in flight, whatever the data's size.
 Numbers with many repeats (the counts form) become a sketch by the same count of values, not of
-distinct ones: every exact test, and the exact merge, expands counts back to one value per row.
+distinct ones: every exact numerical test, and the exact merge, expands counts back to one value
+per row. Integers of at most INTEGER_CARDINALITY_LIMIT distinct values stay counts: they are
+categories, and every categorical test scores counts.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pyarrow as pa
 
 from kubedrift.storage import ParquetData, RowGroup, retrying
 from kubedrift_jobs.drift import profile
+from kubedrift_jobs.drift.column_types import INTEGER_CARDINALITY_LIMIT
 from kubedrift_jobs.drift.merge import merge
 from kubedrift_jobs.drift.profile import ColumnProfile, build, limited
 
@@ -53,10 +56,12 @@ def streamed_profile(
 
 
 def _bounded(running: ColumnProfile, limit: int) -> ColumnProfile:
-    """The running profile, as a sketch once its numbers count more than `limit` values in any form."""
-    if running.form in ("sorted", "counts") and running.summary is not None and running.summary.count > limit:
-        return limited(running, exact_limit=0)
-    return running
+    """The running profile, as a sketch once its numbers count more than `limit` values in any
+    form, unless they are integers few enough to be categories (inferred so, and kept counted)."""
+    if running.form not in ("sorted", "counts") or running.summary is None or running.summary.count <= limit:
+        return running
+    categories = pa.types.is_integer(running.arrow_type) and len(running.values) <= INTEGER_CARDINALITY_LIMIT
+    return running if running.form == "counts" and categories else limited(running, exact_limit=0)
 
 
 def column_profile(data: ParquetData, name: str) -> ColumnProfile:

@@ -13,8 +13,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from kubedrift import storage
+from kubedrift.models.driftcheck import DriftSettings
 from kubedrift.storage import RowGroup
 from kubedrift_jobs.drift import merge as merge_module
+from kubedrift_jobs.drift.column_check import ColumnPlan, CurrentProfile, check_column
 from kubedrift_jobs.drift.profile import ColumnProfile, build, to_bytes
 from kubedrift_jobs.drift.streamed import column_profile, running_limit, streamed_profile
 
@@ -119,3 +121,42 @@ def test_a_reference_under_the_limit_is_read_whole_and_past_it_one_row_group_at_
     sketched = column_profile(large, "x")
     assert sketched.form == "sketch" and sketched.rows == 5 * EXACT
     assert reads == [(large.uri, 1)] * (5 * EXACT // GROUP)
+
+
+def test_integers_few_enough_to_be_categories_stay_counts_past_the_limit() -> None:
+    values = np.random.default_rng(5).integers(0, 7, 40_000)
+    groups, pieces = row_groups(values)
+
+    def read(wanted: Sequence[RowGroup]) -> pa.ChunkedArray:
+        return pa.chunked_array([pa.array(pieces[g.index]) for g in wanted], pa.int64())
+
+    profile = streamed_profile("x", groups, read)
+    assert profile.form == "counts"  # every test of a category counts: no value per row is made
+    assert to_bytes(profile) == to_bytes(build("x", pa.chunked_array([values])))
+
+
+@pytest.mark.parametrize(
+    ("distinct", "column_type", "sketched"),
+    [(10**6, "numerical", True), (7, "categorical", False)],
+    ids=["wide integers", "integer categories"],
+)
+def test_a_merged_current_of_integers_past_the_limit_is_typed_and_tested(
+    distinct: int, column_type: str, sketched: bool
+) -> None:
+    rng = np.random.default_rng(6)
+    sides = []
+    for _ in ("reference", "current"):
+        groups, pieces = row_groups(rng.integers(0, distinct, 40_000))
+
+        def read(wanted: Sequence[RowGroup], pieces: dict[int, np.ndarray] = pieces) -> pa.ChunkedArray:
+            return pa.chunked_array([pa.array(pieces[g.index]) for g in wanted], pa.int64())
+
+        sides.append(streamed_profile("x", groups, read))
+    reference, current = sides
+    assert (reference.form == "sketch") == sketched and (current.form == "sketch") == sketched
+    plan = ColumnPlan(name="x", role="feature", declared=None)
+    # A sharded check's merge pod: the current side is the merged profile (it used to fail to
+    # infer the type of a sketch, asking it for distinct values it does not keep).
+    result = check_column(plan, reference, CurrentProfile(current, pa.int64()), DriftSettings())
+    assert result.status == "tested" and result.column_type == column_type
+    assert result.score is not None and (result.score_error is not None) == sketched
