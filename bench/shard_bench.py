@@ -105,8 +105,7 @@ def main() -> None:
         result["first"] = sharded_check(single, env, folder, args.shards, "bench-check-29000000")
         result["stored"] = sharded_check(single, env, folder, args.shards, "bench-check-29000001")
         if args.one_pod:
-            path = Path(single[single.index("--config") + 1])
-            path.write_text(json.dumps(json.loads(path.read_text()) | {"shards": 1}))
+            sharded_config(single, 1)
             result["one_pod"] = vars(measure(single, env))
         if args.exact:
             result["errors"] = exact_errors(result["stored"]["report"], reference, current)

@@ -89,11 +89,13 @@ class _Current:
             return infer(self.column)
         assert self.profile is not None
         profile = self.profile
-        if profile.form == "sketch":  # numbers past the exact limit: the distinct count it kept
-            return infer_type(
-                self.arrow_type, lambda: (profile.rows - profile.nulls, profile.finite_distinct or 0)
-            )
-        return infer_type(self.arrow_type, lambda: (profile.rows - profile.nulls, len(profile.distinct()[0])))
+
+        def distinct() -> int:
+            if profile.form == "sketch":  # numbers past the exact limit: the distinct count it kept
+                return profile.finite_distinct or 0
+            return len(profile.distinct()[0])
+
+        return infer_type(self.arrow_type, lambda: (profile.rows - profile.nulls, distinct()))
 
     @property
     def sketched(self) -> bool:

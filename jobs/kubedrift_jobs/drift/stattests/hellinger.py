@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from kubedrift_jobs.drift.binning import aligned_counts, histogram_of_sorted, sorted_copy, sturges_edges
+from kubedrift_jobs.drift.binning import (
+    aligned_counts,
+    count_shares,
+    histogram_of_sorted,
+    sorted_copy,
+    sturges_edges,
+)
 from kubedrift_jobs.drift.column_types import ColumnType
 from kubedrift_jobs.drift.descriptor import StatTest, register
 
@@ -28,7 +34,7 @@ def _hellinger(reference: np.ndarray, current: np.ndarray, column_type: ColumnTy
 
 
 def _hellinger_counts(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
-    ref_shares, cur_shares = ref_counts / int(ref_counts.sum()), cur_counts / int(cur_counts.sum())
+    ref_shares, cur_shares = count_shares(ref_counts, cur_counts, fill_zeroes=False)
     return _of_overlap(float(np.sum(np.sqrt(ref_shares * cur_shares))))
 
 
